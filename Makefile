@@ -1,0 +1,45 @@
+# Set-up and checks. `make demo` and `make test` work on a fresh machine (Python 3.10+).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest bench sample clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## demo: install, run the whole pipeline on the sample corpus, say where the outputs are
+demo: $(STAMP)
+	$(BIN)/dshift --workspace . run corpus/sample
+	@$(BIN)/dshift --workspace . status
+
+## test: lint, type-check and run the test suite
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/ruff format --check pipeline tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy pipeline
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+## bench: ingest throughput, no-change re-run and memory (prints ratios measured in one run)
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+## sample: rebuild corpus/sample from corpus/sample-src (needs LibreOffice for some files)
+sample: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[sample]"
+	$(BIN)/python corpus/sample-src/build.py
+
+clean:
+	rm -rf outputs/* corpus/corpus.sqlite* .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,394 @@
+"""The ``dshift`` command line: parse options, call one library function, report.
+
+No pipeline logic lives here. Data goes to stdout, messages to stderr; our errors become a
+message with a fix and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import DshiftError
+from pipeline.workspace import ENV_VAR, Workspace, find_workspace, init_workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_PROBLEMS = 5
+
+
+def friendly_errors(fn: F) -> F:
+    """Turn DshiftError into 'error: ... / fix: ...' on stderr and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DshiftError as exc:
+            click.secho(f"error: {exc.message}", fg="red", err=True)
+            if exc.hint:
+                click.echo(f"  fix: {exc.hint}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo(
+                "interrupted: stored documents are complete; run the same command again to finish",
+                err=True,
+            )
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _workspace(ctx: click.Context) -> Workspace:
+    return find_workspace(ctx.obj.get("workspace"))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="dshift")
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False),
+    envvar=ENV_VAR,
+    help=f"Workspace folder (holds corpus/, codebook/, outputs/). Default: ${ENV_VAR}, "
+    "else the current folder.",
+)
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None) -> None:
+    """Code official foreign-policy discourse into yearly discourse-shift indices.
+
+    \b
+    Example:
+        dshift init ~/pakfp && cd ~/pakfp
+        dshift ingest ~/drops/2024-06
+        dshift status
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = workspace
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@friendly_errors
+def init(directory: str) -> None:
+    """Create a workspace in DIRECTORY, with the default codebook.
+
+    \b
+    Example:
+        dshift init ~/pakfp
+    """
+    workspace = init_workspace(directory)
+    click.echo(f"workspace ready: {workspace.root}", err=True)
+    click.echo(
+        "  corpus/   the store and coders' decisions (back it up)\n"
+        "  codebook/ codebook.yaml\n  outputs/  regenerable results",
+        err=True,
+    )
+
+
+def ingest_options(fn: F) -> F:
+    options = [
+        click.option(
+            "--jobs",
+            "-j",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Worker processes (default: all cores).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=1),
+            default=120.0,
+            show_default=True,
+            help="Seconds one file may take before it is given up.",
+        ),
+        click.option(
+            "--max-pages",
+            type=click.IntRange(min=1),
+            default=2000,
+            show_default=True,
+            help="Refuse files with more pages than this.",
+        ),
+        click.option(
+            "--max-megabytes",
+            type=click.IntRange(min=1),
+            default=200,
+            show_default=True,
+            help="Refuse files larger than this.",
+        ),
+        click.option(
+            "--max-memory-mb",
+            type=click.IntRange(min=64),
+            default=2048,
+            show_default=True,
+            help="Memory limit of each worker process.",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(["pdfium", "pdfplumber"]),
+            default="pdfium",
+            show_default=True,
+            help="PDF engine for word positions.",
+        ),
+        click.option(
+            "--retry-problems", is_flag=True, help="Read again files that failed in an earlier run."
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help=f"Exit with status {EXIT_PROBLEMS} if any problem was found.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run_ingest(ctx: click.Context, drops: tuple[str, ...], command: str, **options: Any) -> None:
+    from pipeline.ingest.read import ReadOptions
+    from pipeline.ingest.run import IngestSettings, ingest
+    from pipeline.status import export_problems, format_summary
+
+    workspace = _workspace(ctx)
+    settings = IngestSettings(
+        jobs=options["jobs"],
+        timeout=options["timeout"],
+        max_memory_mb=options["max_memory_mb"],
+        retry_problems=options["retry_problems"],
+        read=ReadOptions(
+            engine=options["engine"],
+            max_pages=options["max_pages"],
+            max_bytes=options["max_megabytes"] * 1024 * 1024,
+        ),
+    )
+    arguments = {"drops": list(drops), **options}
+    with workspace.lock(f"dshift {command} (pid {os.getpid()})"), workspace.open_store() as store:
+        bar = _Progress()
+        try:
+            summary = ingest(
+                store,
+                [Path(d) for d in drops],
+                settings,
+                arguments=arguments,
+                progress=bar.advance,
+                on_total=bar.start,
+            )
+        finally:
+            bar.close()
+        problems_csv = export_problems(store, workspace.outputs / "problems.csv")
+    click.echo(format_summary(summary, problems_csv), err=True)
+    if options["strict"] and summary.problems:
+        sys.exit(EXIT_PROBLEMS)
+
+
+class _Progress:
+    """A progress bar on a terminal, silence elsewhere."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, total: int) -> None:
+        if sys.stderr.isatty() and total > 1:
+            self._bar = click.progressbar(length=total, label="reading", file=sys.stderr)
+            self._bar.__enter__()
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+def _check_drops(drops: tuple[str, ...]) -> None:
+    for drop in drops:
+        if not Path(drop).exists():
+            raise DshiftError(
+                f"drop {drop} does not exist", "give a folder of PDFs (or single files) that exists"
+            )
+
+
+@cli.command()
+@click.argument("drops", nargs=-1, required=True, type=click.Path())
+@ingest_options
+@click.pass_context
+@friendly_errors
+def ingest(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
+    """Read new and changed files of one or more DROPS into the corpus store.
+
+    A drop is a folder of PDF, DOCX, HTML and text files, optionally with a metadata.csv
+    sidecar (file, source_type, date, title, issuer, language). Files already stored are
+    skipped; bad files are reported, never fatal.
+
+    \b
+    Example:
+        dshift ingest ~/drops/2024-06 --jobs 4
+    """
+    _check_drops(drops)
+    _run_ingest(ctx, drops, "ingest", **options)
+
+
+@cli.command()
+@click.argument("drops", nargs=-1, required=True, type=click.Path())
+@ingest_options
+@click.pass_context
+@friendly_errors
+def run(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
+    """Run the whole pipeline over DROPS (today: ingest) and say where the outputs are.
+
+    \b
+    Example:
+        dshift run corpus/sample
+    """
+    _check_drops(drops)
+    _run_ingest(ctx, drops, "run", **options)
+    workspace = _workspace(ctx)
+    click.echo(f"outputs: {workspace.outputs}  (store: {workspace.store_path})", err=True)
+
+
+@cli.command()
+@click.pass_context
+@friendly_errors
+def status(ctx: click.Context) -> None:
+    """Show what the store holds: documents by year and type, undated ones, problems, runs.
+
+    \b
+    Example:
+        dshift --workspace ~/pakfp status
+    """
+    from pipeline.status import format_status
+
+    workspace = _workspace(ctx)
+    with workspace.open_store() as store:
+        click.echo(format_status(store))
+
+
+@cli.command()
+@click.option("--csv", "as_csv", is_flag=True, help="Write CSV to stdout instead of a listing.")
+@click.pass_context
+@friendly_errors
+def problems(ctx: click.Context, as_csv: bool) -> None:
+    """List open problems with the file, the place, the reason and the fix.
+
+    \b
+    Example:
+        dshift problems --csv > problems.csv
+    """
+    from pipeline.status import PROBLEM_COLUMNS
+
+    workspace = _workspace(ctx)
+    with workspace.open_store() as store:
+        rows = store.open_problems()
+    if as_csv:
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(PROBLEM_COLUMNS)
+        for p in rows:
+            writer.writerow(
+                [
+                    p.id,
+                    p.severity,
+                    p.code,
+                    p.path,
+                    p.place,
+                    p.reason,
+                    p.hint,
+                    p.run_id,
+                    p.created_at,
+                    p.document_id or "",
+                    p.sha256 or "",
+                ]
+            )
+        return
+    if not rows:
+        click.echo("no open problems")
+    for p in rows:
+        place = f" ({p.place})" if p.place else ""
+        doc = f" [doc #{p.document_id}]" if p.document_id else ""
+        click.echo(
+            f"{p.severity:7} {p.code:15} {p.path}{place}{doc}\n"
+            f"        {p.reason}\n        fix: {p.hint}"
+        )
+
+
+@cli.group()
+def doc() -> None:
+    """Look at one document or correct its metadata.
+
+    \b
+    Example:
+        dshift doc show 12
+    """
+
+
+@doc.command("show")
+@click.argument("ref")
+@click.pass_context
+@friendly_errors
+def doc_show(ctx: click.Context, ref: str) -> None:
+    """Show a document's metadata, with where each value came from.
+
+    REF is a document id, a file name, or a sha256 prefix.
+
+    \b
+    Example:
+        dshift doc show pr_0457.pdf
+    """
+    from pipeline.documents import find_document
+    from pipeline.status import format_document
+
+    with _workspace(ctx).open_store() as store:
+        click.echo(format_document(store, find_document(store, ref).id))
+
+
+@doc.command("text")
+@click.argument("ref")
+@click.pass_context
+@friendly_errors
+def doc_text(ctx: click.Context, ref: str) -> None:
+    """Print a document's canonical text.
+
+    \b
+    Example:
+        dshift doc text 12 | less
+    """
+    from pipeline.documents import find_document
+
+    with _workspace(ctx).open_store() as store:
+        click.echo(store.document_text(find_document(store, ref).id))
+
+
+@doc.command("set-date")
+@click.argument("ref")
+@click.argument("date")
+@click.option("--note", default="", help="Why (kept with the value).")
+@click.pass_context
+@friendly_errors
+def doc_set_date(ctx: click.Context, ref: str, date: str, note: str) -> None:
+    """Set the DATE (YYYY-MM-DD, YYYY-MM or YYYY) of document REF by hand.
+
+    \b
+    Example:
+        dshift doc set-date consular_circular.pdf 2012-03-01 --note "from the archive register"
+    """
+    from pipeline.documents import set_date
+
+    workspace = _workspace(ctx)
+    with workspace.lock("dshift doc set-date"), workspace.open_store() as store:
+        document = set_date(store, ref, date, note)
+    click.echo(
+        f"#{document.id} {document.name}: date {document.date} (year {document.year})", err=True
+    )
+
+
+def main() -> None:
+    """Entry point of the ``dshift`` console script."""
+    cli(prog_name="dshift")

@@ -1,0 +1,46 @@
+"""Operations on single stored documents (look-up, manual metadata)."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.errors import DshiftError
+from pipeline.ingest import metadata as meta
+from pipeline.models import MetaValue
+from pipeline.store import DocumentRow, Store
+
+_DATE = re.compile(r"^(?:19|20)\d\d(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+def find_document(store: Store, ref: str) -> DocumentRow:
+    """Return the one document that ``ref`` (id, sha256 prefix, file name or path) names."""
+    found = store.find_documents(ref)
+    if not found:
+        raise DshiftError(
+            f"no document matches '{ref}'",
+            "use a document id from 'dshift status' or 'dshift problems', a file "
+            "name, or at least 6 characters of its sha256",
+        )
+    current = [d for d in found if d.superseded_by is None]
+    if len(current) > 1:
+        listed = ", ".join(f"#{d.id} ({d.name})" for d in current[:6])
+        raise DshiftError(
+            f"'{ref}' matches several documents: {listed}", "give the document id instead"
+        )
+    return (current or found)[-1]
+
+
+def set_date(store: Store, ref: str, value: str, note: str = "") -> DocumentRow:
+    """Date a document by hand; the manual value beats every other source from now on."""
+    if not _DATE.match(value):
+        raise DshiftError(f"'{value}' is not a date", "write it as YYYY-MM-DD (or YYYY-MM, YYYY)")
+    document = find_document(store, ref)
+    run_id = store.start_run("doc set-date", {"document": document.id, "date": value})
+    detail = f"set by hand{': ' + note if note else ''}"
+    store.add_metadata(document.id, [MetaValue("date", value, "manual", detail)], run_id)
+    store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
+    store.resolve_problems(run_id, codes=["undated", "date-conflict"], document_id=document.id)
+    store.finish_run(run_id, "completed", {"documents": 1})
+    updated = store.document(document.id)
+    assert updated is not None
+    return updated

@@ -1,0 +1,232 @@
+"""Every error and problem the pipeline reports, in one catalogue.
+
+Two families live here:
+
+* :class:`DshiftError` is raised when a command cannot go on (no workspace, locked store, bad
+  argument). The CLI turns it into a message and an exit code.
+* :class:`Problem` records something wrong with one input file. It never stops a batch: it is stored
+  in the corpus store, listed in the run summary and exported to ``outputs/problems.csv``.
+
+Each entry has a stable code so that users, tests and later issues can refer to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+class DshiftError(Exception):
+    """A failure a user can act on: what happened, where, and how to fix it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  fix: {self.hint}" if self.hint else self.message
+
+
+class WorkspaceError(DshiftError):
+    """The workspace is missing or malformed."""
+
+    exit_code = 2
+
+
+class LockedError(DshiftError):
+    """Another dshift process holds the workspace lock."""
+
+    exit_code = 3
+
+
+class StoreError(DshiftError):
+    """The corpus store cannot be opened or is of an unknown version."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    """A catalogue entry: a stable code, a severity, and the default fix."""
+
+    code: str
+    severity: Severity
+    summary: str
+    hint: str
+
+
+def _kinds(*kinds: ProblemKind) -> dict[str, ProblemKind]:
+    return {kind.code: kind for kind in kinds}
+
+
+PROBLEM_KINDS = _kinds(
+    ProblemKind(
+        "empty-file",
+        "error",
+        "the file is empty (0 bytes)",
+        "re-export or re-download the file and drop it again",
+    ),
+    ProblemKind(
+        "not-a-pdf",
+        "error",
+        "the file is named .pdf but is not a PDF",
+        "check what the file really is; if it is {actual}, give it the matching extension",
+    ),
+    ProblemKind(
+        "encrypted",
+        "error",
+        "the PDF is password-protected",
+        "remove the protection (e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf) "
+        "and drop the decrypted copy",
+    ),
+    ProblemKind(
+        "corrupt",
+        "error",
+        "the PDF is damaged and cannot be read",
+        "re-download or re-export the file; 'qpdf --check FILE' shows the damage",
+    ),
+    ProblemKind(
+        "truncated",
+        "warning",
+        "the PDF ends early (no %%EOF marker); pages may be missing",
+        "compare the page count with the original and re-download it if pages are missing",
+    ),
+    ProblemKind(
+        "scanned",
+        "error",
+        "no text layer: the pages are images, this looks scanned",
+        "run OCR (e.g. ocrmypdf --language eng in.pdf out.pdf) and drop the OCRed copy",
+    ),
+    ProblemKind(
+        "scanned-pages",
+        "warning",
+        "some pages have no text layer (they look scanned)",
+        "their text is missing from the corpus; OCR the file (e.g. ocrmypdf --skip-text) "
+        "and drop it again to add it as a new version",
+    ),
+    ProblemKind(
+        "no-text",
+        "error",
+        "no text could be extracted",
+        "open the file to check it has content; if it is a picture of text, run OCR",
+    ),
+    ProblemKind(
+        "too-many-pages",
+        "error",
+        "the file has more pages than the per-file limit",
+        "split the file, or raise the limit with --max-pages",
+    ),
+    ProblemKind(
+        "too-large",
+        "error",
+        "the file is larger than the per-file size limit",
+        "check that it is a text document; raise the limit with --max-megabytes if it is",
+    ),
+    ProblemKind(
+        "timeout",
+        "error",
+        "reading the file took longer than the per-file time limit",
+        "the file may be pathological; raise --timeout if it is simply very large",
+    ),
+    ProblemKind(
+        "out-of-memory",
+        "error",
+        "reading the file needed more memory than the per-file limit",
+        "the file may hide a decompression bomb; raise --max-memory-mb only if you trust it",
+    ),
+    ProblemKind(
+        "worker-crashed",
+        "error",
+        "the reader process died on this file",
+        "the file is probably malformed; re-export it, or report it with the file attached",
+    ),
+    ProblemKind(
+        "unreadable",
+        "error",
+        "the file could not be read",
+        "check the file's permissions and that the disk is mounted",
+    ),
+    ProblemKind(
+        "bad-encoding",
+        "warning",
+        "the text file is not valid UTF-8; it was read as {encoding}",
+        "check accented names in the stored text; re-save the file as UTF-8 if they are wrong",
+    ),
+    ProblemKind(
+        "unsupported-format",
+        "error",
+        "this file type is not ingested",
+        "convert it to PDF, DOCX, HTML or plain text; supported: {supported}",
+    ),
+    ProblemKind(
+        "sidecar",
+        "error",
+        "a row of metadata.csv cannot be used",
+        "correct the row (see the reason) and run the ingest again",
+    ),
+    ProblemKind(
+        "undated",
+        "warning",
+        "no date found in the sidecar, the text or the file name",
+        "set it with 'dshift doc set-date {doc} YYYY-MM-DD', or list the file in a metadata.csv "
+        "in a later drop; it is left out of yearly figures until then",
+    ),
+    ProblemKind(
+        "date-conflict",
+        "warning",
+        "the sources of the date disagree",
+        "check the document; set the right date with 'dshift doc set-date {doc} YYYY-MM-DD'",
+    ),
+    ProblemKind(
+        "internal-error",
+        "error",
+        "dshift failed on this file (a bug)",
+        "please report it with the file and the reason; the rest of the drop was processed",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input, ready to store and show.
+
+    Attributes:
+        code: key into :data:`PROBLEM_KINDS`.
+        path: the file the problem is about.
+        detail: what exactly went wrong (an exception message, a page list).
+        place: where in the file ("page 3", "row 7"), if known.
+        params: values for the placeholders of the catalogue hint.
+    """
+
+    code: str
+    path: str
+    detail: str = ""
+    place: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> ProblemKind:
+        return PROBLEM_KINDS[self.code]
+
+    @property
+    def severity(self) -> Severity:
+        return self.kind.severity
+
+    @property
+    def reason(self) -> str:
+        summary = self.kind.summary.format_map(_Defaulting(self.params))
+        return f"{summary}: {self.detail}" if self.detail else summary
+
+    @property
+    def hint(self) -> str:
+        return self.kind.hint.format_map(_Defaulting(self.params))
+
+
+class _Defaulting(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

@@ -1,0 +1,162 @@
+"""Rules shared by every reader for building canonical text.
+
+Canonical text is fixed once per document and never changed, because every offset (pages now;
+segments, codings and coder decisions later) points into it. It is Unicode NFC, uses "\\n" line
+ends, has no BOM or control characters, and separates paragraphs by exactly one blank line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10))
+_CONTROL.update({0x7F: None, 0xFEFF: None, 0xAD: None, 0x200B: None})
+_INNER_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+PAGE_NUMBER = re.compile(
+    r"^\s*(?:page|p\.|pg\.?)?\s*[-–—(\[]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—)\]]?"
+    r"\s*(?:(?:of|/)\s*\d{1,4})?\s*$",
+    re.IGNORECASE,
+)
+# A hyphen at a line end before these is kept: "counter-\nterrorism" is a real compound.
+_KEEP_HYPHEN_PREFIXES = frozenset(
+    [
+        "anti",
+        "co",
+        "counter",
+        "cross",
+        "ex",
+        "extra",
+        "inter",
+        "intra",
+        "multi",
+        "neo",
+        "non",
+        "post",
+        "pre",
+        "pro",
+        "re",
+        "self",
+        "semi",
+        "socio",
+        "sub",
+        "super",
+        "trans",
+        "ultra",
+        "well",
+    ]
+)
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` in NFC with "\\n" line ends, no BOM or control characters."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text.translate(_CONTROL))
+    return text
+
+
+def clean_paragraph(text: str) -> str:
+    """Collapse runs of spaces inside a paragraph and trim it."""
+    return _INNER_SPACE.sub(" ", text).strip()
+
+
+def vocabulary(lines: Iterable[str]) -> set[str]:
+    """Return the lower-cased words of a document, for deciding how to join hyphenated words."""
+    vocab: set[str] = set()
+    for line in lines:
+        vocab.update(word.lower() for word in _WORD.findall(line))
+    return vocab
+
+
+def join_hyphenated(left: str, right: str, vocab: set[str]) -> str:
+    """Join two pieces of a word split at a line end by a hyphen ("infra-" + "structure").
+
+    The joined form wins if the document uses it elsewhere; a hyphenated compound wins if the
+    document uses that, or if the first part is a prefix usually written with a hyphen; otherwise
+    the line-end hyphen is taken to be typographic and dropped.
+    """
+    stem = left[:-1]
+    head = _WORD.findall(stem)
+    tail = _WORD.findall(right)
+    first = head[-1].lower() if head else ""
+    second = tail[0].lower() if tail else ""
+    if first and second:
+        if first + second in vocab:
+            return stem + right
+        if f"{first}-{second}" in vocab or first in _KEEP_HYPHEN_PREFIXES or "-" in first:
+            return left + right
+    return stem + right
+
+
+def ends_with_line_hyphen(text: str) -> bool:
+    """True if ``text`` ends with a hyphen that splits a word (a letter before it)."""
+    return len(text) >= 2 and text[-1] in "-‐" and text[-2].isalpha()
+
+
+def join_lines(lines: list[str], vocab: set[str]) -> tuple[str, list[int]]:
+    """Join the hard-wrapped lines of one paragraph into a single line.
+
+    Returns:
+        The paragraph, and for each input line the offset in it where that line's text starts.
+    """
+    out = ""
+    starts: list[int] = []
+    for raw in lines:
+        line = clean_paragraph(raw)
+        if not line:
+            starts.append(len(out))
+        elif not out:
+            starts.append(0)
+            out = line
+        elif ends_with_line_hyphen(out) and line[0].isalpha() and line[0].islower():
+            joined = join_hyphenated(out, line, vocab)
+            starts.append(len(joined) - len(line))
+            out = joined
+        else:
+            starts.append(len(out) + 1)
+            out = f"{out} {line}"
+    return out, starts
+
+
+def assemble(
+    paragraphs: list[list[tuple[int, str]]], vocab: set[str], n_pages: int
+) -> tuple[str, list[tuple[int, int]]]:
+    """Join paragraphs of (page index, line) pairs into canonical text with page spans.
+
+    A paragraph may run over a page break; its lines are joined like any others, and each page's
+    span starts at its first line and ends after its last.
+    """
+    parts: list[str] = []
+    first: list[int | None] = [None] * n_pages
+    last: list[int] = [0] * n_pages
+    length = 0
+    for paragraph in paragraphs:
+        text, starts = join_lines([line for _, line in paragraph], vocab)
+        if not text:
+            continue
+        if parts:
+            parts.append("\n\n")
+            length += 2
+        ends = [*starts[1:], len(text)]
+        for (page, line), offset, end in zip(paragraph, starts, ends):
+            if not line.strip():
+                continue
+            if end > offset and end < len(text) and text[end - 1] == " ":
+                end -= 1  # the space that joined this line to the next belongs to neither
+            if first[page] is None:
+                first[page] = length + offset
+            last[page] = max(last[page], length + end)
+        parts.append(text)
+        length += len(text)
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for page in range(n_pages):
+        begin = first[page]
+        if begin is None:
+            spans.append((cursor, cursor))
+        else:
+            spans.append((begin, last[page]))
+            cursor = last[page]
+    return "".join(parts), spans

@@ -1,0 +1,186 @@
+"""Read positioned words out of PDF pages.
+
+Two engines produce the same :class:`~pipeline.ingest.words.PageWords`, so the layout code that
+turns words into reading-order text is shared:
+
+* ``pdfium`` (default) reads PDFium's character boxes through pypdfium2, which pdfplumber itself
+  depends on. It is an order of magnitude faster than parsing content streams in Python
+  (``bench/ingest.py`` measures it).
+* ``pdfplumber`` uses pdfplumber's word extraction (pdfminer.six). Slower, but a second, independent
+  reading of the file; it is the reference in tests and the fallback when PDFium cannot read a
+  file that pdfminer can.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from pipeline.ingest.words import PageWords, Word
+
+ENGINES = ("pdfium", "pdfplumber")
+_SPACES = frozenset(" \t\r\n\x00\xa0\u2002\u2003\u2009\u200b\u3000\ufeff")
+# PDFium reports a hyphen it believes to be soft as U+0002.
+_HYPHENS = {"\x02": "-", "\xad": "-"}
+
+
+class PdfOpenError(Exception):
+    """The PDF cannot be opened; ``reason`` is 'encrypted' or 'corrupt'."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class PdfFile:
+    """What we learn from opening a PDF before reading its pages."""
+
+    page_count: int
+    info: dict[str, str]
+
+
+def open_pdf(path: Path) -> pdfium.PdfDocument:
+    """Open a PDF with PDFium, mapping its failures to :class:`PdfOpenError`."""
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        message = str(exc)
+        reason = "encrypted" if "password" in message.lower() else "corrupt"
+        raise PdfOpenError(reason, message) from exc
+
+
+def pdf_info(doc: pdfium.PdfDocument) -> dict[str, str]:
+    """Return the non-empty entries of the PDF's info dictionary (Title, Author...)."""
+    try:
+        raw = doc.get_metadata_dict(skip_empty=True)
+    except Exception:  # a damaged info dictionary must not lose the document
+        return {}
+    return {key: " ".join(str(value).split()) for key, value in raw.items() if str(value).strip()}
+
+
+def pdfium_pages(doc: pdfium.PdfDocument, limit: int | None = None) -> Iterator[PageWords]:
+    """Yield the words of each page, read through PDFium."""
+    count = len(doc) if limit is None else min(limit, len(doc))
+    for index in range(count):
+        page = doc[index]
+        try:
+            yield _pdfium_page(page, index + 1)
+        finally:
+            page.close()
+
+
+def _pdfium_page(page: pdfium.PdfPage, number: int) -> PageWords:
+    width, height = page.get_size()
+    rotation = page.get_rotation() % 360
+    textpage = page.get_textpage()
+    try:
+        words = _pdfium_words(textpage, width, height, rotation)
+    finally:
+        textpage.close()
+    if rotation in (90, 270):
+        width, height = height, width
+    has_images = False
+    if not words:
+        has_images = any(
+            True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)
+        )
+    return PageWords(number, width, height, words, has_images)
+
+
+def _page_text(handle: object, count: int) -> str:
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = pdfium_c.FPDFText_GetText(handle, 0, count, buffer)
+    text = bytes(memoryview(buffer).cast("B")[: max(written - 1, 0) * 2]).decode(
+        "utf-16-le", errors="replace"
+    )
+    if len(text) == count:
+        return text
+    # Characters outside the BMP or excluded characters shift the text view: ask char by char.
+    return "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, i) or 0xFFFD) for i in range(count))
+
+
+def _pdfium_words(
+    textpage: pdfium.PdfTextPage, width: float, height: float, rotation: int
+) -> list[Word]:
+    handle = textpage.raw
+    count = pdfium_c.FPDFText_CountChars(handle)
+    if count <= 0:
+        return []
+    text = _page_text(handle, count)
+    box = pdfium_c.FS_RECTF()
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    font_size = pdfium_c.FPDFText_GetFontSize
+    words: list[Word] = []
+    chars: list[str] = []
+    x0 = x1 = top = bottom = 0.0
+    first = -1
+    for i, char in enumerate(text):
+        if char in _SPACES:
+            if chars:
+                words.append(Word("".join(chars), x0, x1, top, bottom, font_size(handle, first)))
+                chars = []
+            continue
+        get_box(handle, i, ctypes.byref(box))
+        left, right, upper, lower = _display_box(box, width, height, rotation)
+        if right - left <= 0 and upper - lower <= 0:
+            continue  # a generated or invisible character with no extent
+        if chars and (left - x1 > 0.25 * (bottom - top) or upper > bottom or lower < top):
+            # A gap or a jump to another line inside one text run: a word boundary.
+            words.append(Word("".join(chars), x0, x1, top, bottom, font_size(handle, first)))
+            chars = []
+        if not chars:
+            x0, x1, top, bottom, first = left, right, upper, lower, i
+        else:
+            x1 = max(x1, right)
+            top = min(top, upper)
+            bottom = max(bottom, lower)
+        chars.append(_HYPHENS.get(char, char))
+    if chars:
+        words.append(Word("".join(chars), x0, x1, top, bottom, font_size(handle, first)))
+    return words
+
+
+def _display_box(
+    box: pdfium_c.FS_RECTF, width: float, height: float, rotation: int
+) -> tuple[float, float, float, float]:
+    """Map a PDF-space box (y up) to display space (y down) as (x0, x1, top, bottom)."""
+    left, right, upper, lower = box.left, box.right, box.top, box.bottom
+    if rotation == 0:
+        return left, right, height - upper, height - lower
+    if rotation == 90:
+        return lower, upper, left, right
+    if rotation == 180:
+        return width - right, width - left, lower, upper
+    return height - upper, height - lower, width - right, width - left
+
+
+def pdfplumber_pages(path: Path, limit: int | None = None) -> Iterator[PageWords]:
+    """Yield the words of each page, read through pdfplumber (pdfminer.six)."""
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages[:limit]:
+            raw_words = page.extract_words(keep_blank_chars=False, extra_attrs=["size"])
+            words = [
+                Word(
+                    w["text"],
+                    float(w["x0"]),
+                    float(w["x1"]),
+                    float(w["top"]),
+                    float(w["bottom"]),
+                    float(w["size"]),
+                )
+                for w in raw_words
+            ]
+            has_images = not words and bool(page.images)
+            yield PageWords(
+                page.page_number, float(page.width), float(page.height), words, has_images
+            )
+            page.close()

@@ -1,0 +1,179 @@
+"""Read one input file into canonical text. Runs inside a worker process.
+
+:func:`read_file` either returns an :class:`~pipeline.models.Extraction` or raises
+:class:`ReadFailure` carrying a catalogued :class:`~pipeline.errors.Problem`. It never writes
+anything: the parent process stores results, so a killed worker cannot leave a half-written
+document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import Problem
+from pipeline.ingest import formats, pdf
+from pipeline.ingest.pdftext import pdf_text
+from pipeline.models import Extraction
+
+FORMATS = {
+    ".pdf": "pdf",
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".docx": "docx",
+}
+LAYOUT_VERSION = "layout.v1"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Per-file limits and choices, the same for every file of a run."""
+
+    engine: str = "pdfium"
+    max_pages: int = 2000
+    max_bytes: int = 200 * 1024 * 1024
+
+
+class ReadFailure(Exception):
+    """Reading a file failed in a way a user can act on."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.reason)
+        self.problem = problem
+
+
+def sniff(head: bytes) -> str:
+    """Name what a file's first bytes say it is: pdf, zip, html, text or binary."""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip (Word, Excel or another Office file)"
+    if stripped[:15].lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")):
+        return "HTML"
+    if b"\x00" not in head[:4096]:
+        return "plain text"
+    return "binary data"
+
+
+def read_file(path: Path, options: ReadOptions) -> Extraction:
+    """Read ``path`` (format chosen by its extension) into canonical text."""
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise ReadFailure(Problem("empty-file", name))
+        if size > options.max_bytes:
+            raise ReadFailure(
+                Problem(
+                    "too-large",
+                    name,
+                    detail=f"{size / 2**20:.0f} MB > {options.max_bytes / 2**20:.0f} MB",
+                )
+            )
+        kind = FORMATS[path.suffix.lower()]
+        if kind == "pdf":
+            return _read_pdf(path, options)
+        if kind == "docx":
+            return formats.read_docx(path)
+        data = path.read_bytes()
+        extraction = (
+            formats.read_html(data, name) if kind == "html" else formats.read_text(data, name)
+        )
+    except ReadFailure:
+        raise
+    except OSError as exc:
+        raise ReadFailure(Problem("unreadable", name, detail=exc.strerror or str(exc))) from exc
+    except MemoryError as exc:
+        raise ReadFailure(Problem("out-of-memory", name)) from exc
+    except Exception as exc:
+        if path.suffix.lower() == ".docx":
+            problem = Problem("corrupt", name, detail=f"not a readable Word file ({exc})")
+        else:
+            problem = Problem("internal-error", name, detail=f"{type(exc).__name__}: {exc}")
+        raise ReadFailure(problem) from exc
+    if not extraction.text.strip():
+        raise ReadFailure(Problem("no-text", name))
+    return extraction
+
+
+def _read_pdf(path: Path, options: ReadOptions) -> Extraction:
+    name = str(path)
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+        handle.seek(max(0, path.stat().st_size - 2048))
+        tail = handle.read()
+    actual = sniff(head)
+    if actual != "pdf":
+        raise ReadFailure(
+            Problem(
+                "not-a-pdf",
+                name,
+                detail=f"its content looks like {actual}",
+                params={"actual": actual},
+            )
+        )
+    warnings: list[Problem] = []
+    if b"%%EOF" not in tail:
+        warnings.append(Problem("truncated", name))
+    engine = options.engine
+    try:
+        document = pdf.open_pdf(path)
+    except pdf.PdfOpenError as exc:
+        if exc.reason == "encrypted":
+            raise ReadFailure(Problem("encrypted", name, detail=exc.detail)) from exc
+        engine = "pdfplumber"  # pdfminer sometimes recovers what PDFium rejects
+        document = None
+        open_error = exc.detail
+    try:
+        if document is not None:
+            count = len(document)
+            info = pdf.pdf_info(document)
+        else:
+            count, info = _pdfplumber_count(path, open_error)
+        if count > options.max_pages:
+            raise ReadFailure(
+                Problem("too-many-pages", name, detail=f"{count} pages > limit {options.max_pages}")
+            )
+        if engine == "pdfium" and document is not None:
+            pages = list(pdf.pdfium_pages(document))
+        else:
+            pages = list(pdf.pdfplumber_pages(path))
+    finally:
+        if document is not None:
+            document.close()
+    result = pdf_text(pages)
+    if not result.text.strip():
+        if result.image_only_pages:
+            raise ReadFailure(Problem("scanned", name, detail=f"{len(pages)} page(s), no text"))
+        raise ReadFailure(Problem("no-text", name, detail=f"{len(pages)} page(s)"))
+    if result.image_only_pages:
+        listed = ", ".join(str(n) for n in result.image_only_pages)
+        warnings.append(
+            Problem("scanned-pages", name, detail=f"page(s) {listed}", place=f"page {listed}")
+        )
+    return Extraction(
+        "pdf", result.text, result.pages, info, f"{engine}-{LAYOUT_VERSION}", warnings
+    )
+
+
+def _pdfplumber_count(path: Path, open_error: str) -> tuple[int, dict[str, str]]:
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(path) as document:
+            count = len(document.pages)
+            info = {
+                k: str(v)
+                for k, v in (document.metadata or {}).items()
+                if isinstance(v, (str, int, float)) and str(v).strip()
+            }
+    except Exception as exc:
+        raise ReadFailure(Problem("corrupt", str(path), detail=open_error)) from exc
+    if count == 0:
+        raise ReadFailure(Problem("corrupt", str(path), detail=open_error))
+    return count, info

@@ -1,0 +1,381 @@
+"""The ingest stage: drops in, documents, metadata and problems in the store.
+
+:func:`ingest` does the I/O around the pure pieces (readers, metadata inference). Each document
+is written in one transaction, so a run killed at any point leaves whole documents only; the next
+run skips what is stored (identity is the sha256 of the bytes) and finishes the drop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.errors import Problem
+from pipeline.executor import Executor, Failure, LocalExecutor
+from pipeline.ingest import metadata as meta
+from pipeline.ingest.drop import DropFile, SidecarRow, scan
+from pipeline.ingest.read import ReadFailure, ReadOptions, read_file
+from pipeline.models import Extraction, MetaValue, Sighting
+from pipeline.store import Store
+
+STAGE = "ingest"
+_FAILURE_CODES = {
+    "timeout": "timeout",
+    "memory": "out-of-memory",
+    "crashed": "worker-crashed",
+    "error": "internal-error",
+}
+_INGEST_ERRORS = (
+    "empty-file",
+    "not-a-pdf",
+    "encrypted",
+    "corrupt",
+    "scanned",
+    "no-text",
+    "too-many-pages",
+    "too-large",
+    "timeout",
+    "out-of-memory",
+    "worker-crashed",
+    "unreadable",
+    "internal-error",
+)
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Options of one ingest run."""
+
+    jobs: int | None = None
+    timeout: float = 120.0
+    max_memory_mb: int = 2048
+    read: ReadOptions = field(default_factory=ReadOptions)
+    retry_problems: bool = False
+
+
+@dataclass
+class IngestSummary:
+    """What a run did, for the one-screen summary."""
+
+    run_id: str
+    files: int = 0
+    new: int = 0
+    changed: int = 0
+    duplicate: int = 0
+    unchanged: int = 0
+    skipped_known_problems: int = 0
+    metadata_updates: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    changed_names: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def counts(self) -> dict[str, int | float]:
+        return {
+            "files": self.files,
+            "new": self.new,
+            "changed": self.changed,
+            "duplicate": self.duplicate,
+            "unchanged": self.unchanged,
+            "skipped_known_problems": self.skipped_known_problems,
+            "metadata_updates": self.metadata_updates,
+            "pages": self.pages,
+            "errors": len(self.errors),
+            "warnings": len(self.problems) - len(self.errors),
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What a worker sends back: an extraction or the problem that prevented it."""
+
+    extraction: Extraction | None
+    problem: Problem | None
+
+
+def read_task(task: tuple[str, ReadOptions]) -> ReadResult:
+    """Read one file; runs in a worker process (top-level so that it pickles)."""
+    path, options = task
+    try:
+        return ReadResult(read_file(Path(path), options), None)
+    except ReadFailure as failure:
+        return ReadResult(None, failure.problem)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest(
+    store: Store,
+    drops: list[Path],
+    settings: IngestSettings,
+    *,
+    arguments: dict[str, object] | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> IngestSummary:
+    """Ingest every file of ``drops`` that the store does not hold yet.
+
+    Args:
+        store: the corpus store (the caller holds the workspace lock).
+        drops: folders (or single files) to ingest.
+        settings: limits and engine.
+        arguments: recorded with the run.
+        executor: where to read files; default a local process pool.
+        progress: called with the number of files just finished.
+        on_total: called once with the number of files to read.
+    """
+    started = time.perf_counter()
+    store.mark_interrupted_runs()
+    run_id = store.start_run(STAGE, arguments or {"drops": [str(d) for d in drops]})
+    summary = IngestSummary(run_id)
+    status = "failed"
+    try:
+        _ingest(store, drops, settings, summary, executor, progress, on_total)
+        status = "completed-with-problems" if summary.problems else "completed"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        summary.seconds = time.perf_counter() - started
+        store.finish_run(run_id, status, summary.counts())
+    return summary
+
+
+def _report(
+    store: Store,
+    summary: IngestSummary,
+    problem: Problem,
+    *,
+    sha256: str | None = None,
+    document_id: int | None = None,
+) -> None:
+    summary.problems.append(problem)
+    store.add_problem(summary.run_id, STAGE, problem, sha256=sha256, document_id=document_id)
+
+
+def _ingest(
+    store: Store,
+    drops: list[Path],
+    settings: IngestSettings,
+    summary: IngestSummary,
+    executor: Executor | None,
+    progress: Callable[[int], None] | None,
+    on_total: Callable[[int], None] | None,
+) -> None:
+    found = scan([d.resolve() for d in drops])
+    summary.files = len(found.files)
+    for problem in found.problems:
+        _report(store, summary, problem)
+    hashes = _hash_files(store, found.files)
+    sidecar = _by_name(found.sidecar_rows)
+    known = store.document_ids_by_sha256()
+    sighted = store.sighted_paths()
+    to_read: dict[str, DropFile] = {}
+    later_duplicates: list[tuple[DropFile, str]] = []
+    stored: set[int] = set()  # documents stored or re-resolved by this run
+    for item in found.files:
+        sha = hashes[item.path]
+        if sha in known:
+            _see_again(store, summary, known[sha], item, sighted)
+        elif sha in to_read:
+            later_duplicates.append((item, sha))
+        elif not settings.retry_problems and store.has_open_error(sha, __version__):
+            summary.skipped_known_problems += 1
+        else:
+            to_read[sha] = item
+    if on_total:
+        on_total(len(to_read))
+    tasks = [(str(item.path), settings.read) for item in to_read.values()]
+    by_path = {str(item.path): sha for sha, item in to_read.items()}
+    own_executor = executor is None
+    pool = executor or LocalExecutor(settings.jobs, settings.timeout, settings.max_memory_mb)
+    try:
+        for (path, _), outcome in pool.map_unordered(read_task, tasks):
+            sha = by_path[path]
+            item = to_read[sha]
+            result = outcome.value
+            if outcome.failure is not None or result is None:
+                _report(store, summary, _failure_problem(path, outcome.failure), sha256=sha)
+            elif result.problem is not None:
+                _report(store, summary, result.problem, sha256=sha)
+            elif result.extraction is not None:
+                values = [v for row in sidecar.get(item.name, []) for v in row.values]
+                doc_id = _store_new(store, summary, item, sha, result.extraction, values)
+                known[sha] = doc_id
+                stored.add(doc_id)
+            if progress:
+                progress(1)
+    finally:
+        if own_executor:
+            pool.close()
+    for item, sha in later_duplicates:
+        if sha in known:
+            _see_again(store, summary, known[sha], item, sighted)
+    in_drop = {item.name for item in found.files}
+    summary.metadata_updates = _apply_sidecars(store, summary, sidecar, stored, in_drop)
+    _flag_undated(store, summary, stored)
+
+
+def _hash_files(store: Store, files: list[DropFile]) -> dict[Path, str]:
+    hashes: dict[Path, str] = {}
+    fresh: list[tuple[str, int, int, str]] = []
+    for item in files:
+        sha = store.cached_sha256(str(item.path), item.size, item.mtime_ns)
+        if sha is None:
+            sha = sha256_of(item.path)
+            fresh.append((str(item.path), item.size, item.mtime_ns, sha))
+        hashes[item.path] = sha
+    if fresh:
+        store.remember_files(fresh)
+    return hashes
+
+
+def _by_name(rows: list[SidecarRow]) -> dict[str, list[SidecarRow]]:
+    by_name: dict[str, list[SidecarRow]] = {}
+    for row in rows:
+        by_name.setdefault(row.file, []).append(row)
+    return by_name
+
+
+def _sighting(item: DropFile) -> Sighting:
+    return Sighting(str(item.path), item.name, item.size, item.mtime_ns)
+
+
+def _see_again(
+    store: Store, summary: IngestSummary, doc_id: int, item: DropFile, sighted: set[tuple[int, str]]
+) -> None:
+    if (doc_id, str(item.path)) in sighted:
+        summary.unchanged += 1
+        return
+    names = store.file_names(doc_id)
+    store.add_sighting(doc_id, _sighting(item), summary.run_id)
+    sighted.add((doc_id, str(item.path)))
+    if item.name in names:
+        summary.unchanged += 1
+    else:
+        summary.duplicate += 1
+
+
+def _failure_problem(path: str, failure: Failure | None) -> Problem:
+    if failure is None:
+        return Problem("internal-error", path, detail="the reader returned nothing")
+    return Problem(_FAILURE_CODES[failure.kind], path, detail=failure.detail)
+
+
+def _store_new(
+    store: Store,
+    summary: IngestSummary,
+    item: DropFile,
+    sha: str,
+    extraction: Extraction,
+    sidecar_values: list[MetaValue],
+) -> int:
+    candidates = [
+        *meta.from_text(extraction.text),
+        *meta.from_filename(item.name),
+        *meta.from_file_info(extraction.info),
+        *sidecar_values,
+    ]
+    resolved = meta.resolve((value, "") for value in candidates)
+    previous = store.current_document_named(item.name)
+    supersedes = previous.id if previous and previous.sha256 != sha else None
+    doc_id = store.add_document(
+        sha256=sha,
+        text_sha256=hashlib.sha256(extraction.text.encode("utf-8")).hexdigest(),
+        extraction=extraction,
+        sighting=_sighting(item),
+        metadata=candidates,
+        resolved=resolved,
+        run_id=summary.run_id,
+        supersedes=supersedes,
+    )
+    if supersedes is None:
+        summary.new += 1
+    else:
+        summary.changed += 1
+        summary.changed_names.append(item.name)
+    summary.pages += len(extraction.pages)
+    store.resolve_problems(summary.run_id, codes=_INGEST_ERRORS, path=str(item.path))
+    for warning in extraction.warnings:
+        _report(store, summary, warning, sha256=sha, document_id=doc_id)
+    conflict = meta.date_conflict(candidates)
+    if conflict and resolved.provenance.get("date") not in ("sidecar", "manual"):
+        _report(
+            store,
+            summary,
+            Problem("date-conflict", str(item.path), detail=conflict, params={"doc": str(doc_id)}),
+            document_id=doc_id,
+        )
+    return doc_id
+
+
+def _apply_sidecars(
+    store: Store,
+    summary: IngestSummary,
+    sidecar: dict[str, list[SidecarRow]],
+    stored: set[int],
+    in_drop: set[str],
+) -> int:
+    """Apply sidecar rows to stored documents (matched by file name); return how many changed."""
+    updated = 0
+    for name, rows in sidecar.items():
+        document = store.current_document_named(name)
+        if document is None:
+            if name in in_drop:
+                continue  # the file is here but could not be read: its own problem says why
+            _report(
+                store,
+                summary,
+                Problem(
+                    "sidecar",
+                    str(rows[0].sidecar),
+                    place=f"line {rows[0].line}, column file",
+                    detail=f"no file named '{name}' in this drop or in the corpus",
+                ),
+            )
+            continue
+        values = [v for row in rows for v in row.values]
+        known = {(v.field, v.value, v.source, v.detail) for v, _ in store.metadata(document.id)}
+        new = [v for v in values if (v.field, v.value, v.source, v.detail) not in known]
+        if new:
+            store.add_metadata(document.id, new, summary.run_id)
+            store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
+            updated += 1
+            stored.add(document.id)
+        elif document.id in stored:
+            # Stored by this run: re-resolve with the real timestamps of the sidecar values.
+            store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
+    return updated
+
+
+def _flag_undated(store: Store, summary: IngestSummary, stored: set[int]) -> None:
+    for doc_id in sorted(stored):
+        document = store.document(doc_id)
+        if document is None:
+            continue
+        if document.date is None:
+            path = next(iter(store.file_names(doc_id)), document.name)
+            _report(
+                store,
+                summary,
+                Problem("undated", path, params={"doc": str(doc_id)}),
+                document_id=doc_id,
+            )
+        else:
+            store.resolve_problems(summary.run_id, codes=["undated"], document_id=doc_id)

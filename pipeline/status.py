@@ -1,0 +1,188 @@
+"""Plain-text views of the store for people: run summaries, status, document details."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+from pipeline.errors import Problem
+from pipeline.ingest.run import IngestSummary
+from pipeline.models import SOURCE_TYPES
+from pipeline.store import Store
+
+PROBLEM_COLUMNS = (
+    "id",
+    "severity",
+    "code",
+    "path",
+    "place",
+    "reason",
+    "hint",
+    "run_id",
+    "created_at",
+    "document_id",
+    "sha256",
+)
+
+
+def format_summary(
+    summary: IngestSummary, problems_csv: Path | None = None, max_problems: int = 12
+) -> str:
+    """Return the one-screen summary of an ingest run."""
+    rate = summary.pages / summary.seconds if summary.seconds else 0.0
+    lines = [
+        f"run {summary.run_id}: {summary.files} file(s) in {summary.seconds:.1f} s",
+        f"  new {summary.new}   changed {summary.changed}   duplicate {summary.duplicate}   "
+        f"unchanged {summary.unchanged}   problems {len(summary.errors)} error(s), "
+        f"{len(summary.problems) - len(summary.errors)} warning(s)",
+        f"  pages read {summary.pages} ({rate:.0f} pages/s)"
+        + (
+            f"   metadata updated for {summary.metadata_updates} document(s) from sidecars"
+            if summary.metadata_updates
+            else ""
+        ),
+    ]
+    if summary.skipped_known_problems:
+        lines.append(
+            f"  skipped {summary.skipped_known_problems} file(s) that failed before "
+            "(use --retry-problems to try them again)"
+        )
+    if summary.changed_names:
+        lines.append("  new versions of: " + ", ".join(summary.changed_names[:8]))
+    errors = summary.errors
+    if errors:
+        lines.append("errors (these files were not ingested):")
+        for problem in errors[:max_problems]:
+            place = f" ({problem.place})" if problem.place else ""
+            lines.append(f"  {Path(problem.path).name}{place}: {problem.reason}")
+            lines.append(f"      fix: {problem.hint}")
+        if len(errors) > max_problems:
+            lines.append(f"  ... and {len(errors) - max_problems} more")
+    warnings: dict[str, list[Problem]] = {}
+    for problem in summary.problems:
+        if problem.severity == "warning":
+            warnings.setdefault(problem.code, []).append(problem)
+    if warnings:
+        lines.append("warnings (ingested, but check):")
+        for _code, group in warnings.items():
+            names = ", ".join(Path(p.path).name for p in group[:4])
+            more = f" and {len(group) - 4} more" if len(group) > 4 else ""
+            lines.append(
+                f"  {len(group)} × {group[0].kind.summary.format_map(_Blank())}: {names}{more}"
+            )
+    if problems_csv is not None:
+        lines.append(f"all open problems: {problems_csv}")
+    return "\n".join(lines)
+
+
+def export_problems(store: Store, path: Path) -> Path:
+    """Write every open problem to a CSV file and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(PROBLEM_COLUMNS)
+        for p in store.open_problems():
+            writer.writerow(
+                [
+                    p.id,
+                    p.severity,
+                    p.code,
+                    p.path,
+                    p.place,
+                    p.reason,
+                    p.hint,
+                    p.run_id,
+                    p.created_at,
+                    p.document_id or "",
+                    p.sha256 or "",
+                ]
+            )
+    tmp.replace(path)
+    return path
+
+
+def format_status(store: Store, runs: int = 5) -> str:
+    """Return what the store holds: coverage by year and source type, undated documents,
+    open problems and the last runs."""
+    coverage = store.coverage()
+    documents = store.current_documents()
+    lines = [
+        f"corpus store: {store.path}",
+        f"documents: {len(documents)} current ({sum(d.n_pages for d in documents)} pages)",
+    ]
+    if coverage:
+        table: dict[int | None, dict[str, int]] = defaultdict(dict)
+        for year, source_type, count, _pages in coverage:
+            table[year][source_type] = count
+        header = "  year   " + "".join(f"{t:>8}" for t in SOURCE_TYPES) + "   total"
+        lines += ["documents by year and source type:", header]
+        for year in sorted(table, key=lambda y: (y is None, y or 0)):
+            row = table[year]
+            label = str(year) if year is not None else "undated"
+            lines.append(
+                f"  {label:7}"
+                + "".join(f"{row.get(t, 0) or '.':>8}" for t in SOURCE_TYPES)
+                + f"{sum(row.values()):>8}"
+            )
+    undated = [d for d in documents if d.year is None]
+    if undated:
+        lines.append(
+            f"undated documents ({len(undated)}; left out of yearly figures until dated "
+            "with 'dshift doc set-date'):"
+        )
+        lines += [f"  #{d.id} {d.name}  {d.title or ''}"[:100] for d in undated[:10]]
+    problems = store.open_problems()
+    errors = sum(1 for p in problems if p.severity == "error")
+    lines.append(
+        f"open problems: {errors} error(s), {len(problems) - errors} warning(s)"
+        + (" — list them with 'dshift problems'" if problems else "")
+    )
+    recent = store.recent_runs(runs)
+    if recent:
+        lines.append("last runs:")
+        for run in recent:
+            counts = run.counts
+            brief = ", ".join(
+                f"{k} {counts[k]}"
+                for k in ("new", "changed", "duplicate", "errors")
+                if counts.get(k)
+            )
+            lines.append(f"  {run.id}  {run.command:7} {run.status:24} {brief}")
+    return "\n".join(lines)
+
+
+def format_document(store: Store, doc_id: int) -> str:
+    """Return a document's metadata with the provenance of every value, and its pages."""
+    document = store.document(doc_id)
+    if document is None:
+        return f"no document #{doc_id}"
+    lines = [
+        f"document #{document.id}  sha256 {document.sha256}",
+        f"  files: {', '.join(store.file_names(doc_id))}",
+        f"  kind {document.kind}, {document.n_pages} page(s), {document.n_chars} characters, "
+        f"read by {document.extractor}",
+    ]
+    if document.supersedes:
+        lines.append(f"  new version of #{document.supersedes}")
+    if document.superseded_by:
+        lines.append(f"  superseded by #{document.superseded_by} (left out of figures)")
+    for field in ("source_type", "issuer", "date", "title", "language"):
+        value = getattr(document, field)
+        lines.append(
+            f"  {field:12} {value if value is not None else '—'}"
+            f"   [{document.provenance.get(field, 'none')}]"
+        )
+    lines.append("  all candidate values (field, value, source, evidence, recorded):")
+    for value, recorded in store.metadata(doc_id):
+        lines.append(
+            f"    {value.field:12} {value.value[:50]:50} {value.source:9} "
+            f"{value.detail[:60]} {recorded}"
+        )
+    return "\n".join(lines)
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "…"

@@ -1,0 +1,122 @@
+"""Schema migrations: plain named functions, applied in order, recorded in the store.
+
+Add a migration by appending a function to :data:`MIGRATIONS`; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def m001_initial() -> str:
+    """Runs, documents with their files, pages and metadata, problems, and the stat cache."""
+    return """
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            command TEXT NOT NULL,
+            arguments TEXT NOT NULL,          -- JSON
+            pipeline_version TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL CHECK (status IN
+                ('running', 'completed', 'completed-with-problems', 'failed', 'interrupted')),
+            pid INTEGER,
+            counts TEXT NOT NULL DEFAULT '{}' -- JSON
+        );
+
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,      -- of the file's bytes: a document's identity
+            kind TEXT NOT NULL,               -- pdf, txt, html, docx
+            text TEXT NOT NULL,               -- canonical text; never updated
+            text_sha256 TEXT NOT NULL,
+            n_chars INTEGER NOT NULL,
+            n_pages INTEGER NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            extractor TEXT NOT NULL,
+            file_info TEXT NOT NULL DEFAULT '{}',   -- JSON, the format's own metadata
+            name TEXT NOT NULL,               -- file name when first seen
+            supersedes INTEGER REFERENCES documents(id),
+            superseded_by INTEGER REFERENCES documents(id),
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            created_at TEXT NOT NULL,
+            -- Resolved metadata: derived from the metadata table, kept here for querying.
+            source_type TEXT NOT NULL DEFAULT 'other',
+            issuer TEXT,
+            date TEXT,                        -- ISO date, or YYYY-MM or YYYY if that is all
+            year INTEGER,
+            title TEXT,
+            language TEXT,
+            provenance TEXT NOT NULL DEFAULT '{}'   -- JSON: field -> source
+        );
+        CREATE INDEX documents_year ON documents(year);
+        CREATE INDEX documents_name ON documents(name);
+
+        CREATE TRIGGER documents_text_is_fixed BEFORE UPDATE OF text, sha256 ON documents
+        BEGIN
+            SELECT RAISE(ABORT, 'canonical text and identity of a document never change');
+        END;
+
+        CREATE TABLE document_files (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            path TEXT NOT NULL,
+            name TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            seen_at TEXT NOT NULL,
+            UNIQUE (document_id, path)
+        );
+        CREATE INDEX document_files_name ON document_files(name);
+
+        CREATE TABLE pages (
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            page INTEGER NOT NULL,            -- 1-based
+            start INTEGER NOT NULL,           -- code-point offsets into documents.text
+            "end" INTEGER NOT NULL,
+            PRIMARY KEY (document_id, page)
+        );
+
+        CREATE TABLE metadata (               -- append-only: every value ever proposed
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            source TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            run_id TEXT REFERENCES runs(id),
+            recorded_at TEXT NOT NULL,
+            UNIQUE (document_id, field, value, source, detail)
+        );
+
+        CREATE TABLE problems (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            path TEXT NOT NULL,
+            sha256 TEXT,
+            document_id INTEGER REFERENCES documents(id),
+            stage TEXT NOT NULL,
+            code TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            hint TEXT NOT NULL,
+            place TEXT NOT NULL DEFAULT '',
+            pipeline_version TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolved_by_run TEXT
+        );
+        CREATE INDEX problems_open ON problems(resolved_at, sha256);
+
+        CREATE TABLE file_cache (             -- avoids re-hashing unchanged files on a re-run
+            path TEXT PRIMARY KEY,
+            size_bytes INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL
+        );
+        """
+
+
+# Each returns the SQL of one step; the store runs it and records the version atomically.
+MIGRATIONS: list[Callable[[], str]] = [m001_initial]

@@ -1,0 +1,518 @@
+"""SQLite implementation of the corpus store (WAL mode, one writer, many readers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.errors import Problem, StoreError
+from pipeline.models import Extraction, MetaValue, Resolved, Sighting
+from pipeline.store.migrations import MIGRATIONS
+
+
+def utc_now() -> str:
+    """Return the current UTC time as an ISO 8601 string with seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    """Return a sortable, unique run id such as ``20261129T201530Z-3f2a9c``."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def connect(url: str | os.PathLike[str]) -> Store:
+    """Open (creating and migrating if needed) the store at ``url``.
+
+    Args:
+        url: ``sqlite:///absolute/path.sqlite``, ``sqlite:relative.sqlite`` or a plain path.
+
+    Raises:
+        StoreError: for an unsupported scheme or a store written by a newer dshift.
+    """
+    text = os.fspath(url)
+    if "://" in text and not text.startswith("sqlite://"):
+        scheme = text.split("://", 1)[0]
+        raise StoreError(
+            f"unsupported store URL scheme '{scheme}' in {text}",
+            "use a SQLite path such as corpus/corpus.sqlite (no server databases yet)",
+        )
+    path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite:"))
+    if text.startswith("sqlite:///"):
+        path = Path("/" + text.removeprefix("sqlite:///"))
+    return Store(path)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    command: str
+    started_at: str
+    ended_at: str | None
+    status: str
+    counts: dict[str, Any]
+    pipeline_version: str
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    id: int
+    run_id: str
+    path: str
+    sha256: str | None
+    document_id: int | None
+    stage: str
+    code: str
+    severity: str
+    reason: str
+    hint: str
+    place: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    sha256: str
+    kind: str
+    name: str
+    n_chars: int
+    n_pages: int
+    source_type: str
+    issuer: str | None
+    date: str | None
+    year: int | None
+    title: str | None
+    language: str | None
+    provenance: dict[str, str]
+    supersedes: int | None
+    superseded_by: int | None
+    extractor: str
+    created_at: str
+
+
+_DOC_COLUMNS = (
+    "id, sha256, kind, name, n_chars, n_pages, source_type, issuer, date, year, title, language, "
+    "provenance, supersedes, superseded_by, extractor, created_at"
+)
+
+
+def _document(row: sqlite3.Row) -> DocumentRow:
+    values = dict(row)
+    values["provenance"] = json.loads(values["provenance"])
+    return DocumentRow(**values)
+
+
+class Store:
+    """A corpus store on a SQLite file. Create with :func:`connect`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open the corpus store {path}: {exc}",
+                "check that the folder exists and is writable",
+            ) from exc
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -----------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this dshift "
+                f"({__version__}) knows ({len(MIGRATIONS)})",
+                "upgrade dshift (pip install -U discourse-shift) before using this workspace",
+            )
+        for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+            try:
+                self.db.executescript(
+                    f"BEGIN IMMEDIATE;\n{migration()};\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+            except sqlite3.Error as exc:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise StoreError(
+                    f"migrating {self.path} to schema {number} failed: {exc}",
+                    "restore the store from a backup and report this",
+                ) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a block as one all-or-nothing write transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def start_run(self, command: str, arguments: dict[str, Any]) -> str:
+        """Record the start of a run and return its id."""
+        run_id = new_run_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO runs (id, command, arguments, pipeline_version, started_at, status, "
+                "pid) "
+                "VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                (
+                    run_id,
+                    command,
+                    json.dumps(arguments, sort_keys=True, default=str),
+                    __version__,
+                    utc_now(),
+                    os.getpid(),
+                ),
+            )
+        return run_id
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET status = ?, ended_at = ?, counts = ? WHERE id = ?",
+                (status, utc_now(), json.dumps(counts, sort_keys=True), run_id),
+            )
+
+    def mark_interrupted_runs(self) -> list[str]:
+        """Mark runs left 'running' by a killed process as interrupted; return their ids.
+
+        Only call this while holding the workspace lock: then no other run can be alive.
+        """
+        with self.transaction() as db:
+            ids = [r[0] for r in db.execute("SELECT id FROM runs WHERE status = 'running'")]
+            db.execute(
+                "UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, ?) "
+                "WHERE status = 'running'",
+                (utc_now(),),
+            )
+        return ids
+
+    def recent_runs(self, limit: int = 5) -> list[RunRow]:
+        rows = self.db.execute(
+            "SELECT id, command, started_at, ended_at, status, counts, pipeline_version "
+            "FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [RunRow(**{**dict(r), "counts": json.loads(r["counts"])}) for r in rows]
+
+    # -- files and documents ----------------------------------------------------------------
+
+    def cached_sha256(self, path: str, size: int, mtime_ns: int) -> str | None:
+        """Return the hash recorded for a file if its size and mtime are unchanged."""
+        row = self.db.execute(
+            "SELECT sha256 FROM file_cache WHERE path = ? AND size_bytes = ? AND mtime_ns = ?",
+            (path, size, mtime_ns),
+        ).fetchone()
+        return row[0] if row else None
+
+    def remember_files(self, entries: Iterable[tuple[str, int, int, str]]) -> None:
+        """Record (path, size, mtime_ns, sha256) of files just hashed."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO file_cache (path, size_bytes, mtime_ns, sha256) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET size_bytes = excluded.size_bytes, "
+                "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256",
+                list(entries),
+            )
+
+    def document_ids_by_sha256(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT sha256, id FROM documents")}
+
+    def sighted_paths(self) -> set[tuple[int, str]]:
+        return {
+            (r[0], r[1]) for r in self.db.execute("SELECT document_id, path FROM document_files")
+        }
+
+    def current_document_named(self, name: str) -> DocumentRow | None:
+        """Return the current (not superseded) document last seen under file name ``name``."""
+        row = self.db.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE superseded_by IS NULL AND id IN "
+            "(SELECT document_id FROM document_files WHERE name = ?) ORDER BY id DESC LIMIT 1",
+            (name,),
+        ).fetchone()
+        return _document(row) if row else None
+
+    def add_document(
+        self,
+        *,
+        sha256: str,
+        text_sha256: str,
+        extraction: Extraction,
+        sighting: Sighting,
+        metadata: list[MetaValue],
+        resolved: Resolved,
+        run_id: str,
+        supersedes: int | None,
+    ) -> int:
+        """Insert a document with its pages, metadata and first sighting, all or nothing."""
+        now = utc_now()
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO documents (sha256, kind, text, text_sha256, n_chars, n_pages, "
+                "size_bytes, extractor, file_info, name, supersedes, run_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sha256,
+                    extraction.kind,
+                    extraction.text,
+                    text_sha256,
+                    len(extraction.text),
+                    len(extraction.pages),
+                    sighting.size,
+                    extraction.extractor,
+                    json.dumps(extraction.info, sort_keys=True),
+                    sighting.name,
+                    supersedes,
+                    run_id,
+                    now,
+                ),
+            )
+            doc_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                'INSERT INTO pages (document_id, page, start, "end") VALUES (?, ?, ?, ?)',
+                [(doc_id, n, s, e) for n, (s, e) in enumerate(extraction.pages, start=1)],
+            )
+            if supersedes is not None:
+                db.execute(
+                    "UPDATE documents SET superseded_by = ? WHERE id = ?", (doc_id, supersedes)
+                )
+            self._insert_sighting(doc_id, sighting, run_id, now)
+            self._insert_metadata(doc_id, metadata, run_id, now)
+            self._write_resolved(doc_id, resolved)
+        return doc_id
+
+    def add_sighting(self, doc_id: int, sighting: Sighting, run_id: str) -> None:
+        """Record that a known document was seen again (possibly under another name)."""
+        with self.transaction():
+            self._insert_sighting(doc_id, sighting, run_id, utc_now())
+
+    def _insert_sighting(self, doc_id: int, s: Sighting, run_id: str, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO document_files (document_id, path, name, size_bytes, mtime_ns, run_id, "
+            "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (document_id, path) DO UPDATE SET "
+            "size_bytes = excluded.size_bytes, mtime_ns = excluded.mtime_ns",
+            (doc_id, s.path, s.name, s.size, s.mtime_ns, run_id, now),
+        )
+
+    def document(self, doc_id: int) -> DocumentRow | None:
+        row = self.db.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        return _document(row) if row else None
+
+    def find_documents(self, ref: str) -> list[DocumentRow]:
+        """Find documents by id, sha256 prefix (at least 6 characters) or file name."""
+        if ref.isdigit():
+            rows = self.db.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (int(ref),)
+            )
+        else:
+            rows = self.db.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents "
+                "WHERE (length(?) >= 6 AND sha256 LIKE ? || '%')"
+                " OR id IN (SELECT document_id FROM document_files WHERE name = ? OR path = ?) "
+                "ORDER BY id",
+                (ref, ref.lower(), ref, ref),
+            )
+        return [_document(r) for r in rows]
+
+    def document_text(self, doc_id: int) -> str:
+        return str(
+            self.db.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+        )
+
+    def pages(self, doc_id: int) -> list[tuple[int, int]]:
+        rows = self.db.execute(
+            'SELECT start, "end" FROM pages WHERE document_id = ? ORDER BY page', (doc_id,)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def current_documents(self) -> list[DocumentRow]:
+        rows = self.db.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE superseded_by IS NULL ORDER BY id"
+        )
+        return [_document(r) for r in rows]
+
+    def file_names(self, doc_id: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT DISTINCT name FROM document_files WHERE document_id = ? ORDER BY name",
+            (doc_id,),
+        )
+        return [r[0] for r in rows]
+
+    # -- metadata ---------------------------------------------------------------------------
+
+    def add_metadata(self, doc_id: int, values: list[MetaValue], run_id: str | None) -> None:
+        with self.transaction():
+            self._insert_metadata(doc_id, values, run_id, utc_now())
+
+    def _insert_metadata(
+        self, doc_id: int, values: list[MetaValue], run_id: str | None, now: str
+    ) -> None:
+        self.db.executemany(
+            "INSERT INTO metadata (document_id, field, value, source, detail, run_id, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(doc_id, v.field, v.value, v.source, v.detail, run_id, now) for v in values],
+        )
+
+    def metadata(self, doc_id: int) -> list[tuple[MetaValue, str]]:
+        """Return every value ever proposed for a document, oldest first, with its time."""
+        rows = self.db.execute(
+            "SELECT field, value, source, detail, recorded_at FROM metadata WHERE document_id = ? "
+            "ORDER BY id",
+            (doc_id,),
+        )
+        return [(MetaValue(r[0], r[1], r[2], r[3]), r[4]) for r in rows]
+
+    def set_resolved(self, doc_id: int, resolved: Resolved) -> None:
+        with self.transaction():
+            self._write_resolved(doc_id, resolved)
+
+    def _write_resolved(self, doc_id: int, r: Resolved) -> None:
+        self.db.execute(
+            "UPDATE documents SET source_type = ?, issuer = ?, date = ?, year = ?, title = ?, "
+            "language = ?, provenance = ? WHERE id = ?",
+            (
+                r.source_type,
+                r.issuer,
+                r.date,
+                r.year,
+                r.title,
+                r.language,
+                json.dumps(r.provenance, sort_keys=True),
+                doc_id,
+            ),
+        )
+
+    # -- problems ---------------------------------------------------------------------------
+
+    def add_problem(
+        self,
+        run_id: str,
+        stage: str,
+        problem: Problem,
+        *,
+        sha256: str | None = None,
+        document_id: int | None = None,
+    ) -> None:
+        """Record a problem unless the same one (file, code, place) is already open."""
+        with self.transaction() as db:
+            exists = db.execute(
+                "SELECT 1 FROM problems WHERE resolved_at IS NULL AND code = ? AND place = ? AND "
+                "(sha256 = ? OR (sha256 IS NULL AND ? IS NULL AND path = ?) OR document_id = ?)",
+                (problem.code, problem.place, sha256, sha256, problem.path, document_id),
+            ).fetchone()
+            if exists:
+                return
+            db.execute(
+                "INSERT INTO problems (run_id, path, sha256, document_id, stage, code, severity, "
+                "reason, hint, place, pipeline_version, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    problem.path,
+                    sha256,
+                    document_id,
+                    stage,
+                    problem.code,
+                    problem.severity,
+                    problem.reason,
+                    problem.hint,
+                    problem.place,
+                    __version__,
+                    utc_now(),
+                ),
+            )
+
+    def resolve_problems(
+        self,
+        run_id: str,
+        *,
+        codes: Iterable[str],
+        sha256: str | None = None,
+        document_id: int | None = None,
+        path: str | None = None,
+    ) -> int:
+        """Close open problems of the given codes about one file or document."""
+        codes = list(codes)
+        marks = ",".join("?" * len(codes))
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE problems SET resolved_at = ?, resolved_by_run = ? "
+                f"WHERE resolved_at IS NULL"
+                f" AND code IN ({marks}) AND (sha256 = ? OR document_id = ? OR path = ?)",
+                (utc_now(), run_id, *codes, sha256, document_id, path),
+            )
+        return cursor.rowcount
+
+    def has_open_error(self, sha256: str, pipeline_version: str) -> bool:
+        """True if this dshift version already failed on these bytes (no point retrying)."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM problems WHERE resolved_at IS NULL AND severity = 'error' AND "
+                "sha256 = ? AND pipeline_version = ? AND stage = 'ingest'",
+                (sha256, pipeline_version),
+            ).fetchone()
+            is not None
+        )
+
+    def open_problems(self) -> list[ProblemRow]:
+        rows = self.db.execute(
+            "SELECT id, run_id, path, sha256, document_id, stage, code, severity, reason, hint, "
+            "place, created_at FROM problems WHERE resolved_at IS NULL ORDER BY id"
+        )
+        return [ProblemRow(**dict(r)) for r in rows]
+
+    def problems_of_run(self, run_id: str) -> list[ProblemRow]:
+        rows = self.db.execute(
+            "SELECT id, run_id, path, sha256, document_id, stage, code, severity, reason, hint, "
+            "place, created_at FROM problems WHERE run_id = ? ORDER BY id",
+            (run_id,),
+        )
+        return [ProblemRow(**dict(r)) for r in rows]
+
+    # -- summaries --------------------------------------------------------------------------
+
+    def coverage(self) -> list[tuple[int | None, str, int, int]]:
+        """Return (year, source_type, documents, pages) over current documents."""
+        rows = self.db.execute(
+            "SELECT year, source_type, COUNT(*), SUM(n_pages) FROM documents "
+            "WHERE superseded_by IS NULL GROUP BY year, source_type ORDER BY year, source_type"
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
