@@ -41,6 +41,7 @@ class Extraction:
         info: the format's own metadata (PDF info dictionary, HTML <title>, DOCX core properties).
         extractor: the name and version of the reader, e.g. "pdfium-layout.v1".
         warnings: problems that did not prevent ingestion (scanned pages, bad encoding).
+        furniture: running heads and footers removed from the text; kept for metadata cues.
     """
 
     kind: str
@@ -49,6 +50,7 @@ class Extraction:
     info: dict[str, str]
     extractor: str
     warnings: list[Problem] = field(default_factory=list)
+    furniture: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

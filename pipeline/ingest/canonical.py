@@ -20,34 +20,8 @@ PAGE_NUMBER = re.compile(
     r"\s*(?:(?:of|/)\s*\d{1,4})?\s*$",
     re.IGNORECASE,
 )
-# A hyphen at a line end before these is kept: "counter-\nterrorism" is a real compound.
-_KEEP_HYPHEN_PREFIXES = frozenset(
-    [
-        "anti",
-        "co",
-        "counter",
-        "cross",
-        "ex",
-        "extra",
-        "inter",
-        "intra",
-        "multi",
-        "neo",
-        "non",
-        "post",
-        "pre",
-        "pro",
-        "re",
-        "self",
-        "semi",
-        "socio",
-        "sub",
-        "super",
-        "trans",
-        "ultra",
-        "well",
-    ]
-)
+# A hyphen at a line end after these is kept: "counter-\nterrorism" is a real compound.
+_KEEP_HYPHEN_PREFIXES = frozenset(["anti", "counter", "cross", "non", "self", "well"])
 
 
 def normalise(text: str) -> str:
@@ -63,19 +37,31 @@ def clean_paragraph(text: str) -> str:
 
 
 def vocabulary(lines: Iterable[str]) -> set[str]:
-    """Return the lower-cased words of a document, for deciding how to join hyphenated words."""
+    """Return the lower-cased words of a document, for deciding how to join hyphenated words.
+
+    The pieces of words split at line ends ("rela-" / "tions") are left out.
+    """
     vocab: set[str] = set()
+    split_before = False
     for line in lines:
-        vocab.update(word.lower() for word in _WORD.findall(line))
+        words = _WORD.findall(line)
+        split_after = ends_with_line_hyphen(line.rstrip())
+        if split_before and words:
+            words = words[1:]
+        if split_after and words:
+            words = words[:-1]
+        vocab.update(word.lower() for word in words)
+        split_before = split_after
     return vocab
 
 
 def join_hyphenated(left: str, right: str, vocab: set[str]) -> str:
     """Join two pieces of a word split at a line end by a hyphen ("infra-" + "structure").
 
-    The joined form wins if the document uses it elsewhere; a hyphenated compound wins if the
-    document uses that, or if the first part is a prefix usually written with a hyphen; otherwise
-    the line-end hyphen is taken to be typographic and dropped.
+    The joined form wins if the document uses it elsewhere. The hyphen is kept if the document
+    uses the hyphenated form, if the first part is a prefix usually written with a hyphen, or if
+    both parts are words of the document in their own right ("time-" + "tested"). Otherwise the
+    hyphen is taken to be typographic and dropped.
     """
     stem = left[:-1]
     head = _WORD.findall(stem)
@@ -85,7 +71,12 @@ def join_hyphenated(left: str, right: str, vocab: set[str]) -> str:
     if first and second:
         if first + second in vocab:
             return stem + right
-        if f"{first}-{second}" in vocab or first in _KEEP_HYPHEN_PREFIXES or "-" in first:
+        if (
+            f"{first}-{second}" in vocab
+            or first in _KEEP_HYPHEN_PREFIXES
+            or "-" in first
+            or (len(first) >= 3 and len(second) >= 3 and first in vocab and second in vocab)
+        ):
             return left + right
     return stem + right
 

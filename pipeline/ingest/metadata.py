@@ -189,9 +189,14 @@ def _text_date(text: str) -> MetaValue | None:
     return None
 
 
-def from_text(text: str) -> list[MetaValue]:
-    """Infer date, source type, issuer, title and language from a document's text."""
-    head = text[:3000]
+def from_text(text: str, furniture: list[str] | None = None) -> list[MetaValue]:
+    """Infer date, source type, issuer, title and language from a document's text.
+
+    Args:
+        text: canonical text.
+        furniture: running heads and footers removed from the text; they often name the issuer.
+    """
+    head = "\n".join(furniture or []) + "\n" + text[:3000]
     dated = _text_date(text)
     values: list[MetaValue] = [dated] if dated else []
     for source_type, pattern in SOURCE_CUES:

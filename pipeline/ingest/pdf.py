@@ -26,7 +26,7 @@ from pipeline.ingest.words import PageWords, Word
 ENGINES = ("pdfium", "pdfplumber")
 _SPACES = frozenset(" \t\r\n\x00\xa0\u2002\u2003\u2009\u200b\u3000\ufeff")
 # PDFium reports a hyphen it believes to be soft as U+0002.
-_HYPHENS = {"\x02": "-", "\xad": "-"}
+_HYPHENS = {"\x02": "-", "\xad": "-", "\ufffe": "-"}
 
 
 class PdfOpenError(Exception):

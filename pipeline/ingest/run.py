@@ -287,7 +287,7 @@ def _store_new(
     sidecar_values: list[MetaValue],
 ) -> int:
     candidates = [
-        *meta.from_text(extraction.text),
+        *meta.from_text(extraction.text, extraction.furniture),
         *meta.from_filename(item.name),
         *meta.from_file_info(extraction.info),
         *sidecar_values,
