@@ -83,25 +83,29 @@ FILENAME_DATE = re.compile(
 )
 UNGDC_NAME = re.compile(r"^(?P<country>[A-Z]{3})_(?P<session>\d{2})_(?P<year>(?:19|20)\d\d)\b")
 
+# Cues looked for in the running heads and the opening of a document; the earliest wins.
 SOURCE_CUES = [
     ("ispr", re.compile(r"\bInter[-\s]Services\s+Public\s+Relations\b|\bISPR\b")),
     (
         "mofa",
         re.compile(
-            r"\bMinistry\s+of\s+Foreign\s+Affairs\b|\bForeign\s+Office\s+Spokes"
-            r"(?:person|man|woman)\b|\bMOFA\b"
+            r"\bMinistry\s+of\s+Foreign\s+Affairs\b|\bForeign\s+Office\b|"
+            r"\bSpokes(?:person|man|woman)\b|\bpress\s+briefing\b|\bMOFA\b",
+            re.I,
         ),
     ),
     (
         "treaty",
         re.compile(
-            r"\bDone\s+at\s+[A-Z]|\bJoint\s+(?:Statement|Declaration|Communiqu[eé])\b"
+            r"\bJoint\s+(?:Statement|Declaration|Communiqu[eé]|Press\s+Release)\b"
             r"|\b(?:Agreement|Memorandum\s+of\s+Understanding|Treaty|Protocol)\s+"
-            r"(?:between|on|of)\b",
+            r"(?:between|on|of|for)\b",
             re.I,
         ),
     ),
 ]
+SIGNATURE = re.compile(r"\bDone\s+at\s+[A-Z]")
+OPENING = 800  # characters of a document in which the issuer usually names itself
 ISSUERS = {
     "ispr": "Inter Services Public Relations (ISPR), Pakistan",
     "mofa": "Ministry of Foreign Affairs, Pakistan",
@@ -171,6 +175,21 @@ def _where(match: re.Match[str], what: str) -> str:
     return f"{what} '{words}' at character {match.start()}"
 
 
+def _source_cue(opening: str, text: str) -> tuple[str, str] | None:
+    found = [
+        (match.start(), source_type, match)
+        for source_type, pattern in SOURCE_CUES
+        if (match := pattern.search(opening))
+    ]
+    if found:
+        _, source_type, match = min(found, key=lambda item: item[0])
+        return source_type, _where(match, "cue near the top")
+    signature = SIGNATURE.search(text)
+    if signature:
+        return "treaty", _where(signature, "signature clause")
+    return None
+
+
 def _text_date(text: str) -> MetaValue | None:
     head = text[:3000]
     for pattern, what in TEXT_DATES:
@@ -196,18 +215,14 @@ def from_text(text: str, furniture: list[str] | None = None) -> list[MetaValue]:
         text: canonical text.
         furniture: running heads and footers removed from the text; they often name the issuer.
     """
-    head = "\n".join(furniture or []) + "\n" + text[:3000]
     dated = _text_date(text)
     values: list[MetaValue] = [dated] if dated else []
-    for source_type, pattern in SOURCE_CUES:
-        match = pattern.search(head if source_type != "treaty" else text)
-        if match:
-            values.append(MetaValue("source_type", source_type, "text", _where(match, "cue")))
-            if source_type in ISSUERS:
-                values.append(
-                    MetaValue("issuer", ISSUERS[source_type], "text", _where(match, "cue"))
-                )
-            break
+    cue = _source_cue("\n".join(furniture or []) + "\n" + text[:OPENING], text)
+    if cue:
+        source_type, detail = cue
+        values.append(MetaValue("source_type", source_type, "text", detail))
+        if source_type in ISSUERS:
+            values.append(MetaValue("issuer", ISSUERS[source_type], "text", detail))
     title = _title_from_text(text)
     if title:
         values.append(MetaValue("title", title, "text", "first heading-like paragraph"))

@@ -1,0 +1,58 @@
+"""Shared fixtures: the sample corpus, temporary workspaces, small PDFs made on the spot."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from pipeline.workspace import Workspace, init_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "corpus" / "sample"
+TRUTH = ROOT / "corpus" / "sample-src" / "truth"
+SOURCES = ROOT / "corpus" / "sample-src" / "documents"
+SHARED = ROOT.parent / "shared"
+
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not present")
+
+
+def manifest() -> list[dict[str, str]]:
+    with (TRUTH / "manifest.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def front_matter(file_name: str) -> dict[str, str]:
+    """Return the front matter of the sample source that produced ``file_name``."""
+    for source in SOURCES.glob("*.md"):
+        text = source.read_text(encoding="utf-8")
+        head = text.split("---", 2)[1]
+        values = {}
+        for line in head.strip().splitlines():
+            key, _, value = line.partition(":")
+            values[key.strip()] = value.split(" #")[0].strip()
+        if values.get("file") == file_name:
+            return values
+    raise KeyError(file_name)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return init_workspace(tmp_path / "ws")
+
+
+def make_pdf(path: Path, pages: list[str], **canvas_options: object) -> Path:
+    """Write a simple one-column PDF with reportlab, one string per page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=1, **canvas_options)
+    for text in pages:
+        y = 780
+        for line in text.splitlines():
+            pdf.drawString(72, y, line)
+            y -= 14
+        pdf.showPage()
+    pdf.save()
+    return path

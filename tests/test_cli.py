@@ -1,0 +1,133 @@
+"""The CLI documents itself, refuses a second concurrent run, and survives a kill."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.clidoc import END, START, _commands, cli_reference
+from pipeline.workspace import Workspace
+from tests.conftest import ROOT, SAMPLE, SHARED, needs_shared
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(cli, [])], ids=" ".join)
+def test_every_command_has_help_with_an_example(path: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+def test_readme_cli_reference_is_current() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    current = readme.split(START, 1)[1].split(END, 1)[0].strip()
+    assert current == cli_reference().strip(), "run: python -m pipeline.clidoc README.md"
+
+
+def test_outside_a_workspace_the_error_says_how_to_fix(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "status"])
+    assert result.exit_code == 2
+    assert "dshift init" in result.output
+
+
+def dshift(workspace: Workspace, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "--workspace", str(workspace.root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def test_second_concurrent_run_is_refused(workspace: Workspace) -> None:
+    with workspace.lock("dshift ingest (pid 1)"):
+        process = dshift(workspace, "ingest", str(SAMPLE))
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 3
+    assert "busy" in err and "wait for that run" in err
+
+
+def test_kill_mid_run_leaves_whole_documents_and_rerun_completes(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    pdfs = sorted(p for p in SAMPLE.glob("*.pdf") if p.stat().st_size > 20_000)[:12]
+    for i in range(4):  # 48 files, distinct bytes: enough work to be caught in the middle
+        for pdf in pdfs:
+            data = pdf.read_bytes() + f"\n% copy {i}\n".encode()
+            (drop / f"{i}-{pdf.name}").write_bytes(data)
+    process = dshift(workspace, "ingest", str(drop), "--jobs", "1")
+    store = workspace.store_path
+    deadline = time.time() + 60
+    stored = 0
+    while time.time() < deadline and process.poll() is None:
+        if store.exists():
+            with sqlite3.connect(store) as db:
+                stored = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            if stored >= 3:
+                break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        count = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        orphans = db.execute(
+            "SELECT COUNT(*) FROM documents d WHERE NOT EXISTS "
+            "(SELECT 1 FROM pages p WHERE p.document_id = d.id) OR NOT EXISTS "
+            "(SELECT 1 FROM document_files f WHERE f.document_id = d.id)"
+        ).fetchone()[0]
+    assert 0 < count < 48 and orphans == 0
+    again = dshift(workspace, "ingest", str(drop))
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 48
+        statuses = [r[0] for r in db.execute("SELECT status FROM runs ORDER BY started_at")]
+    assert statuses[0] == "interrupted" and statuses[1].startswith("completed")
+
+
+@needs_shared
+def test_every_wild_pdf_is_ingested_or_reported(workspace: Workspace) -> None:
+    wild = SHARED / "data" / "pdfs-wild"
+    process = dshift(workspace, "ingest", str(wild), "--timeout", "60")
+    _, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err
+    with sqlite3.connect(workspace.store_path) as db:
+        seen = {Path(r[0]).name for r in db.execute("SELECT path FROM document_files")}
+        failed = {
+            Path(r[0]).name
+            for r in db.execute("SELECT path FROM problems WHERE severity = 'error'")
+        }
+    names = {p.name for p in wild.glob("*.pdf")}
+    assert len(names) == 52
+    assert names == seen | failed
+    assert "password-example.pdf" in failed and "empty.pdf" in failed
+
+
+@needs_shared
+def test_un_speeches_are_read_as_dated_speeches(workspace: Workspace, tmp_path: Path) -> None:
+    drop = tmp_path / "ungdc"
+    drop.mkdir()
+    for name in ("PAK_56_2001.txt", "PAK_70_2015.txt"):
+        shutil.copy(SHARED / "data" / "ungdc" / "PAK" / name, drop / name)
+    result = CliRunner().invoke(cli, ["--workspace", str(workspace.root), "ingest", str(drop)])
+    assert result.exit_code == 0, result.output
+    from pipeline.workspace import find_workspace
+
+    with find_workspace(workspace.root).open_store() as store:
+        documents = store.current_documents()
+        assert sorted(d.year for d in documents) == [2001, 2015]
+        assert {d.source_type for d in documents} == {"speech"}
+        text = store.document_text(documents[0].id)
+        assert "\ufeff" not in text and "\n\n" in text
