@@ -142,7 +142,7 @@ def ingest_options(fn: F) -> F:
         click.option(
             "--strict",
             is_flag=True,
-            help=f"Exit with status {EXIT_PROBLEMS} if any problem was found.",
+            help=f"Exit with status {EXIT_PROBLEMS} if any file of the drops has a problem.",
         ),
     ]
     for option in reversed(options):
@@ -183,7 +183,7 @@ def _run_ingest(ctx: click.Context, drops: tuple[str, ...], command: str, **opti
             bar.close()
         problems_csv = export_problems(store, workspace.outputs / "problems.csv")
     click.echo(format_summary(summary, problems_csv), err=True)
-    if options["strict"] and summary.problems:
+    if options["strict"] and (summary.problems or summary.skipped_known_problems):
         sys.exit(EXIT_PROBLEMS)
 
 

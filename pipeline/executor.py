@@ -7,6 +7,7 @@ A file that hangs or eats memory costs one worker, which is killed and replaced;
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import resource
 from collections.abc import Callable, Iterable, Iterator
@@ -74,6 +75,8 @@ class SerialExecutor:
 
 def _limit_memory(max_memory_mb: int | None) -> None:
     # Runs first in each worker: a decompression bomb then fails there instead of swapping.
+    # A worker dying on a bad file is reported as a problem; a fault dump would only be noise.
+    faulthandler.disable()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if max_memory_mb:
         limit = max_memory_mb * 1024 * 1024

@@ -131,3 +131,37 @@ def test_un_speeches_are_read_as_dated_speeches(workspace: Workspace, tmp_path: 
         assert {d.source_type for d in documents} == {"speech"}
         text = store.document_text(documents[0].id)
         assert "\ufeff" not in text and "\n\n" in text
+
+
+def test_run_prints_summary_writes_problems_csv_and_strict_fails(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "ok.txt").write_text("Islamabad, 3 May 2016\n\nA statement.\n", "utf-8")
+    (drop / "empty.pdf").write_bytes(b"")
+    runner = CliRunner()
+    args = ["--workspace", str(workspace.root)]
+    result = runner.invoke(cli, [*args, "run", str(drop), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "new 1" in result.output and "empty.pdf: the file is empty" in result.output
+    assert f"outputs: {workspace.outputs}" in result.output
+    problems_csv = (workspace.outputs / "problems.csv").read_text("utf-8")
+    assert "empty-file" in problems_csv and "re-download" in problems_csv
+    strict = runner.invoke(cli, [*args, "ingest", str(drop), "--strict"])
+    assert strict.exit_code == 5  # the known-bad file is skipped but still counts
+    status = runner.invoke(cli, [*args, "status"])
+    assert "2016" in status.output and "open problems: 1 error(s)" in status.output
+    shown = runner.invoke(cli, [*args, "doc", "show", "ok.txt"])
+    assert "dateline 'Islamabad, 3 May 2016'" in shown.output
+    assert runner.invoke(cli, [*args, "doc", "set-date", "ok.txt", "3 May"]).exit_code == 1
+
+
+@needs_shared
+def test_text_is_read_the_way_it_runs_not_the_way_the_page_is_flagged() -> None:
+    from pipeline.ingest.read import ReadOptions, read_file
+
+    wild = SHARED / "data" / "pdfs-wild"
+    upright = read_file(wild / "nics-background-checks-2015-11.pdf", ReadOptions()).text
+    flagged = read_file(wild / "nics-background-checks-2015-11-rotated.pdf", ReadOptions()).text
+    assert upright.split() == flagged.split()

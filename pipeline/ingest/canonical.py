@@ -15,11 +15,14 @@ _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10))
 _CONTROL.update({0x7F: None, 0xFEFF: None, 0xAD: None, 0x200B: None})
 _INNER_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_ROMAN = r"(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
 PAGE_NUMBER = re.compile(
-    r"^\s*(?:page|p\.|pg\.?)?\s*[-–—(\[]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—)\]]?"
+    rf"^\s*(?:page|p\.|pg\.?)?\s*[-–—(\[]?\s*(?:\d{{1,4}}|{_ROMAN})\s*[-–—)\]]?"
     r"\s*(?:(?:of|/)\s*\d{1,4})?\s*$",
     re.IGNORECASE,
 )
+# In plain text only bare numbers count: a line "c" or "xi" there is more likely content.
+BARE_NUMBER = re.compile(r"^\s*[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?\s*$")
 # A hyphen at a line end after these is kept: "counter-\nterrorism" is a real compound.
 _KEEP_HYPHEN_PREFIXES = frozenset(["anti", "counter", "cross", "non", "self", "well"])
 

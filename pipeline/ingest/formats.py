@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline.errors import Problem
 from pipeline.ingest.canonical import (
-    PAGE_NUMBER,
+    BARE_NUMBER,
     assemble,
     clean_paragraph,
     normalise,
@@ -48,7 +48,7 @@ def text_paragraphs(text: str) -> list[list[str]]:
     of the usual line length. Lines holding only a page number are dropped.
     """
     lines = [line.rstrip() for line in text.split("\n")]
-    lines = [line for line in lines if not (line.strip() and PAGE_NUMBER.match(line))]
+    lines = [line for line in lines if not (line.strip() and BARE_NUMBER.match(line))]
     if sum(1 for line in lines if not line.strip()) >= 2:
         paragraphs: list[list[str]] = [[]]
         for line in lines:

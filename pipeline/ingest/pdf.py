@@ -14,6 +14,7 @@ turns words into reading-order text is shared:
 from __future__ import annotations
 
 import ctypes
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,9 +79,9 @@ def pdfium_pages(doc: pdfium.PdfDocument, limit: int | None = None) -> Iterator[
 
 def _pdfium_page(page: pdfium.PdfPage, number: int) -> PageWords:
     width, height = page.get_size()
-    rotation = page.get_rotation() % 360
     textpage = page.get_textpage()
     try:
+        rotation = _text_rotation(textpage)
         words = _pdfium_words(textpage, width, height, rotation)
     finally:
         textpage.close()
@@ -92,6 +93,35 @@ def _pdfium_page(page: pdfium.PdfPage, number: int) -> PageWords:
             True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)
         )
     return PageWords(number, width, height, words, has_images)
+
+
+def _text_rotation(textpage: pdfium.PdfTextPage, sample: int = 80) -> int:
+    """Return how far to turn the page so that its text reads left to right: 0, 90 or 270.
+
+    Reading follows the text, not the page's /Rotate flag: a page flagged as rotated may carry
+    horizontal text (it then shows sideways), and an upright page may carry text drawn turned.
+    """
+    handle = textpage.raw
+    count = min(pdfium_c.FPDFText_CountChars(handle), sample)
+    box = pdfium_c.FS_RECTF()
+    centres = []
+    for i in range(count):
+        if pdfium_c.FPDFText_IsGenerated(handle, i) == 1:
+            continue
+        pdfium_c.FPDFText_GetLooseCharBox(handle, i, ctypes.byref(box))
+        centres.append(((box.left + box.right) / 2, (box.top + box.bottom) / 2))
+    along_x = along_up = along_down = 0
+    for (x0, y0), (x1, y1) in itertools.pairwise(centres):
+        dx, dy = x1 - x0, y1 - y0
+        if abs(dx) >= abs(dy):
+            along_x += 1
+        elif dy > 0:
+            along_up += 1
+        else:
+            along_down += 1
+    if along_x >= along_up + along_down:
+        return 0
+    return 90 if along_up >= along_down else 270
 
 
 def _page_text(handle: object, count: int) -> str:

@@ -1,0 +1,61 @@
+"""The store: migrations, fixed canonical text, problems that are not duplicated."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import Problem, StoreError
+from pipeline.ingest.metadata import resolve
+from pipeline.models import Extraction, Sighting
+from pipeline.store import connect
+from pipeline.store.migrations import MIGRATIONS
+
+
+def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
+    with connect(tmp_path / "c.sqlite") as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with connect(f"sqlite:///{tmp_path / 'c.sqlite'}") as store:
+        assert store.schema_version == len(MIGRATIONS)
+
+
+def test_unknown_scheme_and_newer_schema_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="postgresql"):
+        connect("postgresql://localhost/corpus")
+    db = sqlite3.connect(tmp_path / "new.sqlite")
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(StoreError, match="upgrade dshift"):
+        connect(tmp_path / "new.sqlite")
+
+
+def test_canonical_text_can_never_be_updated(tmp_path: Path) -> None:
+    with connect(tmp_path / "c.sqlite") as store:
+        run = store.start_run("test", {})
+        doc = store.add_document(
+            sha256="ab" * 32,
+            text_sha256="cd" * 32,
+            extraction=Extraction("txt", "Text.", [(0, 5)], {}, "text.v1"),
+            sighting=Sighting("/drop/a.txt", "a.txt", 5, 0),
+            metadata=[],
+            resolved=resolve([]),
+            run_id=run,
+            supersedes=None,
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="never change"):
+            store.db.execute("UPDATE documents SET text = 'changed' WHERE id = ?", (doc,))
+        assert store.document_text(doc) == "Text."
+
+
+def test_an_open_problem_is_recorded_once(tmp_path: Path) -> None:
+    with connect(tmp_path / "c.sqlite") as store:
+        run = store.start_run("test", {})
+        problem = Problem("encrypted", "/drop/x.pdf")
+        store.add_problem(run, "ingest", problem, sha256="ef" * 32)
+        store.add_problem(run, "ingest", problem, sha256="ef" * 32)
+        assert len(store.open_problems()) == 1
+        assert store.resolve_problems(run, codes=["encrypted"], path="/drop/x.pdf") == 1
+        assert store.open_problems() == []
