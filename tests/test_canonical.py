@@ -69,6 +69,11 @@ def test_hyphenation_joins_words_but_keeps_compounds() -> None:
     assert join_hyphenated("counter-", "terrorism", vocab) == "counterterrorism"
     assert join_hyphenated("time-", "tested", vocab) == "time-tested"
     assert join_hyphenated("self-", "reliance", set()) == "self-reliance"
+    assert join_hyphenated("counter-terror-", "ism", set()) == "counter-terrorism"
+    assert join_hyphenated("people-to-", "people", set()) == "people-to-people"
+    assert join_hyphenated("them-", "selves", set()) == "themselves"
+    text, _ = join_lines(["the intra-", "Afghan talks"], set())
+    assert text == "the intra-Afghan talks"
     text, starts = join_lines(["the modern-", "isation of the", "army"], set())
     assert text == "the modernisation of the army" and starts == [0, 10, 25]
 

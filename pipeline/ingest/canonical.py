@@ -7,9 +7,13 @@ ends, has no BOM or control characters, and separates paragraphs by exactly one 
 
 from __future__ import annotations
 
+import functools
+import gzip
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10))
 _CONTROL.update({0x7F: None, 0xFEFF: None, 0xAD: None, 0x200B: None})
@@ -24,7 +28,60 @@ PAGE_NUMBER = re.compile(
 # In plain text only bare numbers count: a line "c" or "xi" there is more likely content.
 BARE_NUMBER = re.compile(r"^\s*[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?\s*$")
 # A hyphen at a line end after these is kept: "counter-\nterrorism" is a real compound.
-_KEEP_HYPHEN_PREFIXES = frozenset(["anti", "counter", "cross", "non", "self", "well"])
+_KEEP_HYPHEN_PREFIXES = frozenset(["anti", "co", "counter", "cross", "non", "self", "well"])
+
+
+@functools.cache
+def lexicon() -> frozenset[str]:
+    """English word forms from spaCy's lookup tables (spacy-lookups-data), lower-cased.
+
+    Used only to decide whether a hyphen at a line end belongs to the word; loaded once per
+    process (about 0.1 s).
+    """
+    import spacy_lookups_data
+
+    folder = Path(spacy_lookups_data.__file__).parent / "data"
+    with gzip.open(folder / "en_lemma_lookup.json.gz", "rt", encoding="utf-8") as handle:
+        lookup: dict[str, str] = json.load(handle)
+    with gzip.open(folder / "en_lemma_index.json.gz", "rt", encoding="utf-8") as handle:
+        index: dict[str, list[str]] = json.load(handle)
+    words = {w.lower() for w in lookup} | {w.lower() for w in lookup.values()}
+    words.update(w.lower() for forms in index.values() for w in forms)
+    return frozenset(words | _FUNCTION_WORDS)
+
+
+# Closed-class words the lemma tables leave out, but which lines do break.
+_FUNCTION_WORDS = frozenset(
+    [
+        "themselves",
+        "ourselves",
+        "yourselves",
+        "himself",
+        "herself",
+        "itself",
+        "myself",
+        "oneself",
+        "whereas",
+        "whereby",
+        "without",
+        "towards",
+        "upon",
+        "into",
+        "onto",
+        "something",
+        "anything",
+        "everything",
+        "anyone",
+        "everyone",
+        "anybody",
+        "everybody",
+        "whenever",
+        "whoever",
+        "although",
+        "unless",
+        "whether",
+    ]
+)
 
 
 def normalise(text: str) -> str:
@@ -61,26 +118,32 @@ def vocabulary(lines: Iterable[str]) -> set[str]:
 def join_hyphenated(left: str, right: str, vocab: set[str]) -> str:
     """Join two pieces of a word split at a line end by a hyphen ("infra-" + "structure").
 
-    The joined form wins if the document uses it elsewhere. The hyphen is kept if the document
-    uses the hyphenated form, if the first part is a prefix usually written with a hyphen, or if
-    both parts are words of the document in their own right ("time-" + "tested"). Otherwise the
-    hyphen is taken to be typographic and dropped.
+    In order: the hyphen is kept if the document writes the hyphenated form elsewhere; dropped if
+    the document or the English lexicon knows the joined word; kept after a prefix usually written
+    with a hyphen ("self-", "co-") or between two words in their own right ("time-" + "tested");
+    otherwise dropped as typographic. Only the pieces next to the break are compared, so
+    "counter-terror-" + "ism" gives "counter-terrorism".
     """
     stem = left[:-1]
     head = _WORD.findall(stem)
     tail = _WORD.findall(right)
-    first = head[-1].lower() if head else ""
-    second = tail[0].lower() if tail else ""
-    if first and second:
-        if first + second in vocab:
-            return stem + right
-        if (
-            f"{first}-{second}" in vocab
-            or first in _KEEP_HYPHEN_PREFIXES
-            or "-" in first
-            or (len(first) >= 3 and len(second) >= 3 and first in vocab and second in vocab)
-        ):
-            return left + right
+    first = head[-1].lower().rsplit("-", 1)[-1] if head else ""
+    second = tail[0].lower().split("-", 1)[0] if tail else ""
+    if not (first and second):
+        return stem + right
+    known = lexicon()
+    if f"{first}-{second}" in vocab:
+        return left + right
+    if first + second in vocab or first + second in known:
+        return stem + right
+    if first in _KEEP_HYPHEN_PREFIXES or "-" in head[-1] or "-" in tail[0]:
+        return left + right  # "self-" + "reliance", "people-to-" + "people", "to-military"
+    if (
+        len(first) >= 3
+        and len(second) >= 3
+        and all(w in vocab or w in known for w in (first, second))
+    ):
+        return left + right
     return stem + right
 
 
@@ -108,6 +171,9 @@ def join_lines(lines: list[str], vocab: set[str]) -> tuple[str, list[int]]:
             joined = join_hyphenated(out, line, vocab)
             starts.append(len(joined) - len(line))
             out = joined
+        elif ends_with_line_hyphen(out) and (line[0].isupper() or line[0].isdigit()):
+            starts.append(len(out))  # "intra-" + "Afghan", "pre-" + "2001": a real hyphen
+            out = out + line
         else:
             starts.append(len(out) + 1)
             out = f"{out} {line}"

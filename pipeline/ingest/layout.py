@@ -14,7 +14,7 @@ from statistics import median
 
 import numpy as np
 
-from pipeline.ingest.words import Word
+from pipeline.ingest.words import Word, logical_order
 
 MAX_DEPTH = 4
 MIN_REGION_WIDTH = 60.0  # points; narrower regions are never split into columns
@@ -196,10 +196,11 @@ def _lines(words: list[Word]) -> list[Line]:
     lines = []
     for group in groups:
         group.sort(key=lambda w: w.x0)
+        group[:] = logical_order(group)
         lines.append(
             Line(
                 words=group,
-                x0=group[0].x0,
+                x0=min(w.x0 for w in group),
                 x1=max(w.x1 for w in group),
                 top=min(w.top for w in group),
                 bottom=max(w.bottom for w in group),

@@ -22,7 +22,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from pipeline.ingest.words import PageWords, Word
+from pipeline.ingest.words import PageWords, Word, is_rtl
 
 ENGINES = ("pdfium", "pdfplumber")
 _SPACES = frozenset(" \t\r\n\x00\xa0\u2002\u2003\u2009\u200b\u3000\ufeff")
@@ -149,31 +149,39 @@ def _pdfium_words(
     font_size = pdfium_c.FPDFText_GetFontSize
     words: list[Word] = []
     chars: list[str] = []
-    x0 = x1 = top = bottom = 0.0
-    first = -1
+    x0 = x1 = top = bottom = last_left = 0.0
+    first = steps = 0  # steps: +1 per glyph placed right of the previous one, -1 left of it
+
+    def flush() -> None:
+        text = "".join(chars)
+        if steps > 0 and is_rtl(text):
+            text = text[::-1]  # right-to-left glyphs stored in visual (left-to-right) order
+        words.append(Word(text, x0, x1, top, bottom, font_size(handle, first)))
+        chars.clear()
+
     for i, char in enumerate(text):
         if char in _SPACES:
             if chars:
-                words.append(Word("".join(chars), x0, x1, top, bottom, font_size(handle, first)))
-                chars = []
+                flush()
             continue
         get_box(handle, i, ctypes.byref(box))
         left, right, upper, lower = _display_box(box, width, height, rotation)
         if right - left <= 0 and upper - lower <= 0:
             continue  # a generated or invisible character with no extent
         if chars and (left - x1 > 0.25 * (bottom - top) or upper > bottom or lower < top):
-            # A gap or a jump to another line inside one text run: a word boundary.
-            words.append(Word("".join(chars), x0, x1, top, bottom, font_size(handle, first)))
-            chars = []
+            flush()  # a gap or a jump to another line inside one text run: a word boundary
         if not chars:
-            x0, x1, top, bottom, first = left, right, upper, lower, i
+            x0, x1, top, bottom, first, steps = left, right, upper, lower, i, 0
         else:
+            steps += 1 if left > last_left else -1 if left < last_left else 0
             x1 = max(x1, right)
+            x0 = min(x0, left)
             top = min(top, upper)
             bottom = max(bottom, lower)
+        last_left = left
         chars.append(_HYPHENS.get(char, char))
     if chars:
-        words.append(Word("".join(chars), x0, x1, top, bottom, font_size(handle, first)))
+        flush()
     return words
 
 

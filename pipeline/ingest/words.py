@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+
+
+def is_rtl(text: str) -> bool:
+    """True if most letters of ``text`` are Arabic-script or Hebrew (written right to left)."""
+    letters = sum(1 for c in text if c.isalpha())
+    return letters > 0 and 2 * len(_RTL.findall(text)) > letters
+
+
+def logical_order(words: list[Word]) -> list[Word]:
+    """Reorder a line's words, sorted left to right, so that right-to-left runs read logically."""
+    out: list[Word] = []
+    run: list[Word] = []
+    for word in words:
+        if is_rtl(word.text):
+            run.append(word)
+            continue
+        out.extend(reversed(run))
+        run = []
+        out.append(word)
+    out.extend(reversed(run))
+    return out
 
 
 @dataclass(slots=True)
