@@ -78,6 +78,12 @@ PROBLEM_KINDS = _kinds(
         "check what the file really is; if it is {actual}, give it the matching extension",
     ),
     ProblemKind(
+        "wrong-extension",
+        "error",
+        "the file's name does not match its content",
+        "rename it with the extension of what it is ({actual}) and drop it again",
+    ),
+    ProblemKind(
         "encrypted",
         "error",
         "the PDF is password-protected",

@@ -132,3 +132,28 @@ def test_executor_memory_limit() -> None:
     assert results[1].value == 1024 * 1024
     assert results[1000].failure is not None
     assert results[1000].failure.kind in ("memory", "crashed")
+
+
+def test_pdf_named_txt_and_text_named_docx_are_refused(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "x.pdf", ["Text."])
+    disguised = tmp_path / "statement.txt"
+    disguised.write_bytes(pdf.read_bytes())
+    with pytest.raises(ReadFailure) as caught:
+        read_file(disguised, ReadOptions())
+    assert caught.value.problem.code == "wrong-extension"
+    assert "rename it" in caught.value.problem.hint and "pdf" in caught.value.problem.hint
+    fake_docx = tmp_path / "note.docx"
+    fake_docx.write_text("just text")
+    assert read_problem(fake_docx) == "wrong-extension"
+
+
+def test_oversized_file_is_refused_without_reading_it(workspace: Workspace, tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    make_pdf(drop / "big.pdf", ["Text. " * 50])
+    settings = IngestSettings(read=ReadOptions(max_bytes=100))
+    from pipeline.executor import SerialExecutor
+
+    with workspace.open_store() as store:
+        summary = ingest(store, [drop], settings, executor=SerialExecutor())
+    assert [p.code for p in summary.problems] == ["too-large"]

@@ -78,6 +78,7 @@ def read_file(path: Path, options: ReadOptions) -> Extraction:
         kind = FORMATS[path.suffix.lower()]
         if kind == "pdf":
             return _read_pdf(path, options)
+        _check_content_matches(path, kind)
         if kind == "docx":
             return formats.read_docx(path)
         data = path.read_bytes()
@@ -99,6 +100,22 @@ def read_file(path: Path, options: ReadOptions) -> Extraction:
     if not extraction.text.strip():
         raise ReadFailure(Problem("no-text", name))
     return extraction
+
+
+def _check_content_matches(path: Path, kind: str) -> None:
+    """Refuse a PDF or Word file named .txt/.html, or a .docx that is not a zip archive."""
+    with path.open("rb") as handle:
+        actual = sniff(handle.read(4096))
+    expected = {"docx": ("zip",), "html": ("HTML", "plain text"), "txt": ("plain text", "HTML")}
+    if not actual.startswith(expected[kind]):
+        raise ReadFailure(
+            Problem(
+                "wrong-extension",
+                str(path),
+                detail=f"it looks like {actual}",
+                params={"actual": actual},
+            )
+        )
 
 
 def _read_pdf(path: Path, options: ReadOptions) -> Extraction:

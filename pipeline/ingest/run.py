@@ -182,6 +182,19 @@ def _ingest(
     summary.files = len(found.files)
     for problem in found.problems:
         _report(store, summary, problem)
+    # Refuse oversized files before hashing them: reading gigabytes only to reject them is waste.
+    limit = settings.read.max_bytes
+    for item in [f for f in found.files if f.size > limit]:
+        found.files.remove(item)
+        _report(
+            store,
+            summary,
+            Problem(
+                "too-large",
+                str(item.path),
+                detail=f"{item.size / 2**20:.0f} MB > {limit / 2**20:.0f} MB",
+            ),
+        )
     hashes = _hash_files(store, found.files)
     sidecar = _by_name(found.sidecar_rows)
     known = store.document_ids_by_sha256()
