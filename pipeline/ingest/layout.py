@@ -9,7 +9,7 @@ pages, a table inside a column). Pure functions, no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import median
 
 import numpy as np
@@ -39,10 +39,10 @@ class Line:
     col_x0: float
     col_x1: float
     block_start: bool = False
+    text: str = field(init=False)
 
-    @property
-    def text(self) -> str:
-        return " ".join(word.text for word in self.words)
+    def __post_init__(self) -> None:
+        self.text = " ".join(word.text for word in self.words)
 
 
 def page_lines(words: list[Word]) -> list[Line]:
@@ -77,8 +77,9 @@ def _strips(words: list[Word]) -> tuple[list[int], int]:
     """
     height = median(w.bottom - w.top for w in words)
     step = max(1.6 * height, 2.0)
-    y0 = min(w.middle for w in words)
-    index = [int((w.middle - y0) / step) for w in words]
+    middles = [(w.top + w.bottom) / 2 for w in words]
+    y0 = min(middles)
+    index = [int((m - y0) / step) for m in middles]
     return index, max(index) + 1
 
 
@@ -177,7 +178,7 @@ def _append(bands: list[tuple[bool, list[Word]]], columned: bool, words: list[Wo
 def _lines(words: list[Word]) -> list[Line]:
     """Group the words of one column (or band) into lines, top to bottom."""
     col_x0 = min(w.x0 for w in words)
-    ordered = sorted(words, key=lambda w: (w.middle, w.x0))
+    ordered = sorted(words, key=lambda w: (w.top + w.bottom, w.x0))
     groups: list[list[Word]] = []
     top = bottom = 0.0
     for word in ordered:
@@ -200,10 +201,10 @@ def _lines(words: list[Word]) -> list[Line]:
         lines.append(
             Line(
                 words=group,
-                x0=min(w.x0 for w in group),
-                x1=max(w.x1 for w in group),
-                top=min(w.top for w in group),
-                bottom=max(w.bottom for w in group),
+                x0=min([w.x0 for w in group]),
+                x1=max([w.x1 for w in group]),
+                top=min([w.top for w in group]),
+                bottom=max([w.bottom for w in group]),
                 size=_dominant_size(group),
                 col_x0=col_x0,
                 col_x1=col_x1,
@@ -215,6 +216,9 @@ def _lines(words: list[Word]) -> list[Line]:
 
 
 def _dominant_size(words: list[Word]) -> float:
+    first = words[0].size
+    if all(word.size == first for word in words):
+        return first
     weight: dict[float, int] = {}
     for word in words:
         key = round(word.size, 1)

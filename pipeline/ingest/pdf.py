@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ ENGINES = ("pdfium", "pdfplumber")
 _SPACES = frozenset(" \t\r\n\x00\xa0\u2002\u2003\u2009\u200b\u3000\ufeff")
 # PDFium reports a hyphen it believes to be soft as U+0002.
 _HYPHENS = {"\x02": "-", "\xad": "-", "\ufffe": "-"}
+_HYPHEN_TABLE = str.maketrans(_HYPHENS)
 
 
 class PdfOpenError(Exception):
@@ -136,50 +138,102 @@ def _page_text(handle: object, count: int) -> str:
     return "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, i) or 0xFFFD) for i in range(count))
 
 
+_RUN = re.compile("[^" + re.escape("".join(sorted(_SPACES))) + "]+")
+_LONG_RUN = 24  # characters; longer runs may hide gaps or line jumps, so look at every glyph
+
+
 def _pdfium_words(
     textpage: pdfium.PdfTextPage, width: float, height: float, rotation: int
 ) -> list[Word]:
+    """Cut the page text into words and place each by the boxes of its first and last glyph.
+
+    PDFium puts spaces and line breaks into its text where glyphs are apart, so the runs between
+    them are words; two box look-ups per word instead of one per glyph make this the fastest way
+    to positioned words. A run whose end glyphs do not sit on one line, or a long run, is placed
+    glyph by glyph instead.
+    """
     handle = textpage.raw
     count = pdfium_c.FPDFText_CountChars(handle)
     if count <= 0:
         return []
     text = _page_text(handle, count)
-    box = pdfium_c.FS_RECTF()
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
-    font_size = pdfium_c.FPDFText_GetFontSize
+    boxes = _Boxes(handle, width, height, rotation)
+    sizes: dict[float, float] = {}  # loose box height -> font size: one look-up per style
+    words: list[Word] = []
+    for run in _RUN.finditer(text):
+        start, end = run.span()
+        if end - start <= _LONG_RUN:
+            a0, a1, at, ab = boxes(start)
+            b0, b1, bt, bb = boxes(end - 1) if end - start > 1 else (a0, a1, at, ab)
+            overlap = (ab if ab < bb else bb) - (at if at > bt else bt)
+            if (
+                (a1 > a0 or ab > at)
+                and (b1 > b0 or bb > bt)
+                and overlap >= 0.5 * min(ab - at, bb - bt)
+            ):
+                chars = run.group()
+                if b0 > a0 and not chars.isascii() and is_rtl(chars):
+                    chars = chars[::-1]  # right-to-left glyphs stored in visual order
+                if chars[-1] in _HYPHENS:
+                    chars = chars.translate(_HYPHEN_TABLE)
+                key = round(ab - at, 1)
+                size = sizes.get(key)
+                if size is None:
+                    size = sizes[key] = pdfium_c.FPDFText_GetFontSize(handle, start)
+                words.append(Word(chars, min(a0, b0), max(a1, b1), min(at, bt), max(ab, bb), size))
+                continue
+        words.extend(_words_glyph_by_glyph(text, start, end, boxes, handle))
+    return words
+
+
+Box = tuple[float, float, float, float]  # x0, x1, top, bottom in display space
+
+
+class _Boxes:
+    """Loose glyph boxes of one text page, in display coordinates."""
+
+    def __init__(self, handle: object, width: float, height: float, rotation: int) -> None:
+        self.handle, self.width, self.height, self.rotation = handle, width, height, rotation
+        self.box = pdfium_c.FS_RECTF()
+
+    def __call__(self, index: int) -> Box:
+        box = self.box
+        pdfium_c.FPDFText_GetLooseCharBox(self.handle, index, ctypes.byref(box))
+        if self.rotation == 0:
+            return box.left, box.right, self.height - box.top, self.height - box.bottom
+        return _display_box(box, self.width, self.height, self.rotation)
+
+
+def _words_glyph_by_glyph(
+    text: str, start: int, end: int, boxes: _Boxes, handle: object
+) -> list[Word]:
+    """Split a run into words at gaps and line jumps, looking at every glyph's box."""
     words: list[Word] = []
     chars: list[str] = []
     x0 = x1 = top = bottom = last_left = 0.0
     first = steps = 0  # steps: +1 per glyph placed right of the previous one, -1 left of it
 
     def flush() -> None:
-        text = "".join(chars)
-        if steps > 0 and is_rtl(text):
-            text = text[::-1]  # right-to-left glyphs stored in visual (left-to-right) order
-        words.append(Word(text, x0, x1, top, bottom, font_size(handle, first)))
+        word = "".join(chars)
+        if steps > 0 and is_rtl(word):
+            word = word[::-1]  # right-to-left glyphs stored in visual (left-to-right) order
+        words.append(Word(word, x0, x1, top, bottom, pdfium_c.FPDFText_GetFontSize(handle, first)))
         chars.clear()
 
-    for i, char in enumerate(text):
-        if char in _SPACES:
-            if chars:
-                flush()
-            continue
-        get_box(handle, i, ctypes.byref(box))
-        left, right, upper, lower = _display_box(box, width, height, rotation)
-        if right - left <= 0 and upper - lower <= 0:
+    for i in range(start, end):
+        left, right, upper, lower = boxes(i)
+        if right <= left and lower <= upper:
             continue  # a generated or invisible character with no extent
         if chars and (left - x1 > 0.25 * (bottom - top) or upper > bottom or lower < top):
-            flush()  # a gap or a jump to another line inside one text run: a word boundary
+            flush()  # a gap or a jump to another line inside one run: a word boundary
         if not chars:
             x0, x1, top, bottom, first, steps = left, right, upper, lower, i, 0
         else:
             steps += 1 if left > last_left else -1 if left < last_left else 0
-            x1 = max(x1, right)
-            x0 = min(x0, left)
-            top = min(top, upper)
-            bottom = max(bottom, lower)
+            x0, x1 = min(x0, left), max(x1, right)
+            top, bottom = min(top, upper), max(bottom, lower)
         last_left = left
-        chars.append(_HYPHENS.get(char, char))
+        chars.append(_HYPHENS.get(text[i], text[i]))
     if chars:
         flush()
     return words

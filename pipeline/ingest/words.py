@@ -10,12 +10,16 @@ _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 def is_rtl(text: str) -> bool:
     """True if most letters of ``text`` are Arabic-script or Hebrew (written right to left)."""
+    if text.isascii():
+        return False
     letters = sum(1 for c in text if c.isalpha())
     return letters > 0 and 2 * len(_RTL.findall(text)) > letters
 
 
 def logical_order(words: list[Word]) -> list[Word]:
     """Reorder a line's words, sorted left to right, so that right-to-left runs read logically."""
+    if all(word.text.isascii() for word in words):
+        return words
     out: list[Word] = []
     run: list[Word] = []
     for word in words:
