@@ -151,7 +151,7 @@ def ingest_options(fn: F) -> F:
 
 
 def _run_ingest(ctx: click.Context, drops: tuple[str, ...], command: str, **options: Any) -> None:
-    from pipeline.ingest.read import ReadOptions
+    from pipeline.ingest.options import ReadOptions
     from pipeline.ingest.run import IngestSettings, ingest
     from pipeline.status import export_problems, format_summary
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import Problem
-from pipeline.ingest.read import FORMATS
+from pipeline.ingest.options import FORMATS
 from pipeline.models import SOURCE_TYPES, MetaValue
 
 SIDECAR_NAME = "metadata.csv"

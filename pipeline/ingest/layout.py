@@ -18,6 +18,7 @@ from pipeline.ingest.words import Word, logical_order
 
 MAX_DEPTH = 4
 MIN_REGION_WIDTH = 60.0  # points; narrower regions are never split into columns
+LONG_CLEAN_RUN = 8  # lines; a gap kept clear this long is a gutter even with little text beside it
 
 
 @dataclass(slots=True)
@@ -111,18 +112,23 @@ def find_gutter(words: list[Word]) -> float | None:
     right = (counts[:, -1:] - counts[:, hi]) > 0
     both = left & right & ~crossing
     nonempty = counts[:, -1] > 0
+    # A river of spaces in justified text rarely lines up over more than three lines; a real
+    # gutter does over the whole band. A band may hold only a few two-sided lines (the end of a
+    # document in the right column) but then its gap stays clean over many lines of the left.
+    threshold = max(3, min(6, 0.15 * int(nonempty.sum())))
     run = np.zeros(n_bins, dtype=np.int32)
+    clean = np.zeros(n_bins, dtype=np.int32)
     best = np.zeros(n_bins, dtype=np.int32)
     for strip in np.flatnonzero(nonempty).tolist():
         run = np.where(crossing[strip], 0, run + both[strip])
-        np.maximum(best, run, out=best)
+        clean = np.where(crossing[strip], 0, clean + 1)
+        credible = (run >= threshold) | ((run >= 1) & (clean >= LONG_CLEAN_RUN))
+        np.maximum(best, np.where(credible, run, 0), out=best)
     margin = int(0.08 * width)
     best[: margin + half] = 0
     best[n_bins - margin - half :] = 0
     top = int(best.max())
-    # A river of spaces in justified text rarely lines up over more than three lines; a real
-    # gutter does over the whole band (which may be short: the last column of a document).
-    if top < max(3, min(6, 0.15 * int(nonempty.sum()))):
+    if top == 0:
         return None
     # Centre of the plateau of best bins around the first maximum: the middle of the gutter.
     start = int(np.argmax(best))
@@ -153,9 +159,11 @@ def _bands(words: list[Word], gutter: float) -> list[tuple[bool, list[Word]]]:
 
     def flush_run() -> None:
         evidence = sum(1 for s in run if has_left[s] and has_right[s])
+        lines = sum(1 for s in run if members[s])
         band_words = [w for s in run for w in members[s]]
         if band_words:
-            _append(bands, evidence >= 2, band_words)
+            columned = evidence >= 2 or (evidence >= 1 and lines >= LONG_CLEAN_RUN)
+            _append(bands, columned, band_words)
         run.clear()
 
     for strip in range(n_strips):

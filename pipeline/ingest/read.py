@@ -8,34 +8,13 @@ document.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import Problem
 from pipeline.ingest import formats, pdf
+from pipeline.ingest.options import FORMATS, LAYOUT_VERSION, ReadOptions
 from pipeline.ingest.pdftext import pdf_text
 from pipeline.models import Extraction
-
-FORMATS = {
-    ".pdf": "pdf",
-    ".txt": "txt",
-    ".text": "txt",
-    ".md": "txt",
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-    ".docx": "docx",
-}
-LAYOUT_VERSION = "layout.v1"
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """Per-file limits and choices, the same for every file of a run."""
-
-    engine: str = "pdfium"
-    max_pages: int = 2000
-    max_bytes: int = 200 * 1024 * 1024
 
 
 class ReadFailure(Exception):

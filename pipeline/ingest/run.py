@@ -15,10 +15,10 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import Problem
-from pipeline.executor import Executor, Failure, LocalExecutor
+from pipeline.executor import Executor, Failure, LocalExecutor, SerialExecutor
 from pipeline.ingest import metadata as meta
 from pipeline.ingest.drop import DropFile, SidecarRow, scan
-from pipeline.ingest.read import ReadFailure, ReadOptions, read_file
+from pipeline.ingest.options import ReadOptions
 from pipeline.models import Extraction, MetaValue, Sighting
 from pipeline.store import Store
 
@@ -104,6 +104,8 @@ class ReadResult:
 
 def read_task(task: tuple[str, ReadOptions]) -> ReadResult:
     """Read one file; runs in a worker process (top-level so that it pickles)."""
+    from pipeline.ingest.read import ReadFailure, read_file  # heavy: only where files are read
+
     path, options = task
     try:
         return ReadResult(read_file(Path(path), options), None)
@@ -217,7 +219,10 @@ def _ingest(
     tasks = [(str(item.path), settings.read) for item in to_read.values()]
     by_path = {str(item.path): sha for sha, item in to_read.items()}
     own_executor = executor is None
-    pool = executor or LocalExecutor(settings.jobs, settings.timeout, settings.max_memory_mb)
+    if not tasks:
+        pool: Executor = SerialExecutor()  # nothing to read: no worker processes to start
+    else:
+        pool = executor or LocalExecutor(settings.jobs, settings.timeout, settings.max_memory_mb)
     try:
         for (path, _), outcome in pool.map_unordered(read_task, tasks):
             sha = by_path[path]
