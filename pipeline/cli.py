@@ -272,18 +272,36 @@ def status(ctx: click.Context) -> None:
 
 @cli.command()
 @click.option("--csv", "as_csv", is_flag=True, help="Write CSV to stdout instead of a listing.")
+@click.option(
+    "--dismiss",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="Close a problem you have dealt with (repeat for several).",
+)
 @click.pass_context
 @friendly_errors
-def problems(ctx: click.Context, as_csv: bool) -> None:
+def problems(ctx: click.Context, as_csv: bool, dismiss: tuple[int, ...]) -> None:
     """List open problems with the file, the place, the reason and the fix.
+
+    Problems close by themselves when a later run fixes them (a readable version of the file, a
+    date for an undated document); --dismiss closes the others.
 
     \b
     Example:
         dshift problems --csv > problems.csv
+        dshift problems --dismiss 12 --dismiss 13
     """
     from pipeline.status import PROBLEM_COLUMNS
 
     workspace = _workspace(ctx)
+    if dismiss:
+        with workspace.lock("dshift problems --dismiss"), workspace.open_store() as store:
+            run_id = store.start_run("problems dismiss", {"ids": list(dismiss)})
+            closed = store.dismiss_problems(dismiss, run_id)
+            store.finish_run(run_id, "completed", {"dismissed": closed})
+        click.echo(f"dismissed {closed} of {len(dismiss)} problem(s)", err=True)
+        return
     with workspace.open_store() as store:
         rows = store.open_problems()
     if as_csv:
@@ -314,7 +332,7 @@ def problems(ctx: click.Context, as_csv: bool) -> None:
         place = f" ({p.place})" if p.place else ""
         doc = f" [doc #{p.document_id}]" if p.document_id else ""
         click.echo(
-            f"{p.severity:7} {p.code:15} {p.path}{place}{doc}\n"
+            f"#{p.id} {p.severity:7} {p.code:15} {p.path}{place}{doc}\n"
             f"        {p.reason}\n        fix: {p.hint}"
         )
 

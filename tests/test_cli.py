@@ -165,3 +165,25 @@ def test_text_is_read_the_way_it_runs_not_the_way_the_page_is_flagged() -> None:
     upright = read_file(wild / "nics-background-checks-2015-11.pdf", ReadOptions()).text
     flagged = read_file(wild / "nics-background-checks-2015-11-rotated.pdf", ReadOptions()).text
     assert upright.split() == flagged.split()
+
+
+def test_problems_can_be_dismissed_and_init_keeps_user_files(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from pipeline.workspace import init_workspace
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "empty.pdf").write_bytes(b"")
+    args = ["--workspace", str(workspace.root)]
+    runner = CliRunner()
+    runner.invoke(cli, [*args, "ingest", str(drop), "--jobs", "1"])
+    listing = runner.invoke(cli, [*args, "problems"]).output
+    problem_id = listing.split()[0].lstrip("#")
+    result = runner.invoke(cli, [*args, "problems", "--dismiss", problem_id])
+    assert "dismissed 1 of 1" in result.output
+    assert runner.invoke(cli, [*args, "problems"]).output.strip() == "no open problems"
+    codebook = workspace.codebook / "codebook.yaml"
+    codebook.write_text("# edited by a coder\n", "utf-8")
+    init_workspace(workspace.root)
+    assert codebook.read_text("utf-8") == "# edited by a coder\n"

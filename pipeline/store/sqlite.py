@@ -481,6 +481,18 @@ class Store:
             )
         return cursor.rowcount
 
+    def dismiss_problems(self, ids: Iterable[int], run_id: str) -> int:
+        """Close open problems by id (a user has dealt with them); return how many closed."""
+        ids = list(ids)
+        marks = ",".join("?" * len(ids))
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE problems SET resolved_at = ?, resolved_by_run = ? "
+                f"WHERE resolved_at IS NULL AND id IN ({marks})",
+                (utc_now(), run_id, *ids),
+            )
+        return cursor.rowcount
+
     def has_open_error(self, sha256: str, pipeline_version: str) -> bool:
         """True if this dshift version already failed on these bytes (no point retrying)."""
         return (
