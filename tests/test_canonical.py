@@ -155,3 +155,10 @@ def test_short_right_column_at_the_end_of_a_document_is_still_a_column() -> None
     right = ["right0 ggg hhh iii jjj kkk lll", "right1 mmm nnn."]
     words = _column(50, 100, left) + _column(320, 102, right)
     assert [line.text for line in page_lines(words)] == left + right
+
+
+def test_markdown_in_transcripts_is_markup_not_words() -> None:
+    raw = b'> *"We stand by the Charter."*\n\nA **bold** claim; 5 * 3 = 15.\n\nEnd.'
+    assert read_text(raw, "x.txt").text == (
+        '"We stand by the Charter."\n\nA bold claim; 5 * 3 = 15.\n\nEnd.'
+    )

@@ -29,6 +29,16 @@ def one(values: list[MetaValue], field: str) -> MetaValue:
             "signature clause",
         ),
         ("Done at Islamabad on this 20th day of April, 2005.", "2005-04-20", "signature clause"),
+        (
+            "Record of the Weekly Press Briefing\n\nIslamabad, Thursday, 24 August 2017\n\n...",
+            "2017-08-24",
+            "dateline",
+        ),
+        (
+            "Issue Brief No. 14 — Islamabad, 6 September 2010\n\nPrepared by ...",
+            "2010-09-06",
+            "dateline",
+        ),
     ],
 )
 def test_dates_in_text(text: str, expected: str, evidence: str) -> None:
@@ -84,3 +94,10 @@ def test_date_conflict_between_text_and_file_name() -> None:
         )
         or ""
     )
+
+
+def test_a_date_merely_mentioned_is_not_the_documents_date() -> None:
+    speech = "Mr. President, since the attacks of 11 September 2001 the world has changed."
+    assert [v for v in from_text(speech) if v.field == "date"] == []
+    values = from_text(speech) + from_filename("PAK_58_2003.txt")
+    assert resolve((v, "") for v in values).date == "2003"

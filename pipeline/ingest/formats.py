@@ -18,7 +18,9 @@ from pipeline.ingest.canonical import (
 )
 from pipeline.models import Extraction
 
-_MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+# Markdown that transcripts sometimes carry (bold, italics, block quotes): markup, not words.
+_MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__|(?<![\w*])\*(?!\*))(?=\S)(.+?)(?<=\S)\1")
+_MARKDOWN_QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.M)
 _SENTENCE_END = tuple('.!?:"”’)')
 
 
@@ -74,7 +76,7 @@ def text_paragraphs(text: str) -> list[list[str]]:
 def read_text(data: bytes, path: str) -> Extraction:
     """Read a plain-text file."""
     decoded, warnings = decode_text(data, path)
-    text = _MARKDOWN_EMPHASIS.sub(r"\2", normalise(decoded))
+    text = _MARKDOWN_QUOTE.sub("", _MARKDOWN_EMPHASIS.sub(r"\2", normalise(decoded)))
     paragraphs = text_paragraphs(text)
     vocab = vocabulary(line for p in paragraphs for line in p)
     canonical, spans = assemble([[(0, line) for line in p] for p in paragraphs], vocab, 1)

@@ -54,16 +54,23 @@ def _date_forms(tag: str = "") -> str:
 
 
 _DMY_OR_MDY = _date_forms()
+_WEEKDAY = r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
 _PLACE = r"(?P<place>[A-Z][A-Za-z'’.-]+(?:[ -][A-Z][A-Za-z'’.-]+){0,2})"
 
 # (pattern, what it is), tried in order; the first match of the earliest pattern wins.
 TEXT_DATES = [
-    (re.compile(rf"^\s*{_PLACE},?\s+{_DMY_OR_MDY}\s*$", re.M | re.I), "dateline"),
+    # "Islamabad, 15 April 2013", "Islamabad, Thursday, 24 August 2017", and a dateline closing a
+    # longer line: "Issue Brief No. 14 — Islamabad, 6 September 2010".
+    (
+        re.compile(rf"(?:^|[—–|:]\s*)\s*{_PLACE},?\s+{_WEEKDAY}{_DMY_OR_MDY}\s*$", re.M | re.I),
+        "dateline",
+    ),
     (
         re.compile(rf"\bDone\s+at\s+{_PLACE}\s*,?\s+(?:on\s+)?(?:this\s+)?{_DMY_OR_MDY}", re.I),
         "signature clause",
     ),
     (re.compile(rf"\b(?:dated|date)\s*:?\s*{_DMY_OR_MDY}", re.I), "date line"),
+    (re.compile(rf"^\s*{_WEEKDAY}{_DMY_OR_MDY}\s*$", re.M), "date line"),
 ]
 TEXT_YEARS = [
     (
@@ -75,7 +82,6 @@ TEXT_YEARS = [
         "MOFA release number",
     ),
 ]
-_ANY_DATE = re.compile(rf"\b{_DMY_OR_MDY}", re.I)
 
 FILENAME_DATE = re.compile(
     r"(?<!\d)(?P<year>(?:19|20)\d\d)[-_.]?(?P<month>[01]\d)[-_.]?"
@@ -202,9 +208,8 @@ def _text_date(text: str) -> MetaValue | None:
         found = pattern.search(head)
         if found:
             return MetaValue("date", found["year"], "text", _where(found, what))
-    first = _ANY_DATE.search(text[:1500])
-    if first and (iso := _iso(first)):
-        return MetaValue("date", iso, "text", _where(first, "first date"))
+    # A date merely mentioned in the text ("since 11 September 2001") is not the document's date:
+    # without a dateline or the like, the file name or a human decides.
     return None
 
 
