@@ -292,7 +292,7 @@ def problems(ctx: click.Context, as_csv: bool, dismiss: tuple[int, ...]) -> None
         dshift problems --csv > problems.csv
         dshift problems --dismiss 12 --dismiss 13
     """
-    from pipeline.status import PROBLEM_COLUMNS
+    from pipeline.status import write_problems_csv
 
     workspace = _workspace(ctx)
     if dismiss:
@@ -305,26 +305,7 @@ def problems(ctx: click.Context, as_csv: bool, dismiss: tuple[int, ...]) -> None
     with workspace.open_store() as store:
         rows = store.open_problems()
     if as_csv:
-        import csv
-
-        writer = csv.writer(sys.stdout)
-        writer.writerow(PROBLEM_COLUMNS)
-        for p in rows:
-            writer.writerow(
-                [
-                    p.id,
-                    p.severity,
-                    p.code,
-                    p.path,
-                    p.place,
-                    p.reason,
-                    p.hint,
-                    p.run_id,
-                    p.created_at,
-                    p.document_id or "",
-                    p.sha256 or "",
-                ]
-            )
+        write_problems_csv(sys.stdout, rows)
         return
     if not rows:
         click.echo("no open problems")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from pathlib import Path
+from typing import TextIO
 
 from pipeline.errors import Problem
 from pipeline.ingest.run import IngestSummary
 from pipeline.models import SOURCE_TYPES
-from pipeline.store import Store
+from pipeline.store import ProblemRow, Store
 
 PROBLEM_COLUMNS = (
     "id",
@@ -76,29 +77,34 @@ def format_summary(
     return "\n".join(lines)
 
 
+def write_problems_csv(handle: TextIO, rows: list[ProblemRow]) -> None:
+    """Write problems as CSV (header and one row each) to an open text file."""
+    writer = csv.writer(handle)
+    writer.writerow(PROBLEM_COLUMNS)
+    for p in rows:
+        writer.writerow(
+            [
+                p.id,
+                p.severity,
+                p.code,
+                p.path,
+                p.place,
+                p.reason,
+                p.hint,
+                p.run_id,
+                p.created_at,
+                p.document_id or "",
+                p.sha256 or "",
+            ]
+        )
+
+
 def export_problems(store: Store, path: Path) -> Path:
-    """Write every open problem to a CSV file and return its path."""
+    """Write every open problem to a CSV file (replaced atomically) and return its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(PROBLEM_COLUMNS)
-        for p in store.open_problems():
-            writer.writerow(
-                [
-                    p.id,
-                    p.severity,
-                    p.code,
-                    p.path,
-                    p.place,
-                    p.reason,
-                    p.hint,
-                    p.run_id,
-                    p.created_at,
-                    p.document_id or "",
-                    p.sha256 or "",
-                ]
-            )
+        write_problems_csv(handle, store.open_problems())
     tmp.replace(path)
     return path
 
