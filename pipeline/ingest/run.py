@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import Problem
-from pipeline.executor import Executor, Failure, LocalExecutor, SerialExecutor
+from pipeline.executor import Executor, Failure, LocalExecutor
 from pipeline.ingest import metadata as meta
 from pipeline.ingest.drop import DropFile, SidecarRow, scan
 from pipeline.ingest.options import ReadOptions
@@ -184,70 +184,92 @@ def _ingest(
     summary.files = len(found.files)
     for problem in found.problems:
         _report(store, summary, problem)
-    # Refuse oversized files before hashing them: reading gigabytes only to reject them is waste.
-    limit = settings.read.max_bytes
-    for item in [f for f in found.files if f.size > limit]:
-        found.files.remove(item)
-        _report(
-            store,
-            summary,
-            Problem(
-                "too-large",
-                str(item.path),
-                detail=f"{item.size / 2**20:.0f} MB > {limit / 2**20:.0f} MB",
-            ),
-        )
-    hashes = _hash_files(store, found.files)
-    sidecar = _by_name(found.sidecar_rows)
-    known = store.document_ids_by_sha256()
-    sighted = store.sighted_paths()
-    to_read: dict[str, DropFile] = {}
-    later_duplicates: list[tuple[DropFile, str]] = []
-    stored: set[int] = set()  # documents stored or re-resolved by this run
-    for item in found.files:
-        sha = hashes[item.path]
-        if sha in known:
-            _see_again(store, summary, known[sha], item, sighted)
-        elif sha in to_read:
-            later_duplicates.append((item, sha))
-        elif not settings.retry_problems and store.has_open_error(sha, __version__):
-            summary.skipped_known_problems += 1
-        else:
-            to_read[sha] = item
+    files = _refuse_oversized(store, summary, found.files, settings.read.max_bytes)
+    batch = _Batch(store, summary, _by_name(found.sidecar_rows))
+    batch.triage(files, _hash_files(store, files), settings.retry_problems)
     if on_total:
-        on_total(len(to_read))
-    tasks = [(str(item.path), settings.read) for item in to_read.values()]
-    by_path = {str(item.path): sha for sha, item in to_read.items()}
-    own_executor = executor is None
-    if not tasks:
-        pool: Executor = SerialExecutor()  # nothing to read: no worker processes to start
-    else:
+        on_total(len(batch.to_read))
+    if batch.to_read:
         pool = executor or LocalExecutor(settings.jobs, settings.timeout, settings.max_memory_mb)
-    try:
+        try:
+            batch.read_all(pool, settings.read, progress)
+        finally:
+            if executor is None:
+                pool.close()
+    batch.finish({item.name for item in files})
+
+
+def _refuse_oversized(
+    store: Store, summary: IngestSummary, files: list[DropFile], limit: int
+) -> list[DropFile]:
+    """Report files over the size limit before hashing them (reading gigabytes is waste)."""
+    for item in files:
+        if item.size > limit:
+            detail = f"{item.size / 2**20:.0f} MB > {limit / 2**20:.0f} MB"
+            _report(store, summary, Problem("too-large", str(item.path), detail=detail))
+    return [item for item in files if item.size <= limit]
+
+
+@dataclass
+class _Batch:
+    """The state of one ingest run between triage, reading and the final metadata pass."""
+
+    store: Store
+    summary: IngestSummary
+    sidecar: dict[str, list[SidecarRow]]
+    known: dict[str, int] = field(default_factory=dict)  # sha256 -> document id
+    sighted: set[tuple[int, str]] = field(default_factory=set)
+    to_read: dict[str, DropFile] = field(default_factory=dict)  # sha256 -> first file with it
+    later_duplicates: list[tuple[DropFile, str]] = field(default_factory=list)
+    stored: set[int] = field(default_factory=set)  # documents stored or re-resolved
+
+    def triage(self, files: list[DropFile], hashes: dict[Path, str], retry: bool) -> None:
+        """Sort files into seen before, duplicates within the drop, known failures, to read."""
+        self.known = self.store.document_ids_by_sha256()
+        self.sighted = self.store.sighted_paths()
+        for item in files:
+            sha = hashes[item.path]
+            if sha in self.known:
+                _see_again(self.store, self.summary, self.known[sha], item, self.sighted)
+            elif sha in self.to_read:
+                self.later_duplicates.append((item, sha))
+            elif not retry and self.store.has_open_error(sha, __version__):
+                self.summary.skipped_known_problems += 1
+            else:
+                self.to_read[sha] = item
+
+    def read_all(
+        self, pool: Executor, options: ReadOptions, progress: Callable[[int], None] | None
+    ) -> None:
+        """Read the new files in workers and store each result as it arrives."""
+        by_path = {str(item.path): sha for sha, item in self.to_read.items()}
+        tasks = [(path, options) for path in by_path]
         for (path, _), outcome in pool.map_unordered(read_task, tasks):
             sha = by_path[path]
-            item = to_read[sha]
             result = outcome.value
             if outcome.failure is not None or result is None:
-                _report(store, summary, _failure_problem(path, outcome.failure), sha256=sha)
+                problem = _failure_problem(path, outcome.failure)
+                _report(self.store, self.summary, problem, sha256=sha)
             elif result.problem is not None:
-                _report(store, summary, result.problem, sha256=sha)
+                _report(self.store, self.summary, result.problem, sha256=sha)
             elif result.extraction is not None:
-                values = [v for row in sidecar.get(item.name, []) for v in row.values]
-                doc_id = _store_new(store, summary, item, sha, result.extraction, values)
-                known[sha] = doc_id
-                stored.add(doc_id)
+                item = self.to_read[sha]
+                values = [v for row in self.sidecar.get(item.name, []) for v in row.values]
+                doc_id = _store_new(self.store, self.summary, item, sha, result.extraction, values)
+                self.known[sha] = doc_id
+                self.stored.add(doc_id)
             if progress:
                 progress(1)
-    finally:
-        if own_executor:
-            pool.close()
-    for item, sha in later_duplicates:
-        if sha in known:
-            _see_again(store, summary, known[sha], item, sighted)
-    in_drop = {item.name for item in found.files}
-    summary.metadata_updates = _apply_sidecars(store, summary, sidecar, stored, in_drop)
-    _flag_undated(store, summary, stored)
+
+    def finish(self, names_in_drop: set[str]) -> None:
+        """Record duplicates inside the drop, apply sidecars, flag undated documents."""
+        for item, sha in self.later_duplicates:
+            if sha in self.known:
+                _see_again(self.store, self.summary, self.known[sha], item, self.sighted)
+        self.summary.metadata_updates = _apply_sidecars(
+            self.store, self.summary, self.sidecar, self.stored, names_in_drop
+        )
+        _flag_undated(self.store, self.summary, self.stored)
 
 
 def _hash_files(store: Store, files: list[DropFile]) -> dict[Path, str]:
