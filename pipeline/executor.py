@@ -73,11 +73,16 @@ class SerialExecutor:
         pass
 
 
-def _limit_memory(max_memory_mb: int | None) -> None:
-    # Runs first in each worker: a decompression bomb then fails there instead of swapping.
+def _prepare_worker(max_memory_mb: int | None, warm_up: Callable[[], object] | None) -> None:
+    # Runs first in each worker. Imports and tables come before the memory limit, so that the
+    # limit bounds the work on one file (a decompression bomb fails there instead of swapping)
+    # and not the loading of numerical libraries.
     # A worker dying on a bad file is reported as a problem; a fault dump would only be noise.
     faulthandler.disable()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if warm_up is not None:
+        warm_up()
     if max_memory_mb:
         limit = max_memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -91,6 +96,7 @@ class LocalExecutor:
         timeout: seconds one task may take before its worker is killed.
         max_memory_mb: address-space limit of each worker.
         max_tasks_per_worker: recycle workers after this many tasks (bounds leaks in C code).
+        warm_up: called in each new worker before the memory limit applies (imports, tables).
     """
 
     def __init__(
@@ -99,6 +105,7 @@ class LocalExecutor:
         timeout: float | None = 120.0,
         max_memory_mb: int | None = 2048,
         max_tasks_per_worker: int = 200,
+        warm_up: Callable[[], object] | None = None,
     ) -> None:
         from pebble import ProcessPool
 
@@ -107,8 +114,8 @@ class LocalExecutor:
         self._pool = ProcessPool(
             max_workers=self.jobs,
             max_tasks=max_tasks_per_worker,
-            initializer=_limit_memory,
-            initargs=(max_memory_mb,),
+            initializer=_prepare_worker,
+            initargs=(max_memory_mb, warm_up),
         )
 
     def map_unordered(

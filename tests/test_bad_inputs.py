@@ -94,10 +94,11 @@ def test_decompression_bomb_costs_one_worker_not_the_batch(
     drop.mkdir()
     _bomb(drop / "bomb.pdf", 600)
     (drop / "fine.txt").write_text("Islamabad, 3 May 2016\n\nA fine statement.\n", "utf-8")
-    settings = IngestSettings(jobs=1, timeout=20, max_memory_mb=400)
+    (drop / "fine.pdf").write_bytes((SAMPLE / "briefing-wk41.pdf").read_bytes())
+    settings = IngestSettings(jobs=1, timeout=20, max_memory_mb=300)
     with workspace.open_store() as store:
         summary = ingest(store, [drop], settings)
-    assert summary.new == 1
+    assert summary.new == 2  # a PDF and a text file read in workers under the same limit
     [problem] = summary.errors
     assert problem.code in ("out-of-memory", "worker-crashed", "timeout", "no-text")
 

@@ -113,6 +113,14 @@ def read_task(task: tuple[str, ReadOptions]) -> ReadResult:
         return ReadResult(None, failure.problem)
 
 
+def warm_up_reader() -> None:
+    """Load the reading code and the hyphenation lexicon (in a new worker process)."""
+    from pipeline.ingest.canonical import lexicon
+    from pipeline.ingest.read import read_file  # noqa: F401
+
+    lexicon()
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -190,7 +198,9 @@ def _ingest(
     if on_total:
         on_total(len(batch.to_read))
     if batch.to_read:
-        pool = executor or LocalExecutor(settings.jobs, settings.timeout, settings.max_memory_mb)
+        pool = executor or LocalExecutor(
+            settings.jobs, settings.timeout, settings.max_memory_mb, warm_up=warm_up_reader
+        )
         try:
             batch.read_all(pool, settings.read, progress)
         finally:
