@@ -116,6 +116,13 @@ PROBLEM_KINDS = _kinds(
         "and drop it again to add it as a new version",
     ),
     ProblemKind(
+        "garbled-text",
+        "warning",
+        "much of the text did not decode (the PDF's fonts lack a Unicode map)",
+        "OCR the file to replace its text layer (e.g. ocrmypdf --force-ocr in.pdf out.pdf) and "
+        "drop it again",
+    ),
+    ProblemKind(
         "no-text",
         "error",
         "no text could be extracted",

@@ -81,3 +81,10 @@ def test_plain_pdfplumber_interleaves_columns_where_we_do_not() -> None:
         plain = "\n".join(page.extract_text() or "" for page in pdf.pages)
     ours = read_file(SAMPLE / name, ReadOptions()).text
     assert order(truth, tokens(ours)) > order(truth, tokens(plain)) + 0.1
+
+
+def test_running_heads_are_kept_aside_as_metadata_evidence() -> None:
+    extraction = read_file(SAMPLE / "briefing-wk41.pdf", ReadOptions())
+    header = front_matter("briefing-wk41.pdf")["header"]
+    assert header in extraction.furniture
+    assert header not in extraction.text

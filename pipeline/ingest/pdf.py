@@ -90,7 +90,7 @@ def _pdfium_page(page: pdfium.PdfPage, number: int) -> PageWords:
     if rotation in (90, 270):
         width, height = height, width
     has_images = False
-    if not words:
+    if len(words) < 8:  # no text, or only a stamp or page number: is the page a picture?
         has_images = any(
             True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)
         )

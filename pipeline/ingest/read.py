@@ -152,9 +152,27 @@ def _read_pdf(path: Path, options: ReadOptions) -> Extraction:
         warnings.append(
             Problem("scanned-pages", name, detail=f"page(s) {listed}", place=f"page {listed}")
         )
+    garbled = _garbled_share(result.text)
+    if garbled > 0.05:
+        warnings.append(Problem("garbled-text", name, detail=f"{garbled:.0%} of the characters"))
     return Extraction(
-        "pdf", result.text, result.pages, info, f"{engine}-{LAYOUT_VERSION}", warnings
+        "pdf",
+        result.text,
+        result.pages,
+        info,
+        f"{engine}-{LAYOUT_VERSION}",
+        warnings,
+        result.furniture,
     )
+
+
+def _garbled_share(text: str) -> float:
+    """Share of non-space characters that are replacement or private-use code points."""
+    visible = [c for c in text if not c.isspace()]
+    if not visible:
+        return 0.0
+    bad = sum(1 for c in visible if c == "\ufffd" or "\ue000" <= c <= "\uf8ff")
+    return bad / len(visible)
 
 
 def _pdfplumber_count(path: Path, open_error: str) -> tuple[int, dict[str, str]]:
