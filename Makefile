@@ -36,8 +36,11 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 
-## sample: rebuild corpus/sample from corpus/sample-src (needs LibreOffice for some files)
+## sample: rebuild corpus/sample from corpus/sample-src (only what changed)
+# Needs LibreOffice, hyphenation dictionaries and fonts, e.g. on Debian:
+#   apt-get install libreoffice-writer-nogui hyphen-en-us hyphen-en-gb fonts-dejavu fonts-hosny-amiri
 sample: $(STAMP)
+	@command -v soffice >/dev/null || { echo "soffice not found: install LibreOffice (see Makefile)"; exit 1; }
 	$(BIN)/pip install --quiet -e ".[sample]"
 	$(BIN)/python corpus/sample-src/build.py
 
