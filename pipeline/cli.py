@@ -45,7 +45,7 @@ def friendly_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _workspace(ctx: click.Context) -> Workspace:
+def workspace_of(ctx: click.Context) -> Workspace:
     return find_workspace(ctx.obj.get("workspace"))
 
 
@@ -150,12 +150,12 @@ def ingest_options(fn: F) -> F:
     return fn
 
 
-def _run_ingest(ctx: click.Context, drops: tuple[str, ...], command: str, **options: Any) -> None:
+def _run_ingest(ctx: click.Context, drops: tuple[str, ...], command: str, **options: Any) -> Any:
     from pipeline.ingest.options import ReadOptions
     from pipeline.ingest.run import IngestSettings, ingest
     from pipeline.status import export_problems, format_summary
 
-    workspace = _workspace(ctx)
+    workspace = workspace_of(ctx)
     settings = IngestSettings(
         jobs=options["jobs"],
         timeout=options["timeout"],
@@ -169,7 +169,7 @@ def _run_ingest(ctx: click.Context, drops: tuple[str, ...], command: str, **opti
     )
     arguments = {"drops": list(drops), **options}
     with workspace.lock(f"dshift {command} (pid {os.getpid()})"), workspace.open_store() as store:
-        bar = _Progress()
+        bar = Progress()
         try:
             summary = ingest(
                 store,
@@ -183,11 +183,15 @@ def _run_ingest(ctx: click.Context, drops: tuple[str, ...], command: str, **opti
             bar.close()
         problems_csv = export_problems(store, workspace.outputs / "problems.csv")
     click.echo(format_summary(summary, problems_csv), err=True)
-    if options["strict"] and (summary.problems or summary.skipped_known_problems):
+    return summary
+
+
+def _exit_if_strict(strict: bool, summary: Any) -> None:
+    if strict and (summary.problems or summary.skipped_known_problems):
         sys.exit(EXIT_PROBLEMS)
 
 
-class _Progress:
+class Progress:
     """A progress bar on a terminal, silence elsewhere."""
 
     def __init__(self) -> None:
@@ -232,7 +236,8 @@ def ingest(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
         dshift ingest ~/drops/2024-06 --jobs 4
     """
     _check_drops(drops)
-    _run_ingest(ctx, drops, "ingest", **options)
+    summary = _run_ingest(ctx, drops, "ingest", **options)
+    _exit_if_strict(options["strict"], summary)
 
 
 @cli.command()
@@ -241,16 +246,20 @@ def ingest(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
 @click.pass_context
 @friendly_errors
 def run(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
-    """Run the whole pipeline over DROPS (today: ingest) and say where the outputs are.
+    """Run the whole pipeline over DROPS (ingest, then code) and say where the outputs are.
 
     \b
     Example:
         dshift run corpus/sample
     """
+    from pipeline.cli_coding import run_coding
+
     _check_drops(drops)
-    _run_ingest(ctx, drops, "run", **options)
-    workspace = _workspace(ctx)
+    summary = _run_ingest(ctx, drops, "run", **options)
+    workspace = workspace_of(ctx)
+    run_coding(workspace, None, unit="sentence", model=None, dry_run=False)
     click.echo(f"outputs: {workspace.outputs}  (store: {workspace.store_path})", err=True)
+    _exit_if_strict(options["strict"], summary)
 
 
 @cli.command()
@@ -265,7 +274,7 @@ def status(ctx: click.Context) -> None:
     """
     from pipeline.status import format_status
 
-    workspace = _workspace(ctx)
+    workspace = workspace_of(ctx)
     with workspace.open_store() as store:
         click.echo(format_status(store))
 
@@ -294,7 +303,7 @@ def problems(ctx: click.Context, as_csv: bool, dismiss: tuple[int, ...]) -> None
     """
     from pipeline.status import write_problems_csv
 
-    workspace = _workspace(ctx)
+    workspace = workspace_of(ctx)
     if dismiss:
         with workspace.lock("dshift problems --dismiss"), workspace.open_store() as store:
             run_id = store.start_run("problems dismiss", {"ids": list(dismiss)})
@@ -344,7 +353,7 @@ def doc_show(ctx: click.Context, ref: str) -> None:
     from pipeline.documents import find_document
     from pipeline.status import format_document
 
-    with _workspace(ctx).open_store() as store:
+    with workspace_of(ctx).open_store() as store:
         click.echo(format_document(store, find_document(store, ref).id))
 
 
@@ -361,7 +370,7 @@ def doc_text(ctx: click.Context, ref: str) -> None:
     """
     from pipeline.documents import find_document
 
-    with _workspace(ctx).open_store() as store:
+    with workspace_of(ctx).open_store() as store:
         click.echo(store.document_text(find_document(store, ref).id))
 
 
@@ -380,7 +389,7 @@ def doc_set_date(ctx: click.Context, ref: str, date: str, note: str) -> None:
     """
     from pipeline.documents import set_date
 
-    workspace = _workspace(ctx)
+    workspace = workspace_of(ctx)
     with workspace.lock("dshift doc set-date"), workspace.open_store() as store:
         document = set_date(store, ref, date, note)
     click.echo(
@@ -391,3 +400,7 @@ def doc_set_date(ctx: click.Context, ref: str, date: str, note: str) -> None:
 def main() -> None:
     """Entry point of the ``dshift`` console script."""
     cli(prog_name="dshift")
+
+
+# Commands of later stages register themselves on the group.
+from pipeline import cli_coding  # noqa: E402, F401

@@ -118,5 +118,65 @@ def m001_initial() -> str:
         """
 
 
+def m002_coding() -> str:
+    """Codebooks, segments, machine tags and the record of what was coded under which version."""
+    return """
+        CREATE TABLE codebooks (              -- every codebook version ever used, with its text
+            version TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL,
+            content TEXT NOT NULL,
+            run_id TEXT REFERENCES runs(id),
+            recorded_at TEXT NOT NULL
+        );
+
+        CREATE TABLE segments (               -- fixed once per document and segmenter
+            id TEXT PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            segmenter TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            start INTEGER NOT NULL,           -- code-point offsets into documents.text
+            "end" INTEGER NOT NULL,
+            n_words INTEGER NOT NULL,
+            UNIQUE (document_id, segmenter, seq)
+        );
+        CREATE INDEX segments_document ON segments(document_id, segmenter);
+
+        CREATE TABLE tags (                   -- machine codes; old versions kept for comparison
+            id INTEGER PRIMARY KEY,
+            segment_id TEXT NOT NULL REFERENCES segments(id),
+            code TEXT NOT NULL,
+            top_code TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            partners TEXT NOT NULL,           -- JSON list of partner ids
+            evidence TEXT NOT NULL,           -- JSON list of {code, pattern, start, end, text}
+            coder TEXT NOT NULL,
+            codebook_version TEXT NOT NULL REFERENCES codebooks(version),
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            UNIQUE (segment_id, code, coder, codebook_version)
+        );
+        CREATE INDEX tags_version ON tags(coder, codebook_version, top_code);
+
+        CREATE TABLE segment_partners (       -- who each segment speaks about, per codebook
+            segment_id TEXT NOT NULL REFERENCES segments(id),
+            codebook_version TEXT NOT NULL,
+            partner TEXT NOT NULL,
+            PRIMARY KEY (segment_id, codebook_version, partner)
+        );
+
+        CREATE TABLE coded (                  -- a document fully coded under a version
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            segmenter TEXT NOT NULL,
+            coder TEXT NOT NULL,
+            codebook_version TEXT NOT NULL,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            n_segments INTEGER NOT NULL,
+            n_tags INTEGER NOT NULL,
+            coded_at TEXT NOT NULL,
+            PRIMARY KEY (document_id, segmenter, coder, codebook_version)
+        );
+        """
+
+
 # Each returns the SQL of one step; the store runs it and records the version atomically.
-MIGRATIONS: list[Callable[[], str]] = [m001_initial]
+MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_coding]

@@ -1,0 +1,332 @@
+"""CLI commands of the coding stage: codebook, code, tag, kwic, show.
+
+Registered on the ``dshift`` group by ``pipeline.cli``; thin wrappers around library functions.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline.cli import Progress, cli, friendly_errors, workspace_of
+from pipeline.errors import DshiftError
+from pipeline.workspace import Workspace
+
+EXIT_BAD_INPUT = 7
+
+
+def _codebook_path(workspace: Workspace | None, given: str | None) -> Path:
+    if given:
+        return Path(given)
+    if workspace is None:
+        raise DshiftError(
+            "no codebook given and no workspace found",
+            "give the codebook file, or run inside a workspace",
+        )
+    return workspace.codebook / "codebook.yaml"
+
+
+def _optional_workspace(ctx: click.Context) -> Workspace | None:
+    try:
+        return workspace_of(ctx)
+    except DshiftError:
+        return None
+
+
+def run_coding(
+    workspace: Workspace, codebook_file: str | None, *, unit: str, model: str | None, dry_run: bool
+) -> None:
+    """Code the workspace's documents (shared by ``dshift code`` and ``dshift run``)."""
+    from pipeline.codebook.load import load_codebook
+    from pipeline.coding.run import code_corpus
+
+    path = _codebook_path(workspace, codebook_file)
+    codebook = load_codebook(path)
+    text = path.read_text(encoding="utf-8")
+    arguments = {"codebook": str(path), "unit": unit, "model": model, "dry_run": dry_run}
+
+    def go() -> Any:
+        with workspace.open_store() as store:
+            bar = Progress()
+            try:
+                return code_corpus(
+                    store,
+                    codebook,
+                    text,
+                    unit=unit,
+                    model=model,
+                    dry_run=dry_run,
+                    arguments=arguments,
+                    progress=bar.advance,
+                    on_total=bar.start,
+                )
+            finally:
+                bar.close()
+
+    if dry_run:
+        summary = go()
+    else:
+        with workspace.lock("dshift code"):
+            summary = go()
+    rate = summary.words / summary.seconds if summary.seconds else 0.0
+    verb = "would code" if dry_run else "coded"
+    click.echo(
+        f"{verb} {summary.documents} document(s), {summary.segments} segment(s), "
+        f"{summary.words} words with {codebook.version} in {summary.seconds:.1f} s "
+        f"({rate:,.0f} words/s): {summary.tags} tag(s)",
+        err=True,
+    )
+    tops = [c.id for c in codebook.children(None)]
+    if summary.per_code:
+        click.echo(
+            "  segments per code: " + ", ".join(f"{c} {summary.per_code.get(c, 0)}" for c in tops),
+            err=True,
+        )
+    if dry_run:
+        if summary.compared_with is None:
+            click.echo("  nothing coded before: no comparison", err=True)
+        else:
+            click.echo(f"  against {summary.compared_with} (gain / lose a tag):", err=True)
+            for code in sorted(summary.gains):
+                if summary.gains[code] or summary.losses[code]:
+                    click.echo(
+                        f"    {code:36} +{summary.gains[code]:<6} -{summary.losses[code]}", err=True
+                    )
+
+
+@cli.group()
+def codebook() -> None:
+    """Check, show and compare codebooks.
+
+    \b
+    Example:
+        dshift codebook check
+    """
+
+
+@codebook.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.pass_context
+@friendly_errors
+def codebook_check(ctx: click.Context, path: str | None) -> None:
+    """Validate a codebook (default: the workspace's) and report every problem.
+
+    \b
+    Example:
+        dshift codebook check codebook/codebook.yaml
+    """
+    from pipeline.codebook.load import load_codebook
+
+    file = _codebook_path(_optional_workspace(ctx), path)
+    book = load_codebook(file)
+    click.echo(
+        f"{file}: ok — {len(book.codes)} codes, {len(book.patterns())} patterns, "
+        f"{len(book.partners)} partners; version {book.version}"
+    )
+
+
+@codebook.command("show")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.pass_context
+@friendly_errors
+def codebook_show(ctx: click.Context, path: str | None) -> None:
+    """Print the code tree with definitions, rules and pattern counts.
+
+    \b
+    Example:
+        dshift codebook show | less
+    """
+    from pipeline.codebook.load import load_codebook
+    from pipeline.codebook.report import format_tree
+
+    click.echo(format_tree(load_codebook(_codebook_path(_optional_workspace(ctx), path))))
+
+
+@codebook.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False, exists=True))
+@click.argument("new", type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--impact/--no-impact",
+    default=True,
+    show_default=True,
+    help="Code the workspace's documents with both and count gained and lost tags.",
+)
+@click.pass_context
+@friendly_errors
+def codebook_diff(ctx: click.Context, old: str, new: str, impact: bool) -> None:
+    """Show what changed from codebook OLD to NEW, and how many segments per code would gain
+    or lose a tag.
+
+    \b
+    Example:
+        git show HEAD~1:codebook/codebook.yaml > /tmp/old.yaml
+        dshift codebook diff /tmp/old.yaml codebook/codebook.yaml
+    """
+    from pipeline.codebook.load import load_codebook
+    from pipeline.codebook.report import diff
+    from pipeline.coding.nlp import make_nlp
+    from pipeline.coding.rules import RuleCoder
+    from pipeline.coding.run import compare, segmenter_for, tagged_in_memory
+
+    before, after = load_codebook(Path(old)), load_codebook(Path(new))
+    click.echo(f"{before.version} -> {after.version}")
+    for line in diff(before, after) or ["(no change)"]:
+        click.echo(f"  {line}")
+    workspace = _optional_workspace(ctx)
+    if not impact or workspace is None:
+        return
+    nlp = make_nlp()
+    segmenter = segmenter_for("sentence", None)
+    with workspace.open_store() as store:
+        if not store.current_documents():
+            click.echo("no documents in the workspace: no impact to count", err=True)
+            return
+        was = tagged_in_memory(store, RuleCoder(before, nlp), segmenter, "sentence")
+        now = tagged_in_memory(store, RuleCoder(after, nlp), segmenter, "sentence")
+    gains, losses = compare(was, now)
+    click.echo("segments that would gain / lose a tag:")
+    for code in sorted(gains):
+        if gains[code] or losses[code]:
+            click.echo(f"  {code:36} +{gains[code]:<6} -{losses[code]}")
+
+
+@cli.command()
+@click.option(
+    "--codebook",
+    "codebook_file",
+    type=click.Path(dir_okay=False),
+    help="Codebook to use (default: the workspace's codebook/codebook.yaml).",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["sentence", "paragraph"]),
+    default="sentence",
+    show_default=True,
+    help="What a segment is.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Code in memory only and compare with the last version coded."
+)
+@click.option(
+    "--spacy-model",
+    default=None,
+    help="An installed trained spaCy pipeline to segment with (default: rules only).",
+)
+@click.pass_context
+@friendly_errors
+def code(
+    ctx: click.Context, codebook_file: str | None, unit: str, dry_run: bool, spacy_model: str | None
+) -> None:
+    """Segment and tag every document not yet coded under the current codebook version.
+
+    A changed codebook is a new version: documents are coded again from their stored text
+    and the old tags are kept for comparison.
+
+    \b
+    Example:
+        dshift code --dry-run      # what would change with the edited codebook
+        dshift code
+    """
+    run_coding(workspace_of(ctx), codebook_file, unit=unit, model=spacy_model, dry_run=dry_run)
+
+
+@cli.command()
+@click.argument("input_file", required=False, default="-", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--codebook",
+    "codebook_file",
+    type=click.Path(dir_okay=False),
+    help="Codebook to use (default: the workspace's).",
+)
+@click.option("--skip-bad", is_flag=True, help="Report bad lines on stderr and go on.")
+@click.pass_context
+@friendly_errors
+def tag(ctx: click.Context, input_file: Any, codebook_file: str | None, skip_bad: bool) -> None:
+    """Code JSON Lines (stdin or INPUT_FILE) and write one JSON line per input to stdout.
+
+    Input lines: {"id": ..., "text": "...", "year": 2015, "source_type": "mofa"} (year and
+    source_type optional). Output lines: {"id", "codes", "subcodes", "partners", "evidence"}.
+
+    \b
+    Example:
+        echo '{"id": 1, "text": "Troops cleared the area."}' | dshift tag
+    """
+    from pipeline.codebook.load import load_codebook
+    from pipeline.coding.nlp import make_nlp
+    from pipeline.coding.rules import RuleCoder
+    from pipeline.coding.tag import BadLine, tag_lines
+
+    book = load_codebook(_codebook_path(_optional_workspace(ctx), codebook_file))
+    coder = RuleCoder(book, make_nlp())
+    bad = 0
+    for result in tag_lines(coder, input_file):
+        if isinstance(result, BadLine):
+            bad += 1
+            click.echo(f"line {result.line}: {result.reason}", err=True)
+            if not skip_bad:
+                click.echo(
+                    "  fix: correct the line, or add --skip-bad to go on without it", err=True
+                )
+                sys.exit(EXIT_BAD_INPUT)
+            continue
+        click.echo(result)
+    if bad:
+        click.echo(f"skipped {bad} bad line(s)", err=True)
+
+
+@cli.command()
+@click.argument("term")
+@click.option("--code", "code_id", default=None, help="Only segments tagged with this code.")
+@click.option("--year", type=int, default=None, help="Only documents of this year.")
+@click.option(
+    "--width",
+    type=click.IntRange(10, 200),
+    default=50,
+    show_default=True,
+    help="Characters of context on each side.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="At most this many lines.",
+)
+@click.pass_context
+@friendly_errors
+def kwic(
+    ctx: click.Context, term: str, code_id: str | None, year: int | None, width: int, limit: int
+) -> None:
+    """Show TERM in context across the coded corpus (keyword in context).
+
+    TERM is matched as whole words, case-insensitively.
+
+    \b
+    Example:
+        dshift kwic "strategic partnership" --code alignment --year 2006
+    """
+    from pipeline.coding.browse import kwic_lines
+
+    with workspace_of(ctx).open_store() as store:
+        for line in kwic_lines(store, term, code=code_id, year=year, width=width, limit=limit):
+            click.echo(line)
+
+
+@cli.command()
+@click.argument("segment_id")
+@click.pass_context
+@friendly_errors
+def show(ctx: click.Context, segment_id: str) -> None:
+    """Show a segment in its paragraph, its tags, and why each fired.
+
+    \b
+    Example:
+        dshift show s3f2a9c1b7d0e
+    """
+    from pipeline.coding.browse import explain_segment
+
+    with workspace_of(ctx).open_store() as store:
+        click.echo(explain_segment(store, segment_id))

@@ -1,0 +1,1 @@
+"""Coding stage: segment canonical texts and tag segments against the codebook."""

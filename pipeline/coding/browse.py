@@ -1,0 +1,108 @@
+"""Views for coders: keyword in context, and why a segment was coded as it was."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipeline.codebook.load import parse_codebook
+from pipeline.codebook.model import Codebook
+from pipeline.codebook.report import describe_pattern
+from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.coding.rules import CODER
+from pipeline.errors import DshiftError
+from pipeline.store import Store
+
+
+def latest_version(store: Store) -> str | None:
+    versions = store.coded_versions(CODER)
+    return versions[-1] if versions else None
+
+
+def kwic_lines(
+    store: Store,
+    term: str,
+    *,
+    code: str | None = None,
+    year: int | None = None,
+    width: int = 50,
+    limit: int = 100,
+) -> Iterator[str]:
+    """Yield keyword-in-context lines for ``term`` over the segments of current documents."""
+    words = [re.escape(w) for w in term.split()]
+    if not words:
+        raise DshiftError("the search term is empty", "give a word or phrase to look for")
+    pattern = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+    allowed: set[str] | None = None
+    if code is not None:
+        version = latest_version(store)
+        if version is None:
+            raise DshiftError("nothing has been coded yet", "run 'dshift code' first")
+        allowed = store.tagged_segments(CODER, version).get(code, set())
+    shown = 0
+    for segment, text, doc_year, name in store.segment_texts(DEFAULT_SEGMENTER, year):
+        if allowed is not None and segment.id not in allowed:
+            continue
+        for match in pattern.finditer(text):
+            left = text[max(0, match.start() - width) : match.start()].rjust(width)
+            right = text[match.end() : match.end() + width].ljust(width)
+            label = f"{doc_year or '----'} {name[:24]:24}"
+            yield f"{label} {left} [{match.group()}] {right} {segment.id}"
+            shown += 1
+            if shown >= limit:
+                return
+
+
+def explain_segment(store: Store, segment_id: str) -> str:
+    """Describe a segment: its document, its paragraph, and every tag with its evidence."""
+    segment = store.segment(segment_id)
+    if segment is None:
+        raise DshiftError(
+            f"no segment '{segment_id}'", "segment ids are printed by 'dshift kwic' and in exports"
+        )
+    document = store.document(segment.document_id)
+    assert document is not None
+    text = store.document_text(segment.document_id)
+    para_start = text.rfind("\n\n", 0, segment.start)
+    para_start = 0 if para_start < 0 else para_start + 2
+    para_end = text.find("\n\n", segment.end)
+    para_end = len(text) if para_end < 0 else para_end
+    shown = (
+        text[para_start : segment.start]
+        + "»"
+        + text[segment.start : segment.end]
+        + "«"
+        + text[segment.end : para_end]
+    )
+    lines = [
+        f"segment {segment.id}: document #{document.id} {document.name} "
+        f"({document.source_type}, {document.date or 'undated'}), characters "
+        f"{segment.start}-{segment.end}, {segment.n_words} words",
+        "",
+        shown,
+        "",
+    ]
+    tags = store.tags_of_segment(segment_id)
+    if not tags:
+        lines.append("no tags")
+    books: dict[str, Codebook | None] = {}
+    for tag in sorted(tags, key=lambda t: (t.codebook_version, t.code)):
+        version = tag.codebook_version
+        if version not in books:
+            content = store.codebook_content(version)
+            books[version] = parse_codebook(content, version) if content else None
+        book = books[version]
+        partners = f"; partners {', '.join(tag.partners)}" if tag.partners else ""
+        lines.append(
+            f"{tag.code} (under {version}, {tag.coder}, confidence {tag.confidence:.2f}{partners})"
+        )
+        for evidence in tag.evidence:
+            why = ""
+            if book is not None:
+                pattern = next((p for p in book.patterns() if p.id == evidence["pattern"]), None)
+                why = f" — {describe_pattern(pattern)}" if pattern else ""
+            lines.append(
+                f"    '{evidence['text']}' [{evidence['start']}-{evidence['end']}] by "
+                f"{evidence['pattern']}{why}"
+            )
+    return "\n".join(lines)

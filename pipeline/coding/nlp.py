@@ -1,0 +1,82 @@
+"""The spaCy pipeline used for segmentation and rule matching.
+
+By default ``spacy.blank("en")`` with the rule-based sentencizer and lower-case lemmas from the
+lookup tables of spacy-lookups-data: nothing to download, the same everywhere. A trained pipeline
+is used only when asked for by name and installed; segment ids then change, because the segmenter
+name does.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipeline.errors import DshiftError
+
+DEFAULT_SEGMENTER = "sentences.v1"
+
+
+@functools.cache
+def lemma_table() -> dict[str, str]:
+    """English lemma lookup table from spacy-lookups-data (word form -> lemma)."""
+    import spacy_lookups_data
+
+    folder = Path(spacy_lookups_data.__file__).parent / "data"
+    with gzip.open(folder / "en_lemma_lookup.json.gz", "rt", encoding="utf-8") as handle:
+        table: dict[str, str] = json.load(handle)
+    return {form.lower(): lemma.lower() for form, lemma in table.items()}
+
+
+class LowerLemmas:
+    """Set each token's LEMMA and NORM to its lower-case lemma from the lookup table.
+
+    spaCy's own lookup lemmatizer looks up the text as written, so a capitalised first word
+    ("Operations were ...") keeps its form; patterns should not depend on where a word stands.
+    """
+
+    def __init__(self) -> None:
+        self.table = lemma_table()
+
+    def __call__(self, doc: Doc) -> Doc:
+        table = self.table
+        for token in doc:
+            lower = token.lower_
+            lemma = table.get(lower, lower)
+            token.lemma_ = lemma
+            token.norm_ = lemma
+        return doc
+
+
+@Language.factory("dshift_lemmas")
+def _make_lemmas(nlp: Language, name: str) -> LowerLemmas:
+    return LowerLemmas()
+
+
+@functools.cache
+def make_nlp(model: str | None = None) -> Language:
+    """Return the pipeline: blank English + sentencizer + lemmas, or an installed ``model``."""
+    if model is None:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+    else:
+        try:
+            nlp = spacy.load(model, exclude=["ner", "lemmatizer"])
+        except OSError:
+            raise DshiftError(
+                f"the spaCy pipeline '{model}' is not installed",
+                "leave out --spacy-model to use the built-in rule pipeline, or install it",
+            ) from None
+    nlp.add_pipe("dshift_lemmas", last=True)
+    nlp.max_length = 5_000_000
+    return nlp
+
+
+def segmenter_name(model: str | None = None) -> str:
+    """Name of the segmenter (part of every segment id): changes with the pipeline."""
+    return DEFAULT_SEGMENTER if model is None else f"sentences.{model}.v1"

@@ -1,0 +1,241 @@
+"""The rule coder ``rules.v1``: spaCy matchers compiled from the codebook.
+
+A sentence gets a code when one of the code's patterns matches in it, unless a negation cue stands
+just before the match ("no military solution") or one of the code's exclusions covers it
+("Security Council" for securitization). Proximity rules need both terms in the same sentence
+within a window of tokens. Every tag keeps its evidence: pattern ids and character spans.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from pipeline.codebook.model import Codebook, Pattern, Term
+from pipeline.coding.segment import sentence_spans
+
+CODER = "rules.v1"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a tag fired: the pattern and the matched characters."""
+
+    code: str
+    pattern: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class SegmentCoding:
+    """The coding of one segment (offsets into the text that was coded)."""
+
+    start: int
+    end: int
+    n_words: int
+    partners: list[str] = field(default_factory=list)
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)  # leaf code -> evidence
+    confidence: dict[str, float] = field(default_factory=dict)
+
+
+def _longest(matches: list[tuple[Pattern, int, int]]) -> list[tuple[Pattern, int, int]]:
+    """Drop a pattern's matches that lie inside a longer match of the same pattern."""
+    kept: list[tuple[Pattern, int, int]] = []
+    for pattern, start, end in sorted(matches, key=lambda m: m[2] - m[1], reverse=True):
+        if not any(p.id == pattern.id and s <= start and end <= e for p, s, e in kept):
+            kept.append((pattern, start, end))
+    return sorted(kept, key=lambda m: m[1])
+
+
+def _is_acronym(alias: str) -> bool:
+    letters = [c for c in alias if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+class RuleCoder:
+    """Codes parsed paragraphs with the patterns of one codebook."""
+
+    name = CODER
+
+    def __init__(self, codebook: Codebook, nlp: Language) -> None:
+        self.codebook = codebook
+        self.nlp = nlp
+        self.by_id: dict[str, Pattern] = {p.id: p for p in codebook.patterns()}
+        self.exclusion_ids: dict[str, Pattern] = {p.id: p for p in codebook.exclusions()}
+        vocab = nlp.vocab
+        self.lemma_matcher = PhraseMatcher(vocab, attr="NORM")
+        self.lower_matcher = PhraseMatcher(vocab, attr="LOWER")
+        self.orth_matcher = PhraseMatcher(vocab, attr="ORTH")
+        self.token_matcher = Matcher(vocab)
+        lemmas = nlp.get_pipe("dshift_lemmas")
+        self._lemma_doc = lambda text: lemmas(nlp.make_doc(text))
+        for partner in codebook.partners.values():
+            acronyms = [a for a in partner.aliases if _is_acronym(a)]
+            words = [a for a in partner.aliases if not _is_acronym(a)]
+            if acronyms:
+                self.orth_matcher.add(f"partner|{partner.id}", [nlp.make_doc(a) for a in acronyms])
+            if words:
+                self.lower_matcher.add(f"partner|{partner.id}", [nlp.make_doc(a) for a in words])
+        for pattern in (*codebook.patterns(), *codebook.exclusions()):
+            self._compile(pattern)
+        matchers = (self.lemma_matcher, self.lower_matcher, self.orth_matcher, self.token_matcher)
+        self._matchers = [m for m in matchers if len(m)]
+        self.ancestors = {cid: self._ancestors(cid) for cid in codebook.codes}
+        self.cues = set(codebook.negation.cues)
+        self.scope = codebook.negation.scope
+        self.negation_exceptions = PhraseMatcher(vocab, attr="NORM")
+        if codebook.negation.exceptions:
+            self.negation_exceptions.add(
+                "except", [self._lemma_doc(x) for x in codebook.negation.exceptions]
+            )
+
+    def _ancestors(self, code_id: str) -> tuple[str, ...]:
+        chain = [code_id]
+        code = self.codebook.codes[code_id]
+        while code.parent is not None:
+            chain.append(code.parent)
+            code = self.codebook.codes[code.parent]
+        return tuple(chain)
+
+    def _compile(self, pattern: Pattern) -> None:
+        if pattern.kind == "lemmas":
+            self.lemma_matcher.add(f"p|{pattern.id}", [self._lemma_doc(x) for x in pattern.lemmas])
+        elif pattern.kind == "tokens":
+            self.token_matcher.add(f"p|{pattern.id}", [list(pattern.tokens)])
+        else:
+            for side, term in (("a", pattern.a), ("b", pattern.b)):
+                if term is not None and term.lemmas:
+                    self.lemma_matcher.add(
+                        f"t|{pattern.id}|{side}", [self._lemma_doc(x) for x in term.lemmas]
+                    )
+
+    # -- coding -----------------------------------------------------------------------------
+
+    def code_doc(self, doc: Doc, offset: int = 0) -> list[SegmentCoding]:
+        """Code each sentence of a parsed paragraph; offsets are shifted by ``offset``."""
+        strings = doc.vocab.strings
+        found: list[tuple[str, int, int]] = []
+        for matcher in self._matchers:
+            found.extend((strings[key], start, end) for key, start, end in matcher(doc))
+        spans = list(sentence_spans(doc))
+        starts = [s[2] for s in spans]
+        per_sentence: list[list[tuple[str, int, int]]] = [[] for _ in spans]
+        for key, start, end in found:
+            index = bisect_right(starts, start) - 1
+            if index >= 0:
+                per_sentence[index].append((key, start, end))
+        excepted = {start for _, start, _ in self.negation_exceptions(doc)}
+        codings = []
+        for (char_start, char_end, tok_start, tok_end), matches in zip(spans, per_sentence):
+            coding = SegmentCoding(
+                char_start + offset,
+                char_end + offset,
+                sum(1 for t in doc[tok_start:tok_end] if t.is_alpha),
+            )
+            if matches:
+                self._code_sentence(doc, tok_start, matches, excepted, offset, coding)
+            codings.append(coding)
+        return codings
+
+    def _code_sentence(
+        self,
+        doc: Doc,
+        sent_start: int,
+        matches: list[tuple[str, int, int]],
+        excepted: set[int],
+        offset: int,
+        coding: SegmentCoding,
+    ) -> None:
+        partners: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        terms: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        direct: list[tuple[Pattern, int, int]] = []
+        excluded: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for key, start, end in matches:
+            kind, _, rest = key.partition("|")
+            if kind == "partner":
+                partners[rest].append((start, end))
+            elif kind == "t":
+                terms[rest].append((start, end))
+            elif rest in self.exclusion_ids:
+                excluded[self.exclusion_ids[rest].code].append((start, end))
+            else:
+                direct.append((self.by_id[rest], start, end))
+        coding.partners = sorted(partners)
+        for pattern in self.codebook.patterns():
+            if pattern.kind == "near":
+                direct.extend(self._near(pattern, terms, partners))
+        for pattern, start, end in _longest(direct):
+            if pattern.negatable and self._negated(doc, sent_start, start, excepted):
+                continue
+            if any(
+                s < end and start < e
+                for code in self.ancestors[pattern.code]
+                for s, e in excluded.get(code, ())
+            ):
+                continue
+            span = doc[start:end]
+            evidence = Evidence(
+                pattern.code,
+                pattern.id,
+                span.start_char + offset,
+                span.end_char + offset,
+                span.text,
+            )
+            coding.evidence.setdefault(pattern.code, []).append(evidence)
+            best = coding.confidence.get(pattern.code, 0.0)
+            coding.confidence[pattern.code] = max(best, pattern.confidence)
+
+    def _near(
+        self,
+        pattern: Pattern,
+        terms: dict[str, list[tuple[int, int]]],
+        partners: dict[str, list[tuple[int, int]]],
+    ) -> list[tuple[Pattern, int, int]]:
+        a = self._term_spans(pattern, "a", pattern.a, terms, partners)
+        if not a:
+            return []
+        b = self._term_spans(pattern, "b", pattern.b, terms, partners)
+        for a_start, a_end in a:
+            for b_start, b_end in b:
+                gap = max(b_start - a_end, a_start - b_end, 0)
+                if gap <= pattern.window:
+                    return [(pattern, min(a_start, b_start), max(a_end, b_end))]
+        return []
+
+    @staticmethod
+    def _term_spans(
+        pattern: Pattern,
+        side: str,
+        term: Term | None,
+        terms: dict[str, list[tuple[int, int]]],
+        partners: dict[str, list[tuple[int, int]]],
+    ) -> list[tuple[int, int]]:
+        if term is None:
+            return []
+        spans = list(terms.get(f"{pattern.id}|{side}", ()))
+        for pid in term.partners:
+            spans.extend(partners.get(pid, ()))
+        return spans
+
+    def _negated(self, doc: Doc, sent_start: int, start: int, excepted: set[int]) -> bool:
+        for i in range(max(sent_start, start - self.scope), start):
+            if doc[i].norm_ in self.cues and i not in excepted:
+                return True
+        return False
+
+    def code_text(self, text: str) -> list[SegmentCoding]:
+        """Code free text sentence by sentence (for ``dshift tag``)."""
+        from pipeline.coding.segment import paragraphs
+
+        codings: list[SegmentCoding] = []
+        parts = paragraphs(text)
+        for part, doc in zip(parts, self.nlp.pipe(p.text for p in parts)):
+            codings.extend(self.code_doc(doc, part.start))
+        return codings

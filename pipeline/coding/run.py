@@ -1,0 +1,238 @@
+"""The coding stage: segment every stored document and tag its segments.
+
+Documents already coded under the current codebook version are skipped; a new codebook version
+codes them again from the stored canonical text (no re-extraction) and keeps the old tags. Each
+document's segments and tags are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.codebook.model import Codebook
+from pipeline.coding.nlp import make_nlp, segmenter_name
+from pipeline.coding.rules import CODER, RuleCoder, SegmentCoding
+from pipeline.coding.segment import parse_paragraphs, segment_id
+from pipeline.store import Store
+from pipeline.store.coding import SegmentToSave, TagToSave
+
+UNITS = ("sentence", "paragraph")
+
+
+@dataclass
+class CodeSummary:
+    """What a coding run did."""
+
+    run_id: str | None
+    codebook_version: str
+    segmenter: str
+    documents: int = 0
+    segments: int = 0
+    words: int = 0
+    tags: int = 0
+    seconds: float = 0.0
+    per_code: dict[str, int] = field(default_factory=dict)  # segments per code (leaf and top)
+    compared_with: str | None = None  # dry run: the stored version compared against
+    gains: dict[str, int] = field(default_factory=dict)
+    losses: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "segments": self.segments,
+            "words": self.words,
+            "tags": self.tags,
+            "seconds": round(self.seconds, 2),
+            "codebook_version": self.codebook_version,
+        }
+
+
+@dataclass(frozen=True)
+class CodedDocument:
+    """Segments and tags of one document, ready to store."""
+
+    segments: list[SegmentToSave]
+    tags: list[TagToSave]
+    words: int
+
+
+def segmenter_for(unit: str, model: str | None) -> str:
+    base = segmenter_name(model)
+    return base if unit == "sentence" else base.replace("sentences", "paragraphs", 1)
+
+
+def code_document(
+    coder: RuleCoder, text: str, sha256: str, segmenter: str, unit: str = "sentence"
+) -> CodedDocument:
+    """Segment and code one canonical text (pure: no store)."""
+    codebook = coder.codebook
+    segments: list[SegmentToSave] = []
+    tags: list[TagToSave] = []
+    words = 0
+    for part, doc in parse_paragraphs(coder.nlp, text):
+        codings = coder.code_doc(doc, part.start)
+        if unit == "paragraph":
+            codings = [_merge(codings)] if codings else []
+        for coding in codings:
+            sid = segment_id(sha256, segmenter, coding.start, coding.end)
+            segments.append(
+                SegmentToSave(
+                    sid, len(segments), coding.start, coding.end, coding.n_words, coding.partners
+                )
+            )
+            words += coding.n_words
+            for code, evidence in coding.evidence.items():
+                tags.append(
+                    TagToSave(
+                        sid,
+                        code,
+                        codebook.top_level(code),
+                        coding.confidence[code],
+                        coding.partners,
+                        [
+                            {
+                                "code": e.code,
+                                "pattern": e.pattern,
+                                "start": e.start,
+                                "end": e.end,
+                                "text": e.text,
+                            }
+                            for e in evidence
+                        ],
+                    )
+                )
+    return CodedDocument(segments, tags, words)
+
+
+def _merge(codings: list[SegmentCoding]) -> SegmentCoding:
+    merged = SegmentCoding(codings[0].start, codings[-1].end, sum(c.n_words for c in codings))
+    merged.partners = sorted({p for c in codings for p in c.partners})
+    for coding in codings:
+        for code, evidence in coding.evidence.items():
+            merged.evidence.setdefault(code, []).extend(evidence)
+            merged.confidence[code] = max(merged.confidence.get(code, 0.0), coding.confidence[code])
+    return merged
+
+
+def code_corpus(
+    store: Store,
+    codebook: Codebook,
+    codebook_text: str,
+    *,
+    unit: str = "sentence",
+    model: str | None = None,
+    dry_run: bool = False,
+    arguments: dict[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> CodeSummary:
+    """Code every current document not yet coded under this codebook version.
+
+    With ``dry_run`` nothing is written: every current document is coded in memory and the
+    result compared, code by code, with the latest version stored.
+    """
+    started = time.perf_counter()
+    segmenter = segmenter_for(unit, model)
+    coder = RuleCoder(codebook, make_nlp(model))
+    if dry_run:
+        summary = CodeSummary(None, codebook.version, segmenter)
+        _dry_run(store, coder, segmenter, unit, summary, progress, on_total)
+        summary.seconds = time.perf_counter() - started
+        return summary
+    run_id = store.start_run("code", arguments or {"unit": unit, "model": model})
+    summary = CodeSummary(run_id, codebook.version, segmenter)
+    status = "failed"
+    try:
+        store.record_codebook(
+            codebook.version, codebook.name, str(codebook.path or ""), codebook_text, run_id
+        )
+        todo = store.documents_to_code(segmenter, CODER, codebook.version)
+        if on_total:
+            on_total(len(todo))
+        for doc_id, sha256 in todo:
+            coded = code_document(coder, store.document_text(doc_id), sha256, segmenter, unit)
+            store.save_coding(
+                doc_id, segmenter, CODER, codebook.version, run_id, coded.segments, coded.tags
+            )
+            _count(summary, coded)
+            if progress:
+                progress(1)
+        status = "completed"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        summary.seconds = time.perf_counter() - started
+        store.finish_run(run_id, status, summary.counts())
+    return summary
+
+
+def _count(summary: CodeSummary, coded: CodedDocument) -> None:
+    summary.documents += 1
+    summary.segments += len(coded.segments)
+    summary.words += coded.words
+    summary.tags += len(coded.tags)
+    for code, segments in _codes_of(coded.tags).items():
+        summary.per_code[code] = summary.per_code.get(code, 0) + len(segments)
+
+
+def _codes_of(tags: Iterable[TagToSave]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for tag in tags:
+        out.setdefault(tag.code, set()).add(tag.segment_id)
+        out.setdefault(tag.top_code, set()).add(tag.segment_id)
+    return out
+
+
+def tagged_in_memory(
+    store: Store,
+    coder: RuleCoder,
+    segmenter: str,
+    unit: str,
+    summary: CodeSummary | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, set[str]]:
+    """Code every current document in memory; return the segment ids tagged with each code."""
+    tagged: dict[str, set[str]] = {}
+    for document in store.current_documents():
+        coded = code_document(
+            coder, store.document_text(document.id), document.sha256, segmenter, unit
+        )
+        if summary is not None:
+            _count(summary, coded)
+        for code, ids in _codes_of(coded.tags).items():
+            tagged.setdefault(code, set()).update(ids)
+        if progress:
+            progress(1)
+    return tagged
+
+
+def compare(
+    old: dict[str, set[str]], new: dict[str, set[str]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per code, how many segments gain and how many lose the tag going from old to new."""
+    codes = sorted(set(old) | set(new))
+    gains = {c: len(new.get(c, set()) - old.get(c, set())) for c in codes}
+    losses = {c: len(old.get(c, set()) - new.get(c, set())) for c in codes}
+    return gains, losses
+
+
+def _dry_run(
+    store: Store,
+    coder: RuleCoder,
+    segmenter: str,
+    unit: str,
+    summary: CodeSummary,
+    progress: Callable[[int], None] | None,
+    on_total: Callable[[int], None] | None,
+) -> None:
+    if on_total:
+        on_total(len(store.current_documents()))
+    new = tagged_in_memory(store, coder, segmenter, unit, summary, progress)
+    earlier = [v for v in store.coded_versions(CODER) if v != summary.codebook_version]
+    if earlier:
+        summary.compared_with = earlier[-1]
+        summary.gains, summary.losses = compare(store.tagged_segments(CODER, earlier[-1]), new)

@@ -1,0 +1,60 @@
+"""Cut canonical text into segments: sentences (default) or paragraphs.
+
+Segments never cross a paragraph break; they are trimmed of surrounding spaces, ordered, never
+overlap, and together cover every non-space character of the text (they tile it). Ids are stable:
+a hash of the document, the segmenter and the offsets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]*)*")
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of a document: its offset and text."""
+
+    start: int
+    text: str
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    """Split canonical text at blank lines, keeping offsets (trimmed of outer spaces)."""
+    out = []
+    for match in _PARAGRAPH.finditer(text):
+        raw = match.group()
+        stripped = raw.strip()
+        if stripped:
+            out.append(Paragraph(match.start() + len(raw) - len(raw.lstrip()), stripped))
+    return out
+
+
+def segment_id(document_sha256: str, segmenter: str, start: int, end: int) -> str:
+    """Return the stable id of a segment."""
+    digest = hashlib.sha1(f"{document_sha256}:{segmenter}:{start}:{end}".encode()).hexdigest()
+    return "s" + digest[:12]
+
+
+def sentence_spans(doc: Doc) -> Iterator[tuple[int, int, int, int]]:
+    """Yield (start_char, end_char, start_token, end_token) of each sentence, trimmed."""
+    for sent in doc.sents:
+        text = sent.text
+        left = len(text) - len(text.lstrip())
+        right = len(text.rstrip())
+        if right > left:
+            yield sent.start_char + left, sent.start_char + right, sent.start, sent.end
+
+
+def parse_paragraphs(nlp: Language, text: str) -> Iterator[tuple[Paragraph, Doc]]:
+    """Run the pipeline over each paragraph of ``text``."""
+    parts = paragraphs(text)
+    docs = nlp.pipe((p.text for p in parts), batch_size=256)
+    yield from zip(parts, docs)

@@ -1,0 +1,230 @@
+"""Store queries of the coding stage: codebooks, segments, tags (mixed into Store)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+
+def _now() -> str:
+    from pipeline.store.sqlite import utc_now
+
+    return utc_now()
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    id: str
+    document_id: int
+    segmenter: str
+    seq: int
+    start: int
+    end: int
+    n_words: int
+
+
+@dataclass(frozen=True)
+class TagRow:
+    segment_id: str
+    code: str
+    top_code: str
+    confidence: float
+    partners: list[str]
+    evidence: list[dict[str, Any]]
+    coder: str
+    codebook_version: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class SegmentToSave:
+    id: str
+    seq: int
+    start: int
+    end: int
+    n_words: int
+    partners: list[str]
+
+
+@dataclass(frozen=True)
+class TagToSave:
+    segment_id: str
+    code: str
+    top_code: str
+    confidence: float
+    partners: list[str]
+    evidence: list[dict[str, Any]]
+
+
+_TAG_COLUMNS = (
+    "segment_id, code, top_code, confidence, partners, evidence, coder, codebook_version, run_id"
+)
+
+
+def _tag(row: sqlite3.Row) -> TagRow:
+    values = dict(row)
+    values["partners"] = json.loads(values["partners"])
+    values["evidence"] = json.loads(values["evidence"])
+    return TagRow(**values)
+
+
+class CodingQueries:
+    """Queries about segments and tags; expects ``db`` and ``transaction`` from the Store."""
+
+    db: sqlite3.Connection
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError
+
+    def record_codebook(
+        self, version: str, name: str, path: str, content: str, run_id: str | None
+    ) -> None:
+        """Keep the text of every codebook version used, so old tags stay explainable."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO codebooks (version, name, path, content, run_id, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(version) DO NOTHING",
+                (version, name, path, content, run_id, _now()),
+            )
+
+    def codebook_content(self, version: str) -> str | None:
+        row = self.db.execute(
+            "SELECT content FROM codebooks WHERE version = ?", (version,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def documents_to_code(self, segmenter: str, coder: str, version: str) -> list[tuple[int, str]]:
+        """Return (id, sha256) of current documents not yet coded under ``version``."""
+        rows = self.db.execute(
+            "SELECT id, sha256 FROM documents d WHERE superseded_by IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM coded c WHERE c.document_id = d.id AND c.segmenter = ? AND "
+            "c.coder = ? AND c.codebook_version = ?) ORDER BY id",
+            (segmenter, coder, version),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def save_coding(
+        self,
+        document_id: int,
+        segmenter: str,
+        coder: str,
+        version: str,
+        run_id: str,
+        segments: list[SegmentToSave],
+        tags: list[TagToSave],
+    ) -> None:
+        """Store a document's segments (if new), tags and partners in one transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                'INSERT INTO segments (id, document_id, segmenter, seq, start, "end", n_words) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                [
+                    (s.id, document_id, segmenter, s.seq, s.start, s.end, s.n_words)
+                    for s in segments
+                ],
+            )
+            db.executemany(
+                "INSERT INTO segment_partners (segment_id, codebook_version, partner) "
+                "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [(s.id, version, p) for s in segments for p in s.partners],
+            )
+            db.executemany(
+                f"INSERT INTO tags ({_TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [
+                    (
+                        t.segment_id,
+                        t.code,
+                        t.top_code,
+                        t.confidence,
+                        json.dumps(t.partners),
+                        json.dumps(t.evidence, ensure_ascii=False),
+                        coder,
+                        version,
+                        run_id,
+                    )
+                    for t in tags
+                ],
+            )
+            db.execute(
+                "INSERT INTO coded (document_id, segmenter, coder, codebook_version, run_id, "
+                "n_segments, n_tags, coded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (document_id, segmenter, coder, version, run_id, len(segments), len(tags), _now()),
+            )
+
+    def segments_of(self, document_id: int, segmenter: str) -> list[SegmentRow]:
+        rows = self.db.execute(
+            'SELECT id, document_id, segmenter, seq, start, "end", n_words FROM segments '
+            "WHERE document_id = ? AND segmenter = ? ORDER BY seq",
+            (document_id, segmenter),
+        )
+        return [SegmentRow(*r) for r in rows]
+
+    def segment(self, segment_id: str) -> SegmentRow | None:
+        row = self.db.execute(
+            'SELECT id, document_id, segmenter, seq, start, "end", n_words FROM segments '
+            "WHERE id = ?",
+            (segment_id,),
+        ).fetchone()
+        return SegmentRow(*row) if row else None
+
+    def tags_of_segment(self, segment_id: str) -> list[TagRow]:
+        rows = self.db.execute(
+            f"SELECT {_TAG_COLUMNS} FROM tags WHERE segment_id = ? ORDER BY codebook_version, code",
+            (segment_id,),
+        )
+        return [_tag(r) for r in rows]
+
+    def tagged_segments(self, coder: str, version: str) -> dict[str, set[str]]:
+        """Return, for each code (leaf and top-level), the ids of segments tagged with it."""
+        out: dict[str, set[str]] = {}
+        for segment_id, code, top in self.db.execute(
+            "SELECT segment_id, code, top_code FROM tags WHERE coder = ? AND codebook_version = ?",
+            (coder, version),
+        ):
+            out.setdefault(code, set()).add(segment_id)
+            out.setdefault(top, set()).add(segment_id)
+        return out
+
+    def coded_versions(self, coder: str) -> list[str]:
+        """Codebook versions this coder has coded under, most recent last."""
+        rows = self.db.execute(
+            # rowid grows with every insert: the latest coding of a version comes last.
+            "SELECT codebook_version, MAX(rowid) AS last FROM coded WHERE coder = ? "
+            "GROUP BY codebook_version ORDER BY last",
+            (coder,),
+        )
+        return [r[0] for r in rows]
+
+    def coding_counts(self, coder: str, version: str) -> tuple[int, int, int]:
+        """Return (documents, segments, tags) coded under a version."""
+        row = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n_segments), 0), COALESCE(SUM(n_tags), 0) FROM coded "
+            "WHERE coder = ? AND codebook_version = ?",
+            (coder, version),
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def segment_texts(
+        self,
+        segmenter: str,
+        year: int | None = None,
+    ) -> Iterator[tuple[SegmentRow, str, int | None, str]]:
+        """Yield each segment of current documents with its text, year and document name."""
+        query = (
+            'SELECT s.id, s.document_id, s.segmenter, s.seq, s.start, s."end", s.n_words, '
+            'substr(d.text, s.start + 1, s."end" - s.start), d.year, d.name FROM segments s '
+            "JOIN documents d ON d.id = s.document_id WHERE d.superseded_by IS NULL AND "
+            "s.segmenter = ?"
+        )
+        params: list[Any] = [segmenter]
+        if year is not None:
+            query += " AND d.year = ?"
+            params.append(year)
+        for row in self.db.execute(query + " ORDER BY s.document_id, s.seq", params):
+            yield SegmentRow(*row[:7]), row[7], row[8], row[9]
