@@ -13,7 +13,9 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy
 import spacy
+from spacy.attrs import LEMMA, LOWER, NORM
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -38,18 +40,27 @@ class LowerLemmas:
 
     spaCy's own lookup lemmatizer looks up the text as written, so a capitalised first word
     ("Operations were ...") keeps its form; patterns should not depend on where a word stands.
+    Works on hash arrays, with a cache from lower-case form to lemma, to stay cheap per token.
     """
 
     def __init__(self) -> None:
         self.table = lemma_table()
+        self.cache: dict[int, int] = {}
 
     def __call__(self, doc: Doc) -> Doc:
-        table = self.table
-        for token in doc:
-            lower = token.lower_
-            lemma = table.get(lower, lower)
-            token.lemma_ = lemma
-            token.norm_ = lemma
+        if not len(doc):
+            return doc
+        strings = doc.vocab.strings
+        cache = self.cache
+        lowers = doc.to_array(LOWER)
+        lemmas = numpy.empty(len(lowers), dtype="uint64")
+        for i, key in enumerate(lowers.tolist()):
+            lemma = cache.get(key)
+            if lemma is None:
+                lower = strings[key]
+                lemma = cache[key] = strings.add(self.table.get(lower, lower))
+            lemmas[i] = lemma
+        doc.from_array([LEMMA, NORM], numpy.stack([lemmas, lemmas], axis=1))  # type: ignore[arg-type]
         return doc
 
 

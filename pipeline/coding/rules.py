@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy
+from spacy.attrs import IS_ALPHA, LOWER, NORM, ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.strings import StringStore
 from spacy.tokens import Doc
 
 from pipeline.codebook.model import Codebook, Pattern, Term
@@ -45,6 +49,34 @@ class SegmentCoding:
     confidence: dict[str, float] = field(default_factory=dict)
 
 
+_ANCHOR_ATTRS: dict[str, Callable[[str], str]] = {
+    "LEMMA": str.lower,
+    "NORM": str.lower,
+    "LOWER": str.lower,
+    "ORTH": str,
+    "TEXT": str,
+}
+
+
+def _anchors(pattern: Pattern, strings: StringStore) -> list[set[int]]:
+    """Hashes that must occur in a text for a token pattern to match (one set per token)."""
+    anchors = []
+    for spec in pattern.tokens:
+        if spec.get("OP") not in (None, "+"):
+            continue
+        for attr, wanted in spec.items():
+            if attr not in _ANCHOR_ATTRS:
+                continue
+            values = (
+                [wanted]
+                if isinstance(wanted, str)
+                else (wanted.get("IN") if isinstance(wanted, dict) and len(wanted) == 1 else None)
+            )
+            if values:
+                anchors.append({strings.add(_ANCHOR_ATTRS[attr](v)) for v in values})
+    return anchors
+
+
 def _longest(matches: list[tuple[Pattern, int, int]]) -> list[tuple[Pattern, int, int]]:
     """Drop a pattern's matches that lie inside a longer match of the same pattern."""
     kept: list[tuple[Pattern, int, int]] = []
@@ -73,7 +105,7 @@ class RuleCoder:
         self.lemma_matcher = PhraseMatcher(vocab, attr="NORM")
         self.lower_matcher = PhraseMatcher(vocab, attr="LOWER")
         self.orth_matcher = PhraseMatcher(vocab, attr="ORTH")
-        self.token_matcher = Matcher(vocab)
+        self._token_matchers: list[tuple[list[set[int]], Matcher]] = []
         lemmas = nlp.get_pipe("dshift_lemmas")
         self._lemma_doc = lambda text: lemmas(nlp.make_doc(text))
         for partner in codebook.partners.values():
@@ -85,7 +117,17 @@ class RuleCoder:
                 self.lower_matcher.add(f"partner|{partner.id}", [nlp.make_doc(a) for a in words])
         for pattern in (*codebook.patterns(), *codebook.exclusions()):
             self._compile(pattern)
-        matchers = (self.lemma_matcher, self.lower_matcher, self.orth_matcher, self.token_matcher)
+        # Proximity rules indexed by what can trigger them, so a sentence only tries its own.
+        self._order = {p.id: i for i, p in enumerate(codebook.patterns())}
+        self._near_by_term: dict[str, list[str]] = defaultdict(list)
+        self._near_by_partner: dict[str, list[str]] = defaultdict(list)
+        for pattern in codebook.patterns():
+            for side, term in (("a", pattern.a), ("b", pattern.b)):
+                if pattern.kind == "near" and term is not None:
+                    self._near_by_term[f"{pattern.id}|{side}"].append(pattern.id)
+                    for pid in term.partners:
+                        self._near_by_partner[pid].append(pattern.id)
+        matchers = (self.lemma_matcher, self.lower_matcher, self.orth_matcher)
         self._matchers = [m for m in matchers if len(m)]
         self.ancestors = {cid: self._ancestors(cid) for cid in codebook.codes}
         self.cues = set(codebook.negation.cues)
@@ -108,7 +150,11 @@ class RuleCoder:
         if pattern.kind == "lemmas":
             self.lemma_matcher.add(f"p|{pattern.id}", [self._lemma_doc(x) for x in pattern.lemmas])
         elif pattern.kind == "tokens":
-            self.token_matcher.add(f"p|{pattern.id}", [list(pattern.tokens)])
+            # One matcher per token pattern, run only on paragraphs holding its fixed words:
+            # spaCy's Matcher looks at every token, which is costly for patterns that rarely fit.
+            matcher = Matcher(self.nlp.vocab)
+            matcher.add(f"p|{pattern.id}", [list(pattern.tokens)])
+            self._token_matchers.append((_anchors(pattern, self.nlp.vocab.strings), matcher))
         else:
             for side, term in (("a", pattern.a), ("b", pattern.b)):
                 if term is not None and term.lemmas:
@@ -124,6 +170,12 @@ class RuleCoder:
         found: list[tuple[str, int, int]] = []
         for matcher in self._matchers:
             found.extend((strings[key], start, end) for key, start, end in matcher(doc))
+        if self._token_matchers:
+            present = set(doc.to_array([LOWER, NORM, ORTH]).ravel().tolist())
+            for anchors, token_matcher in self._token_matchers:
+                if all(present & anchor for anchor in anchors):
+                    found.extend((strings[k], s, e) for k, s, e in token_matcher(doc))
+        alpha = numpy.concatenate(([0], numpy.cumsum(doc.to_array(IS_ALPHA)))).tolist()
         spans = list(sentence_spans(doc))
         starts = [s[2] for s in spans]
         per_sentence: list[list[tuple[str, int, int]]] = [[] for _ in spans]
@@ -135,9 +187,7 @@ class RuleCoder:
         codings = []
         for (char_start, char_end, tok_start, tok_end), matches in zip(spans, per_sentence):
             coding = SegmentCoding(
-                char_start + offset,
-                char_end + offset,
-                sum(1 for t in doc[tok_start:tok_end] if t.is_alpha),
+                char_start + offset, char_end + offset, alpha[tok_end] - alpha[tok_start]
             )
             if matches:
                 self._code_sentence(doc, tok_start, matches, excepted, offset, coding)
@@ -168,9 +218,10 @@ class RuleCoder:
             else:
                 direct.append((self.by_id[rest], start, end))
         coding.partners = sorted(partners)
-        for pattern in self.codebook.patterns():
-            if pattern.kind == "near":
-                direct.extend(self._near(pattern, terms, partners))
+        candidates = {p for key in terms for p in self._near_by_term[key]}
+        candidates.update(p for pid in partners for p in self._near_by_partner[pid])
+        for near_id in sorted(candidates, key=self._order.__getitem__):
+            direct.extend(self._near(self.by_id[near_id], terms, partners))
         for pattern, start, end in _longest(direct):
             if pattern.negatable and self._negated(doc, sent_start, start, excepted):
                 continue

@@ -44,13 +44,16 @@ def segment_id(document_sha256: str, segmenter: str, start: int, end: int) -> st
 
 
 def sentence_spans(doc: Doc) -> Iterator[tuple[int, int, int, int]]:
-    """Yield (start_char, end_char, start_token, end_token) of each sentence, trimmed."""
+    """Yield (start_char, end_char, start_token, end_token) of each sentence, trimmed of spaces."""
     for sent in doc.sents:
-        text = sent.text
-        left = len(text) - len(text.lstrip())
-        right = len(text.rstrip())
-        if right > left:
-            yield sent.start_char + left, sent.start_char + right, sent.start, sent.end
+        start, end = sent.start, sent.end
+        while start < end and doc[start].is_space:
+            start += 1
+        while end > start and doc[end - 1].is_space:
+            end -= 1
+        if end > start:
+            last = doc[end - 1]
+            yield doc[start].idx, last.idx + len(last), start, end
 
 
 def parse_paragraphs(nlp: Language, text: str) -> Iterator[tuple[Paragraph, Doc]]:

@@ -1,0 +1,168 @@
+"""Coding benchmark: words per second for segment + code + store, against a bare spaCy pass.
+
+What is measured, in one run and one process (pinned to one core):
+
+1. Corpus of at least one million words. The real UN General Assembly speeches in
+   ``../shared/data/ungdc`` when present (all countries, all years), topped up with documents
+   assembled from the sentences of our own sample corpus (``corpus/sample-src/truth``), shuffled
+   with a fixed seed, until the total reaches the target. The texts are stored as documents in a
+   fresh temporary corpus store (no PDF reading: this benchmark is about coding).
+2. Bare pass: ``spacy.blank("en")`` with the sentencizer and spaCy's lookup lemmatizer, run with
+   ``nlp.pipe`` over the same paragraphs, touching every sentence.
+3. Ours: ``pipeline.coding.run.code_corpus`` with the default codebook: segmentation, the
+   lemmas, the rule coder and writing segments, tags and partners to SQLite.
+
+Printed: words, seconds and words/s of each, and the ratio ours / bare (target >= 40%).
+Figures also go to ``bench/out/coding.json``. Usage: ``python bench/coding.py [--words N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import spacy
+
+from pipeline.codebook.load import load_codebook
+from pipeline.coding.run import code_corpus
+from pipeline.coding.segment import paragraphs
+from pipeline.ingest.formats import read_text
+from pipeline.ingest.metadata import resolve
+from pipeline.models import Extraction, Sighting
+from pipeline.store import Store, connect
+
+ROOT = Path(__file__).resolve().parents[1]
+UNGDC = ROOT.parent / "shared" / "data" / "ungdc"
+TRUTH = ROOT / "corpus" / "sample-src" / "truth"
+CODEBOOK = ROOT / "codebook" / "codebook.yaml"
+OUT = ROOT / "bench" / "out"
+_WORD = re.compile(r"\w+")
+
+
+def words_in(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def build_corpus(target: int, seed: int = 2001) -> list[tuple[str, str]]:
+    """Return (name, canonical text) pairs totalling at least ``target`` words."""
+    texts: list[tuple[str, str]] = []
+    total = 0
+    if UNGDC.is_dir():
+        for path in sorted(UNGDC.rglob("*.txt")):
+            text = read_text(path.read_bytes(), str(path)).text
+            texts.append((path.name, text))
+            total += words_in(text)
+    sentences = [
+        s
+        for path in sorted(TRUTH.glob("*.txt"))
+        for p in path.read_text("utf-8").split("\n\n")
+        for s in re.split(r"(?<=[.!?])\s+", p)
+        if words_in(s) >= 4
+    ]
+    rng = random.Random(seed)
+    number = 0
+    while total < target:
+        paras = []
+        for _ in range(rng.randint(8, 20)):
+            paras.append(" ".join(rng.choice(sentences) for _ in range(rng.randint(2, 6))))
+        text = "\n\n".join(paras)
+        texts.append((f"generated-{number:05d}.txt", text))
+        total += words_in(text)
+        number += 1
+    return texts
+
+
+def fill_store(store: Store, texts: list[tuple[str, str]]) -> None:
+    run_id = store.start_run("bench", {})
+    for name, text in texts:
+        sha = hashlib.sha256(f"{name}\n{text}".encode()).hexdigest()
+        store.add_document(
+            sha256=sha,
+            text_sha256=sha,
+            extraction=Extraction("txt", text, [(0, len(text))], {}, "bench"),
+            sighting=Sighting(f"/bench/{name}", name, len(text), 0),
+            metadata=[],
+            resolved=resolve([]),
+            run_id=run_id,
+            supersedes=None,
+        )
+    store.finish_run(run_id, "completed", {})
+
+
+def bare_pass(texts: list[tuple[str, str]]) -> float:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    parts = [p.text for _, text in texts for p in paragraphs(text)]
+    started = time.perf_counter()
+    sentences = 0
+    for doc in nlp.pipe(parts, batch_size=256):
+        sentences += sum(1 for _ in doc.sents)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--words", type=int, default=1_000_000, help="corpus size in words")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    texts = build_corpus(args.words)
+    words = sum(words_in(t) for _, t in texts)
+    real = sum(1 for name, _ in texts if not name.startswith("generated-"))
+    print(
+        f"corpus: {len(texts)} documents, {words:,} words "
+        f"({real} real UN speeches, the rest assembled from sample-corpus sentences)"
+    )
+    book = load_codebook(CODEBOOK)
+    with tempfile.TemporaryDirectory() as folder:
+        store = connect(Path(folder) / "bench.sqlite")
+        fill_store(store, texts)
+        bare = bare_pass(texts)
+        started = time.perf_counter()
+        summary = code_corpus(store, book, CODEBOOK.read_text("utf-8"))
+        ours = time.perf_counter() - started
+        store.close()
+    rows = [
+        ("bare spaCy: blank('en') + sentencizer + lookup lemmatizer", bare),
+        ("ours: segment + rules.v1 + store (code_corpus)", ours),
+    ]
+    print(f"{'pass':60} {'seconds':>8} {'words/s':>10}")
+    for label, seconds in rows:
+        print(f"{label:60} {seconds:8.2f} {words / seconds:10,.0f}")
+    ratio = bare / ours
+    print(f"segments {summary.segments:,}, tags {summary.tags:,}")
+    print(
+        f"ours / bare = {ratio:.0%} of the bare pass's speed (target >= 40%): "
+        f"{'PASS' if ratio >= 0.4 else 'FAIL'}"
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "coding.json").write_text(
+        json.dumps(
+            {
+                "documents": len(texts),
+                "words": words,
+                "real_documents": real,
+                "bare_seconds": bare,
+                "ours_seconds": ours,
+                "bare_words_per_second": words / bare,
+                "ours_words_per_second": words / ours,
+                "ratio": ratio,
+                "segments": summary.segments,
+                "tags": summary.tags,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
