@@ -71,10 +71,13 @@ def test_segments_tile_the_text(text: str) -> None:
         ("Food security and energy security are our priorities.", set()),
         ("Our peacekeeping troops have served with distinction.", set()),
         ("We protest the US drone strikes, which violate our sovereignty.", {"alignment.friction"}),
-        ("We thank the United States for its economic assistance.", {"alignment.aid"}),
+        (
+            "We thank the United States for its economic assistance.",
+            {"alignment.aid", "alignment.cooperation"},
+        ),
         (
             "Indian aggression along the Line of Control threatens regional peace.",
-            {"securitization.border", "securitization.india_threat"},
+            {"securitization", "securitization.border", "securitization.india_threat"},
         ),
         (
             "Pakistan and China reaffirmed their all-weather strategic cooperative partnership.",

@@ -17,11 +17,14 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import itertools
 import json
 import os
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -51,7 +54,9 @@ SUBCODES = (
 KEYS = ("id", "source", "path", "start", "end", "sha1", "split", "codes", "subcodes", "note")
 MAX_SAMPLE_ROWS = 120
 # Pakistan 2001-2024 is held out to measure generalisation; only 1990-2000 may be used.
-UNGDC_PATH = re.compile(r"^(?:PAK/PAK_\d{2}_(\d{4})|(?:USA|IND|CHN|AFG)/(?:USA|IND|CHN|AFG)_\d{2}_\d{4})\.txt$")
+UNGDC_PATH = re.compile(
+    r"^(?:PAK/PAK_\d{2}_(\d{4})|(?:USA|IND|CHN|AFG)/(?:USA|IND|CHN|AFG)_\d{2}_\d{4})\.txt$"
+)
 
 
 def recover(text: str, start: int, end: int) -> str:
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             print("PROBLEM:", p)
         return 1
 
-    rows = []
+    rows: list[tuple[int, Any]] = []
     with open(args.devset, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
@@ -100,12 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     spans: dict[tuple[str, str], list[tuple[int, int, str]]] = collections.defaultdict(list)
     file_split: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
     counts: collections.Counter = collections.Counter()
-    good = []
+    good: list[tuple[dict[str, Any], str]] = []
 
     for lineno, r in rows:
         where = f"line {lineno} ({r.get('id', '?')})"
         if not isinstance(r, dict) or set(r) != set(KEYS):
-            problem(f"{where}: keys must be exactly {KEYS}, got {sorted(r) if isinstance(r, dict) else type(r)}")
+            got = sorted(r) if isinstance(r, dict) else type(r).__name__
+            problem(f"{where}: keys must be exactly {KEYS}, got {got}")
             continue
         rid = r["id"]
         if not (isinstance(rid, str) and re.fullmatch(r"d\d{4}", rid)):
@@ -177,10 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         file_split[key].add(r["split"])
         good.append((r, sentence))
 
-    for key, sp in spans.items():
-        sp.sort()
-        for (a0, a1, aid), (b0, b1, bid) in zip(sp, sp[1:]):
-            if b0 < a1:
+    for key, file_spans in spans.items():
+        file_spans.sort()
+        for (_, a_end, aid), (b_start, _, bid) in itertools.pairwise(file_spans):
+            if b_start < a_end:
                 problem(f"{aid} and {bid} overlap in {key[0]}:{key[1]}")
     for key, splits in file_split.items():
         if len(splits) > 1:
@@ -190,27 +196,30 @@ def main(argv: list[str] | None = None) -> int:
         problem(f"{n_sample} sample rows (at most {MAX_SAMPLE_ROWS})")
 
     for r, sentence in good:
-        for sp in (r["split"], "all"):
-            counts[("rows", sp)] += 1
-            counts[("source:" + r["source"], sp)] += 1
+        for part in (r["split"], "all"):
+            counts[("rows", part)] += 1
+            counts[("source:" + r["source"], part)] += 1
             for c in r["codes"] or ["(none)"]:
-                counts[("code:" + c, sp)] += 1
+                counts[("code:" + c, part)] += 1
             for s in r["subcodes"]:
-                counts[("subcode:" + s, sp)] += 1
+                counts[("subcode:" + s, part)] += 1
         if args.show:
-            print(f"{r['id']} [{r['split']}] {r['source']}:{r['path']} {','.join(r['subcodes']) or '-'}\n    {sentence}")
+            labels = ",".join(r["subcodes"]) or "-"
+            print(f"{r['id']} [{r['split']}] {r['source']}:{r['path']} {labels}\n    {sentence}")
 
-    def table(prefix: str, names) -> None:
+    def table(prefix: str, names: Iterable[str]) -> None:
         print(f"{'':38} {'all':>5} {'tune':>5} {'test':>5}")
         for n in names:
             k = prefix + n
             print(f"{n:38} {counts[(k, 'all')]:5} {counts[(k, 'tune')]:5} {counts[(k, 'test')]:5}")
 
-    print(f"{len(good)} rows checked, {len(file_split)} files "
-          f"({sum(1 for s in file_split.values() if s == {'test'})} in test)")
+    print(
+        f"{len(good)} rows checked, {len(file_split)} files "
+        f"({sum(1 for s in file_split.values() if s == {'test'})} in test)"
+    )
     table("", ["rows"])
     table("source:", ["ungdc", "sample"])
-    table("code:", list(CODES) + ["(none)"])
+    table("code:", [*CODES, "(none)"])
     table("subcode:", SUBCODES)
 
     if problems:
