@@ -32,9 +32,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-## bench: ingest throughput, no-change re-run and memory (prints ratios measured in one run)
+## bench: ingest and coding speed, coding quality (each prints figures measured in one run)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/coding.py
+	$(BIN)/python bench/coding_quality.py
 
 ## sample: rebuild corpus/sample from corpus/sample-src (only what changed)
 # Needs LibreOffice, hyphenation dictionaries and fonts, e.g. on Debian:
