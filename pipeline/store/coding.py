@@ -228,3 +228,79 @@ class CodingQueries:
             params.append(year)
         for row in self.db.execute(query + " ORDER BY s.document_id, s.seq", params):
             yield SegmentRow(*row[:7]), row[7], row[8], row[9]
+
+
+class FrameQueries:
+    """Rows for the segment frame (the input of the indices); mixed into Store."""
+
+    db: sqlite3.Connection
+
+    def frame_segments(
+        self, segmenter: str
+    ) -> list[tuple[str, int, str | None, int | None, str, int]]:
+        """(segment id, document id, date, year, source type, words) of current documents."""
+        rows = self.db.execute(
+            "SELECT s.id, s.document_id, d.date, d.year, d.source_type, s.n_words "
+            "FROM segments s JOIN documents d ON d.id = s.document_id "
+            "WHERE d.superseded_by IS NULL AND s.segmenter = ? ORDER BY s.document_id, s.seq",
+            (segmenter,),
+        )
+        return [tuple(r) for r in rows]
+
+    def frame_tags(self, coder: str, version: str) -> list[tuple[str, str, str]]:
+        """(segment id, code, top-level code) of every tag under a version."""
+        rows = self.db.execute(
+            "SELECT segment_id, code, top_code FROM tags WHERE coder = ? AND codebook_version = ?",
+            (coder, version),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def frame_partners(self, version: str) -> list[tuple[str, str]]:
+        """(segment id, partner) pairs found under a version."""
+        rows = self.db.execute(
+            "SELECT segment_id, partner FROM segment_partners WHERE codebook_version = ?",
+            (version,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+class ExportQueries:
+    """Rows for the export tables; mixed into Store."""
+
+    db: sqlite3.Connection
+
+    def coded_segment_rows(self, coder: str, version: str) -> list[dict[str, Any]]:
+        """One row per machine tag under a version, with its segment, text and document."""
+        rows = self.db.execute(
+            "SELECT t.segment_id, s.document_id, d.title, d.source_type, d.date, d.year, "
+            "t.code, t.top_code, t.partners, t.evidence, t.confidence, t.coder, "
+            't.codebook_version, s.start, s."end", '
+            'substr(d.text, s.start + 1, s."end" - s.start) AS text '
+            "FROM tags t JOIN segments s ON s.id = t.segment_id "
+            "JOIN documents d ON d.id = s.document_id "
+            "WHERE d.superseded_by IS NULL AND t.coder = ? AND t.codebook_version = ? "
+            "ORDER BY s.document_id, s.seq, t.code",
+            (coder, version),
+        )
+        out = []
+        for row in rows:
+            item = dict(row)
+            item["partners"] = json.loads(item["partners"])
+            item["evidence"] = json.loads(item["evidence"])
+            out.append(item)
+        return out
+
+    def segment_text_map(self, segment_ids: list[str]) -> dict[str, tuple[str, str, str]]:
+        """segment id -> (text, document name, date or year) for a few segments."""
+        out: dict[str, tuple[str, str, str]] = {}
+        for start in range(0, len(segment_ids), 500):
+            chunk = segment_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                'SELECT s.id, substr(d.text, s.start + 1, s."end" - s.start), d.name, '
+                f"COALESCE(d.date, '') FROM segments s JOIN documents d ON d.id = s.document_id "
+                f"WHERE s.id IN ({marks})",
+                chunk,
+            )
+            out.update({r[0]: (r[1], r[2], r[3]) for r in rows})
+        return out

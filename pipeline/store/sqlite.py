@@ -16,7 +16,7 @@ from typing import Any
 from pipeline import __version__
 from pipeline.errors import Problem, StoreError
 from pipeline.models import Extraction, MetaValue, Resolved, Sighting
-from pipeline.store.coding import CodingQueries
+from pipeline.store.coding import CodingQueries, ExportQueries, FrameQueries
 from pipeline.store.migrations import MIGRATIONS
 
 
@@ -113,7 +113,7 @@ def _document(row: sqlite3.Row) -> DocumentRow:
     return DocumentRow(**values)
 
 
-class Store(CodingQueries):
+class Store(CodingQueries, FrameQueries, ExportQueries):
     """A corpus store on a SQLite file. Create with :func:`connect`."""
 
     def __init__(self, path: Path) -> None:

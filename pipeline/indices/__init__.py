@@ -1,0 +1,1 @@
+"""Yearly (or quarterly, monthly) discourse-shift indices computed from final codes."""

@@ -1,0 +1,181 @@
+"""Associations between the yearly indices and outside series (aid, violence, ...).
+
+These are correlations over a handful of years: descriptive, not causal, and fragile. Every row
+says how many years it rests on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pipeline.errors import DshiftError
+
+CAUTION = (
+    "These are associations over few years (see n_years), not effects: one unusual year can "
+    "make or break a correlation, and both series may follow a third one. Read the intervals."
+)
+
+
+@dataclass(frozen=True)
+class Covariates:
+    """Numeric yearly series, and the text columns that were left out."""
+
+    table: pd.DataFrame  # index: year (int); one float column per series
+    skipped: list[str]
+
+
+def read_covariates(text: str, source: str = "covariates.csv") -> Covariates:
+    """Parse a CSV of a ``year`` column and numeric series, reporting every bad cell.
+
+    Columns with no number at all (notes, URLs) are left out and listed; a column with numbers
+    and some cells that are not numbers is an error naming each such cell.
+
+    Raises:
+        DshiftError: no year column, a bad or duplicate year, or non-numeric cells.
+    """
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows:
+        raise DshiftError(f"{source} has no rows", "give a header line and one row per year")
+    columns = list(rows[0].keys())
+    year_column = next((c for c in columns if c.strip().lower() == "year"), None)
+    if year_column is None:
+        raise DshiftError(
+            f"{source} has no 'year' column (columns: {', '.join(columns)})",
+            "name the column holding the years 'year'",
+        )
+    problems: list[str] = []
+    years: list[int] = []
+    for line, row in enumerate(rows, start=2):
+        value = (row.get(year_column) or "").strip()
+        try:
+            years.append(int(float(value)))
+        except ValueError:
+            problems.append(f"line {line}: year '{value}' is not a year")
+            years.append(-1)
+    seen: dict[int, int] = {}
+    for line, year in enumerate(years, start=2):
+        if year in seen and year != -1:
+            problems.append(f"line {line}: year {year} already on line {seen[year]}")
+        seen.setdefault(year, line)
+    series: dict[str, list[float]] = {}
+    skipped = []
+    for column in columns:
+        if column == year_column:
+            continue
+        values: list[float] = []
+        bad: list[str] = []
+        numbers = 0
+        for line, row in enumerate(rows, start=2):
+            cell = (row.get(column) or "").strip().replace(",", "")
+            if not cell:
+                values.append(np.nan)
+                continue
+            try:
+                values.append(float(cell))
+                numbers += 1
+            except ValueError:
+                values.append(np.nan)
+                bad.append(f"line {line}, column {column}: '{cell[:30]}' is not a number")
+        if numbers == 0:
+            skipped.append(column)
+        else:
+            problems.extend(bad)
+            series[column] = values
+    if problems:
+        listed = "\n  ".join(problems[:30])
+        raise DshiftError(
+            f"{source} has {len(problems)} problem(s):\n  {listed}",
+            "fix the cells (leave a cell empty for a missing value)",
+        )
+    if not series:
+        raise DshiftError(
+            f"{source} has no numeric column besides the year", "add at least one column of numbers"
+        )
+    table = pd.DataFrame(series, index=pd.Index(years, name="year"))
+    return Covariates(table.sort_index(), skipped)
+
+
+def correlate(
+    indices: pd.DataFrame,
+    covariates: pd.DataFrame,
+    *,
+    lags: tuple[int, ...] = (0, 1),
+    n_boot: int = 2000,
+    seed: int = 20011,
+    min_years: int = 4,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Pearson and Spearman correlations of each index with each covariate, with intervals.
+
+    Args:
+        indices: one column per index series, indexed by year (int).
+        covariates: one column per outside series, indexed by year (int).
+        lags: the covariate is taken ``lag`` years before the index year.
+        n_boot: bootstrap draws over the paired years for the intervals.
+        min_years: fewer paired years than this gives NaN.
+
+    Returns:
+        index, covariate, lag, n_years, first_year, last_year, pearson, pearson_low,
+        pearson_high, spearman, spearman_low, spearman_high.
+    """
+    alpha = (1 - confidence) / 2
+    out = []
+    for index_name in indices.columns:
+        for cov_name in covariates.columns:
+            for lag in lags:
+                shifted = covariates[cov_name].copy()
+                shifted.index = shifted.index + lag
+                pairs = pd.concat([indices[index_name], shifted], axis=1, join="inner").dropna()
+                x, y = pairs.iloc[:, 0].to_numpy(float), pairs.iloc[:, 1].to_numpy(float)
+                row: dict[str, object] = {
+                    "index": index_name,
+                    "covariate": cov_name,
+                    "lag": lag,
+                    "n_years": len(pairs),
+                    "first_year": int(pairs.index.min()) if len(pairs) else None,
+                    "last_year": int(pairs.index.max()) if len(pairs) else None,
+                }
+                key = zlib.crc32(f"{seed}|{index_name}|{cov_name}|{lag}".encode())
+                for name, fn in (("pearson", _pearson), ("spearman", _spearman)):
+                    if len(pairs) < min_years or np.std(x) == 0 or np.std(y) == 0:
+                        row.update({name: np.nan, f"{name}_low": np.nan, f"{name}_high": np.nan})
+                        continue
+                    draws = _bootstrap(x, y, fn, n_boot, np.random.default_rng(key))
+                    row[name] = fn(x, y)
+                    row[f"{name}_low"] = float(np.nanquantile(draws, alpha))
+                    row[f"{name}_high"] = float(np.nanquantile(draws, 1 - alpha))
+                out.append(row)
+    return pd.DataFrame(out)
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    return float(stats.pearsonr(x, y)[0])
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    return float(stats.spearmanr(x, y)[0])
+
+
+def _bootstrap(
+    x: np.ndarray,
+    y: np.ndarray,
+    fn: Callable[[np.ndarray, np.ndarray], float],
+    n_boot: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    n = len(x)
+    draws = np.full(n_boot, np.nan)
+    for b in range(n_boot):
+        pick = rng.integers(0, n, n)
+        xs, ys = x[pick], y[pick]
+        if np.std(xs) > 0 and np.std(ys) > 0:
+            draws[b] = fn(xs, ys)
+    return draws

@@ -1,0 +1,86 @@
+"""The data dictionary: every exported column, its type and what it means."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+COLUMNS = {
+    "period": "the period: a year (2013), a quarter (2013-Q2) or a month (2013-04)",
+    "code": "code id from the codebook (top-level or subcode)",
+    "breakdown": "overall, source_type or partner",
+    "group": "'all' for overall; else the source type or the partner id",
+    "documents": "documents in the period (and group)",
+    "segments": "segments (sentences) in the period (and group)",
+    "words": "words in those segments",
+    "coded_segments": "segments carrying the code (final codes: human decision, else machine)",
+    "machine_segments": "coded segments whose final codes are the machine's",
+    "human_segments": "coded segments whose final codes are a coder's decision",
+    "low_documents": "true when the value rests on fewer documents than the threshold",
+    "segment_id": "stable segment id (a hash of document, segmenter and offsets)",
+    "document_id": "document id in the corpus store",
+    "title": "document title",
+    "source_type": "mofa, ispr, treaty, speech or other",
+    "date": "document date (ISO; YYYY-MM or YYYY when that is all that is known)",
+    "year": "document year",
+    "top_code": "the top-level code of the code",
+    "code_path": "the code's path in the code tree",
+    "partners": "partners the segment speaks about (';'-separated partner ids)",
+    "evidence": "pattern ids and matched text that made the machine tag",
+    "confidence": "the machine coder's confidence (0-1)",
+    "decided_by": "machine, or human when a coder's decision gives the final codes",
+    "coder": "the machine coder and its version",
+    "codebook_version": "hash of the codebook content the tag was made under",
+    "start": "first character of the segment in the document's canonical text",
+    "end": "character after the segment's end in the canonical text",
+    "text": "the segment's text",
+    "sha256": "sha256 of the document file's bytes (its identity)",
+    "name": "file name of the document when first seen",
+    "index": "the composite index",
+    "value": "the composite index's value",
+    "low": "lower end of the 95% bootstrap interval",
+    "high": "upper end of the 95% bootstrap interval",
+    "series": "the series a row is about",
+    "previous_period": "the period before",
+    "previous_value": "the value in the period before",
+    "change": "value minus previous value",
+    "direction": "up or down",
+}
+_PATTERNS = [
+    (re.compile(r"^(.+)_any$"), "1 if any segment of the document carries code {0}, else 0"),
+    (re.compile(r"^(.+)_n$"), "number of the document's segments carrying code {0}"),
+    (re.compile(r"^(alignment|securitization|hedging)_(.+)$"), "{1} of {0} (see that column)"),
+    (re.compile(r"^(.+)_(value|low|high)$"), "{1} of the composite index {0}"),
+]
+
+
+def describe(column: str, formulas: dict[str, str]) -> str:
+    if column in formulas:
+        return formulas[column]
+    if column in COLUMNS:
+        return COLUMNS[column]
+    for pattern, text in _PATTERNS:
+        match = pattern.match(column)
+        if match:
+            return text.format(*match.groups())
+    return ""
+
+
+def data_dictionary(tables: dict[str, pd.DataFrame], formulas: dict[str, str]) -> pd.DataFrame:
+    """One row per exported table and column: table, column, type, description."""
+    rows = []
+    for table, frame in tables.items():
+        for column in frame.columns:
+            rows.append(
+                {
+                    "table": table,
+                    "column": column,
+                    "type": str(frame[column].dtype),
+                    "description": describe(str(column), formulas),
+                }
+            )
+    for name, formula in sorted(formulas.items()):
+        if not any(r["column"] == name for r in rows):
+            rows.append({"table": "(formula)", "column": name, "type": "", "description": formula})
+    return pd.DataFrame(rows, columns=["table", "column", "type", "description"])

@@ -1,0 +1,1 @@
+"""The analyst's report: one self-contained HTML file with its figures."""
