@@ -246,19 +246,27 @@ def ingest(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
 @click.pass_context
 @friendly_errors
 def run(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
-    """Run the whole pipeline over DROPS (ingest, then code) and say where the outputs are.
+    """Run the whole pipeline over DROPS: ingest, code, index, export, report.
 
     \b
     Example:
         dshift run corpus/sample
     """
     from pipeline.cli_coding import run_coding
+    from pipeline.cli_indices import run_export, run_report
+    from pipeline.indices.run import IndexSettings
 
     _check_drops(drops)
     summary = _run_ingest(ctx, drops, "run", **options)
     workspace = workspace_of(ctx)
     run_coding(workspace, None, unit="sentence", model=None, dry_run=False)
-    click.echo(f"outputs: {workspace.outputs}  (store: {workspace.store_path})", err=True)
+    folder = run_export(workspace, ["csv", "parquet"], IndexSettings())
+    report = run_report(workspace, IndexSettings())
+    click.echo(
+        f"outputs: {workspace.outputs}\n  exports: {folder}\n  report:  {report}\n"
+        f"  store:   {workspace.store_path} (back it up)",
+        err=True,
+    )
     _exit_if_strict(options["strict"], summary)
 
 
@@ -403,4 +411,4 @@ def main() -> None:
 
 
 # Commands of later stages register themselves on the group.
-from pipeline import cli_coding  # noqa: E402, F401
+from pipeline import cli_coding, cli_indices  # noqa: E402, F401

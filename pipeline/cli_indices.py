@@ -1,0 +1,274 @@
+"""CLI commands of the index stage: index, export, explain, report, correlate.
+
+Registered on the ``dshift`` group by ``pipeline.cli``; thin wrappers around library functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline.cli import cli, friendly_errors, workspace_of
+from pipeline.errors import DshiftError
+from pipeline.workspace import Workspace
+
+
+def _settings(period: str, boot: int, seed: int, min_docs: int, baseline: str) -> Any:
+    from pipeline.indices.run import IndexSettings
+
+    try:
+        first, _, last = baseline.partition("-")
+        span = (int(first), int(last or first))
+    except ValueError:
+        raise DshiftError(
+            f"baseline '{baseline}' is not a span of years",
+            "write it as 2001-2003 (or a single year)",
+        ) from None
+    return IndexSettings(period=period, n_boot=boot, seed=seed, min_docs=min_docs, baseline=span)
+
+
+def index_options(fn: Any) -> Any:
+    options = [
+        click.option(
+            "--period",
+            type=click.Choice(["year", "quarter", "month"]),
+            default="year",
+            show_default=True,
+            help="Time unit of the indices.",
+        ),
+        click.option(
+            "--boot",
+            type=click.IntRange(0),
+            default=1000,
+            show_default=True,
+            help="Bootstrap draws for the intervals.",
+        ),
+        click.option(
+            "--seed",
+            type=int,
+            default=20011,
+            show_default=True,
+            help="Seed of the bootstrap (same seed, same intervals).",
+        ),
+        click.option(
+            "--min-docs",
+            type=click.IntRange(1),
+            default=3,
+            show_default=True,
+            help="Flag values resting on fewer documents than this.",
+        ),
+        click.option(
+            "--baseline",
+            default="2001-2003",
+            show_default=True,
+            help="Baseline years for the shift indices, e.g. 2001-2003.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _codebook(workspace: Workspace) -> Any:
+    from pipeline.codebook.load import load_codebook
+
+    return load_codebook(workspace.codebook / "codebook.yaml")
+
+
+@cli.command("index")
+@index_options
+@click.option("--code", "codes", multiple=True, help="Codes to show (default: the three tracks).")
+@click.pass_context
+@friendly_errors
+def index_command(
+    ctx: click.Context,
+    period: str,
+    boot: int,
+    seed: int,
+    min_docs: int,
+    baseline: str,
+    codes: tuple[str, ...],
+) -> None:
+    """Print the yearly (or quarterly, monthly) indices with their 95% intervals.
+
+    \b
+    Example:
+        dshift index --code hedging --code alignment
+    """
+    from pipeline.indices.run import compute_tables
+    from pipeline.indices.views import format_indices
+
+    workspace = workspace_of(ctx)
+    settings = _settings(period, boot, seed, min_docs, baseline)
+    with workspace.open_store() as store:
+        tables = compute_tables(store, _codebook(workspace), settings)
+    click.echo(format_indices(tables, list(codes) or None))
+    for note in tables.notes:
+        click.echo(f"note: {note}", err=True)
+
+
+def run_export(workspace: Workspace, formats: list[str], settings: Any) -> Path:
+    """Export (shared by ``dshift export`` and ``dshift run``)."""
+    from pipeline.indices.run import export
+
+    arguments = {"formats": formats, "settings": str(settings)}
+    with workspace.lock("dshift export"), workspace.open_store() as store:
+        run_id, folder, tables = export(
+            store, _codebook(workspace), settings, workspace.outputs, formats, arguments
+        )
+    click.echo(
+        f"exported run {run_id}: {len(tables.tidy)} index rows, "
+        f"{len(tables.segments)} coded segment rows -> {folder}",
+        err=True,
+    )
+    for note in tables.notes:
+        click.echo(f"note: {note}", err=True)
+    return folder
+
+
+@cli.command()
+@index_options
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["csv", "parquet", "xlsx", "dta", "json"]),
+    help="Extra formats (CSV and Parquet are always written); repeat for several.",
+)
+@click.pass_context
+@friendly_errors
+def export(
+    ctx: click.Context,
+    period: str,
+    boot: int,
+    seed: int,
+    min_docs: int,
+    baseline: str,
+    formats: tuple[str, ...],
+) -> None:
+    """Write the index tables, coded segments and document matrix with a manifest.
+
+    Into outputs/exports/<run-id>/: CSV and Parquet always, Excel, Stata and JSON on request,
+    with manifest.json and a data dictionary.
+
+    \b
+    Example:
+        dshift export --format xlsx --format dta
+    """
+    settings = _settings(period, boot, seed, min_docs, baseline)
+    run_export(workspace_of(ctx), sorted({"csv", "parquet", *formats}), settings)
+
+
+@cli.command()
+@click.option("--year", "period", required=True, help="The period (a year, 2013-Q2, 2013-04).")
+@click.option("--code", required=True, help="The code, e.g. hedging or hedging.china.")
+@click.option(
+    "--top",
+    type=click.IntRange(1),
+    default=10,
+    show_default=True,
+    help="How many segments and terms.",
+)
+@click.pass_context
+@friendly_errors
+def explain(ctx: click.Context, period: str, code: str, top: int) -> None:
+    """Show the segments behind a period's value of a code, and the words that mark the period.
+
+    \b
+    Example:
+        dshift explain --year 2015 --code hedging
+    """
+    from pipeline.indices.views import format_explain
+
+    workspace = workspace_of(ctx)
+    with workspace.open_store() as store:
+        click.echo(format_explain(store, _codebook(workspace), period, code, top))
+
+
+def run_report(workspace: Workspace, settings: Any, covariates: str | None = None) -> Path:
+    """Write the HTML report (shared by ``dshift report`` and ``dshift run``)."""
+    from pipeline.indices.views import build_report
+
+    with workspace.open_store() as store:
+        path = build_report(
+            store,
+            _codebook(workspace),
+            settings,
+            workspace.outputs / "report",
+            covariates=Path(covariates) if covariates else None,
+        )
+    click.echo(f"report: {path}", err=True)
+    return path
+
+
+@cli.command()
+@index_options
+@click.option(
+    "--covariates",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A yearly CSV of outside series to correlate with the indices.",
+)
+@click.pass_context
+@friendly_errors
+def report(
+    ctx: click.Context,
+    period: str,
+    boot: int,
+    seed: int,
+    min_docs: int,
+    baseline: str,
+    covariates: str | None,
+) -> None:
+    """Write outputs/report/report.html: coverage, indices, breakdowns, shifts, problems.
+
+    One self-contained file (figures inlined; PNG and SVG copies in outputs/report/figures).
+
+    \b
+    Example:
+        dshift report --covariates ../shared/data/covariates/us_aid_pakistan_crs.csv
+    """
+    run_report(workspace_of(ctx), _settings(period, boot, seed, min_docs, baseline), covariates)
+
+
+@cli.command()
+@click.argument("covariates", type=click.Path(dir_okay=False, exists=True))
+@index_options
+@click.option("--csv", "as_csv", is_flag=True, help="Write the table as CSV to stdout.")
+@click.pass_context
+@friendly_errors
+def correlate(
+    ctx: click.Context,
+    covariates: str,
+    period: str,
+    boot: int,
+    seed: int,
+    min_docs: int,
+    baseline: str,
+    as_csv: bool,
+) -> None:
+    """Correlate the yearly indices with outside series (year column + numeric columns).
+
+    \b
+    Example:
+        dshift correlate ../shared/data/covariates/us_aid_pakistan_crs.csv
+    """
+    import sys
+
+    from pipeline.indices.correlate import CAUTION
+    from pipeline.indices.views import correlations_for
+
+    if period != "year":
+        raise DshiftError("correlations are yearly", "leave out --period")
+    workspace = workspace_of(ctx)
+    settings = _settings(period, boot, seed, min_docs, baseline)
+    with workspace.open_store() as store:
+        table, skipped = correlations_for(store, _codebook(workspace), settings, Path(covariates))
+    if skipped:
+        click.echo(f"left out text columns: {', '.join(skipped)}", err=True)
+    if as_csv:
+        table.to_csv(sys.stdout, index=False, float_format="%.4f")
+    else:
+        click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    click.echo(CAUTION, err=True)

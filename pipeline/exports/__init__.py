@@ -1,0 +1,1 @@
+"""Export tables to CSV, Parquet, JSON, Stata and Excel, safely and reproducibly."""

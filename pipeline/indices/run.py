@@ -1,0 +1,256 @@
+"""The index, export and report stages: read final codes, compute, write, with provenance.
+
+Tables depend only on the store's contents and the parameters, so the same inputs give the same
+bytes; the manifest says when and by which run they were made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.codebook.model import Codebook
+from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.coding.rules import CODER
+from pipeline.errors import DshiftError
+from pipeline.indices.frame import assemble_frame
+from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
+from pipeline.store import Store
+from pipeline.store.sqlite import utc_now
+
+FORMATS = ("csv", "parquet", "xlsx", "dta", "json")
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Parameters of the indices (recorded in the manifest)."""
+
+    period: str = "year"
+    n_boot: int = 1000
+    seed: int = 20011
+    min_docs: int = 3
+    baseline: tuple[int, int] = (2001, 2003)
+    confidence: float = 0.95
+
+
+@dataclass
+class IndexTables:
+    """Everything computed from one store and codebook."""
+
+    frame: pd.DataFrame
+    tidy: pd.DataFrame
+    wide: pd.DataFrame
+    composites: pd.DataFrame
+    shifts: pd.DataFrame
+    change_points: pd.DataFrame
+    coverage: pd.DataFrame
+    segments: pd.DataFrame
+    matrix: pd.DataFrame
+    codes: list[str]
+    partners: list[str]
+    baseline_documents: int
+    notes: list[str] = field(default_factory=list)
+
+    def export_tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "indices_tidy": self.tidy,
+            "indices_wide": self.wide,
+            "composites": self.composites,
+            "segments": self.segments,
+            "doc_code_matrix": self.matrix,
+            "coverage": self.coverage,
+            "shifts": self.shifts,
+            "change_points": self.change_points,
+        }
+
+
+def load_frame(store: Store, codebook: Codebook) -> pd.DataFrame:
+    """Read the segment frame of the workspace under the current codebook version.
+
+    Raises:
+        DshiftError: when nothing is coded under this codebook version yet.
+    """
+    if codebook.version not in store.coded_versions(CODER):
+        raise DshiftError(
+            f"nothing is coded under the current codebook ({codebook.version})",
+            "run 'dshift code' first (or 'dshift run DROP' to ingest and code)",
+        )
+    return assemble_frame(
+        store.frame_segments(DEFAULT_SEGMENTER),
+        store.frame_tags(CODER, codebook.version),
+        store.frame_partners(codebook.version),
+        list(codebook.codes),
+        list(codebook.partners),
+    )
+
+
+def compute_tables(store: Store, codebook: Codebook, settings: IndexSettings) -> IndexTables:
+    """Compute every index table (reads the store, writes nothing)."""
+    from pipeline.indices.composite import baseline_documents, composite_indices
+    from pipeline.indices.compute import compute_indices, coverage
+    from pipeline.indices.shifts import change_points_table, flag_shifts
+
+    frame = load_frame(store, codebook)
+    codes = list(codebook.codes)
+    partners = list(codebook.partners)
+    tidy = compute_indices(
+        frame,
+        codes,
+        partners,
+        period=settings.period,
+        n_boot=settings.n_boot,
+        seed=settings.seed,
+        min_docs=settings.min_docs,
+        confidence=settings.confidence,
+    )
+    composites = composite_indices(
+        frame,
+        period=settings.period,
+        baseline=settings.baseline,
+        n_boot=settings.n_boot,
+        seed=settings.seed,
+        min_docs=settings.min_docs,
+        confidence=settings.confidence,
+    )
+    overall = tidy[(tidy["breakdown"] == "overall") & tidy["code"].isin(TOP_CODES)]
+    shifts = pd.concat(
+        [flag_shifts(overall), flag_shifts(composites, "value", ("index",))], ignore_index=True
+    )
+    change_points = pd.concat(
+        [change_points_table(overall), change_points_table(composites, "value", ("index",))],
+        ignore_index=True,
+    )
+    documents = pd.DataFrame(
+        [
+            {
+                "document_id": d.id,
+                "sha256": d.sha256,
+                "name": d.name,
+                "title": d.title or "",
+                "source_type": d.source_type,
+                "date": d.date or "",
+                "year": d.year,
+            }
+            for d in store.current_documents()
+        ]
+    )
+    if not documents.empty:
+        documents["year"] = documents["year"].astype("Int64")
+    tables = IndexTables(
+        frame=frame,
+        tidy=tidy,
+        wide=wide_table(tidy, composites),
+        composites=composites,
+        shifts=shifts,
+        change_points=change_points,
+        coverage=coverage(frame, settings.period),
+        segments=segments_table(store.coded_segment_rows(CODER, codebook.version), codebook),
+        matrix=document_code_matrix(frame, codes, documents),
+        codes=codes,
+        partners=partners,
+        baseline_documents=baseline_documents(frame, settings.baseline),
+    )
+    if tables.baseline_documents == 0:
+        tables.notes.append(
+            f"no dated documents in the baseline {settings.baseline[0]}-{settings.baseline[1]}: "
+            "shifts against it are empty (choose another with --baseline)"
+        )
+    return tables
+
+
+def manifest(
+    store: Store,
+    codebook: Codebook,
+    settings: IndexSettings,
+    run_id: str,
+    tables: IndexTables,
+    formats: list[str],
+) -> dict[str, Any]:
+    """Provenance of an export: run, versions, parameters, every document and its metadata."""
+    path = codebook.path
+    documents = [
+        {
+            "id": d.id,
+            "sha256": d.sha256,
+            "name": d.name,
+            "source_type": d.source_type,
+            "date": d.date,
+            "year": d.year,
+            "title": d.title,
+            "provenance": d.provenance,
+            "superseded": False,
+        }
+        for d in store.current_documents()
+    ]
+    return {
+        "run_id": run_id,
+        "created": utc_now(),
+        "pipeline_version": __version__,
+        "codebook_version": codebook.version,
+        "codebook_name": codebook.name,
+        "codebook_file": str(path) if path else None,
+        "codebook_sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
+        "coder": CODER,
+        "segmenter": DEFAULT_SEGMENTER,
+        "parameters": {**asdict(settings), "formats": formats},
+        "counts": {
+            "documents": len(documents),
+            "segments": len(tables.frame),
+            "dated_documents": int(
+                tables.frame.loc[tables.frame["year"].notna(), "document_id"].nunique()
+            ),
+            "coded_segments": int(tables.segments["segment_id"].nunique())
+            if not tables.segments.empty
+            else 0,
+        },
+        "segments_by_decision": {
+            "machine": int((tables.frame["decided_by"] == "machine").sum()),
+            "human": int((tables.frame["decided_by"] == "human").sum()),
+        },
+        "notes": tables.notes,
+        "environment": {"python": platform.python_version(), "pandas": pd.__version__},
+        "documents": documents,
+    }
+
+
+def export(
+    store: Store,
+    codebook: Codebook,
+    settings: IndexSettings,
+    outputs: Path,
+    formats: list[str],
+    arguments: dict[str, Any],
+) -> tuple[str, Path, IndexTables]:
+    """Compute the tables and write them with a manifest into ``outputs/exports/<run-id>/``."""
+    from pipeline.exports.writers import write_tables
+    from pipeline.indices.composite import FORMULAS
+    from pipeline.indices.dictionary import data_dictionary
+
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise DshiftError(
+            f"unknown export format(s): {', '.join(unknown)}", f"choose among {', '.join(FORMATS)}"
+        )
+    run_id = store.start_run("export", arguments)
+    status = "failed"
+    try:
+        tables = compute_tables(store, codebook, settings)
+        folder = outputs / "exports" / run_id
+        exported = tables.export_tables()
+        write_tables(
+            folder,
+            exported,
+            formats=formats,
+            manifest=manifest(store, codebook, settings, run_id, tables, formats),
+            dictionary=data_dictionary(exported, FORMULAS),
+        )
+        status = "completed"
+    finally:
+        store.finish_run(run_id, status, {"formats": ",".join(formats)})
+    return run_id, folder, tables
