@@ -74,6 +74,11 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(column.dtype, pd.CategoricalDtype):
             safe = column.astype(object).map(neutralise, na_action="ignore")
         else:
+            # Vectorised test first: most columns hold no dangerous cell and stay as they are.
+            first = column.str.lstrip(" ").str[:1]
+            dangerous = first.isin(TRIGGERS).fillna(False).astype(bool)
+            if not dangerous.any():
+                continue
             safe = column.map(neutralise, na_action="ignore").astype(column.dtype)
         # Assign by position so that duplicate column names cannot confuse the update.
         result.isetitem(position, safe)

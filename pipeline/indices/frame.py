@@ -21,6 +21,7 @@ partner__<id>             bool, for every partner id, e.g. ``partner__china``
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 CODE_PREFIX = "code__"
@@ -52,27 +53,38 @@ def assemble_frame(
     frame["n_words"] = frame["n_words"].astype("int64")
     frame["document_id"] = frame["document_id"].astype("int64")
     decided = decided or {}
-    frame["decided_by"] = ["human" if s in decided else "machine" for s in frame["segment_id"]]
-    index = {sid: i for i, sid in enumerate(frame["segment_id"])}
-    code_set = set(codes)
-    columns: dict[str, list[bool]] = {c: [False] * len(frame) for c in codes}
-    for segment_id, code, top in tags:
-        row = index.get(segment_id)
-        if row is None or segment_id in decided:
-            continue
-        for c in (code, top):
-            if c in code_set:
-                columns[c][row] = True
+    frame["decided_by"] = "machine"
+    ids = pd.Index(frame["segment_id"])
+    if decided:
+        frame.loc[ids.isin(list(decided)), "decided_by"] = "human"
+    code_matrix = np.zeros((len(frame), len(codes)), dtype=bool)
+    code_index = pd.Index(codes)
+    if tags:
+        tag_frame = pd.DataFrame(tags, columns=["segment_id", "code", "top"])
+        if decided:
+            tag_frame = tag_frame[~tag_frame["segment_id"].isin(list(decided))]
+        rows = ids.get_indexer(tag_frame["segment_id"])
+        for column in ("code", "top"):
+            positions = code_index.get_indexer(tag_frame[column])
+            keep = (rows >= 0) & (positions >= 0)
+            code_matrix[rows[keep], positions[keep]] = True
     for segment_id, final in decided.items():
-        row = index.get(segment_id)
-        if row is not None:
-            for c in final & code_set:
-                columns[c][row] = True
-    partner_columns: dict[str, list[bool]] = {p: [False] * len(frame) for p in partner_ids}
-    for segment_id, partner in partners:
-        row = index.get(segment_id)
-        if row is not None and partner in partner_columns:
-            partner_columns[partner][row] = True
-    extra = {f"{CODE_PREFIX}{c}": v for c, v in columns.items()}
-    extra.update({f"{PARTNER_PREFIX}{p}": v for p, v in partner_columns.items()})
-    return pd.concat([frame, pd.DataFrame(extra, dtype=bool)], axis=1)
+        row = ids.get_indexer([segment_id])[0]
+        if row >= 0:
+            for position in code_index.get_indexer(sorted(final)):
+                if position >= 0:
+                    code_matrix[row, position] = True
+    partner_matrix = np.zeros((len(frame), len(partner_ids)), dtype=bool)
+    if partners:
+        pairs = pd.DataFrame(partners, columns=["segment_id", "partner"])
+        rows = ids.get_indexer(pairs["segment_id"])
+        positions = pd.Index(partner_ids).get_indexer(pairs["partner"])
+        keep = (rows >= 0) & (positions >= 0)
+        partner_matrix[rows[keep], positions[keep]] = True
+    extra = pd.DataFrame(
+        np.hstack([code_matrix, partner_matrix]),
+        columns=[f"{CODE_PREFIX}{c}" for c in codes]
+        + [f"{PARTNER_PREFIX}{p}" for p in partner_ids],
+        index=frame.index,
+    )
+    return pd.concat([frame, extra], axis=1)

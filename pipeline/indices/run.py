@@ -66,7 +66,6 @@ class IndexTables:
             "doc_code_matrix": self.matrix,
             "coverage": self.coverage,
             "shifts": self.shifts,
-            "change_points": self.change_points,
         }
 
 
@@ -90,8 +89,14 @@ def load_frame(store: Store, codebook: Codebook) -> pd.DataFrame:
     )
 
 
-def compute_tables(store: Store, codebook: Codebook, settings: IndexSettings) -> IndexTables:
-    """Compute every index table (reads the store, writes nothing)."""
+def compute_tables(
+    store: Store, codebook: Codebook, settings: IndexSettings, with_change_points: bool = True
+) -> IndexTables:
+    """Compute every index table (reads the store, writes nothing).
+
+    Change points (ruptures; about a second to import) are for the report and ``dshift index``;
+    exports leave them out.
+    """
     from pipeline.indices.composite import baseline_documents, composite_indices
     from pipeline.indices.compute import compute_indices, coverage
     from pipeline.indices.shifts import change_points_table, flag_shifts
@@ -122,10 +127,12 @@ def compute_tables(store: Store, codebook: Codebook, settings: IndexSettings) ->
     shifts = pd.concat(
         [flag_shifts(overall), flag_shifts(composites, "value", ("index",))], ignore_index=True
     )
-    change_points = pd.concat(
-        [change_points_table(overall), change_points_table(composites, "value", ("index",))],
-        ignore_index=True,
-    )
+    change_points = pd.DataFrame(columns=["series", "period"])
+    if with_change_points:
+        change_points = pd.concat(
+            [change_points_table(overall), change_points_table(composites, "value", ("index",))],
+            ignore_index=True,
+        )
     documents = pd.DataFrame(
         [
             {
@@ -240,7 +247,7 @@ def export(
     run_id = store.start_run("export", arguments)
     status = "failed"
     try:
-        tables = compute_tables(store, codebook, settings)
+        tables = compute_tables(store, codebook, settings, with_change_points=False)
         folder = outputs / "exports" / run_id
         exported = tables.export_tables()
         write_tables(

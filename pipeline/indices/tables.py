@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -42,41 +43,60 @@ def wide_table(tidy: pd.DataFrame, composites: pd.DataFrame) -> pd.DataFrame:
 def segments_table(
     rows: list[dict[str, Any]], codebook: Codebook, decided_by: dict[str, str] | None = None
 ) -> pd.DataFrame:
-    """One row per coded segment and code, with document attributes and evidence."""
+    """One row per coded segment and code, with document attributes and evidence.
+
+    ``rows`` come from the store with ``partners`` and ``evidence`` as stored JSON text.
+    """
+    if not rows:
+        return pd.DataFrame(columns=SEGMENT_COLUMNS)
+    table = pd.DataFrame.from_records(rows)
+    paths = {code: _code_path(codebook, code) for code in table["code"].unique()}
+    partners = {raw: ";".join(json.loads(raw)) for raw in table["partners"].unique()}
+    table["title"] = table["title"].fillna("")
+    table["date"] = table["date"].fillna("")
+    table["year"] = table["year"].astype("Int64")
+    table["code_path"] = table["code"].map(paths)
+    table["partners"] = table["partners"].map(partners)
+    table["evidence"] = [
+        "; ".join(f"{e['pattern']}: {e['text']}" for e in json.loads(raw))
+        for raw in table["evidence"]
+    ]
     decided_by = decided_by or {}
-    records = []
-    for row in rows:
-        path = [row["code"]]
-        code = codebook.codes.get(row["code"])
-        while code is not None and code.parent is not None:
-            path.insert(0, code.parent)
-            code = codebook.codes.get(code.parent)
-        records.append(
-            {
-                "segment_id": row["segment_id"],
-                "document_id": row["document_id"],
-                "title": row["title"] or "",
-                "source_type": row["source_type"],
-                "date": row["date"] or "",
-                "year": row["year"],
-                "code": row["code"],
-                "top_code": row["top_code"],
-                "code_path": "/".join(path),
-                "partners": ";".join(row["partners"]),
-                "evidence": "; ".join(f"{e['pattern']}: {e['text']}" for e in row["evidence"]),
-                "confidence": row["confidence"],
-                "decided_by": decided_by.get(row["segment_id"], "machine"),
-                "coder": row["coder"],
-                "codebook_version": row["codebook_version"],
-                "start": row["start"],
-                "end": row["end"],
-                "text": row["text"],
-            }
-        )
-    table = pd.DataFrame.from_records(records)
-    if not table.empty:
-        table["year"] = table["year"].astype("Int64")
-    return table
+    table["decided_by"] = (
+        [decided_by.get(s, "machine") for s in table["segment_id"]] if decided_by else "machine"
+    )
+    return table[list(SEGMENT_COLUMNS)]
+
+
+SEGMENT_COLUMNS = (
+    "segment_id",
+    "document_id",
+    "title",
+    "source_type",
+    "date",
+    "year",
+    "code",
+    "top_code",
+    "code_path",
+    "partners",
+    "evidence",
+    "confidence",
+    "decided_by",
+    "coder",
+    "codebook_version",
+    "start",
+    "end",
+    "text",
+)
+
+
+def _code_path(codebook: Codebook, code_id: str) -> str:
+    path = [code_id]
+    code = codebook.codes.get(code_id)
+    while code is not None and code.parent is not None:
+        path.insert(0, code.parent)
+        code = codebook.codes.get(code.parent)
+    return "/".join(path)
 
 
 def document_code_matrix(

@@ -270,8 +270,11 @@ class ExportQueries:
     db: sqlite3.Connection
 
     def coded_segment_rows(self, coder: str, version: str) -> list[dict[str, Any]]:
-        """One row per machine tag under a version, with its segment, text and document."""
-        rows = self.db.execute(
+        """One row per machine tag under a version, with its segment, text and document.
+
+        ``partners`` and ``evidence`` are left as the JSON text stored.
+        """
+        cursor = self.db.execute(
             "SELECT t.segment_id, s.document_id, d.title, d.source_type, d.date, d.year, "
             "t.code, t.top_code, t.partners, t.evidence, t.confidence, t.coder, "
             't.codebook_version, s.start, s."end", '
@@ -282,13 +285,8 @@ class ExportQueries:
             "ORDER BY s.document_id, s.seq, t.code",
             (coder, version),
         )
-        out = []
-        for row in rows:
-            item = dict(row)
-            item["partners"] = json.loads(item["partners"])
-            item["evidence"] = json.loads(item["evidence"])
-            out.append(item)
-        return out
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
 
     def segment_text_map(self, segment_ids: list[str]) -> dict[str, tuple[str, str, str]]:
         """segment id -> (text, document name, date or year) for a few segments."""
