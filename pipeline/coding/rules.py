@@ -175,7 +175,7 @@ class RuleCoder:
             for anchors, token_matcher in self._token_matchers:
                 if all(present & anchor for anchor in anchors):
                     found.extend((strings[k], s, e) for k, s, e in token_matcher(doc))
-        alpha = numpy.concatenate(([0], numpy.cumsum(doc.to_array(IS_ALPHA)))).tolist()
+        alpha = [0, *numpy.cumsum(doc.to_array(IS_ALPHA), dtype=numpy.int64).tolist()]
         spans = list(sentence_spans(doc))
         starts = [s[2] for s in spans]
         per_sentence: list[list[tuple[str, int, int]]] = [[] for _ in spans]

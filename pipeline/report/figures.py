@@ -77,7 +77,7 @@ def coverage_chart(coverage: pd.DataFrame) -> plt.Figure:
         bottom += table[column].to_numpy()
     axis.set_ylabel("documents")
     axis.set_title("Corpus coverage by period and source type")
-    axis.legend(ncol=5, fontsize=8, frameon=False)
+    axis.legend(ncol=5, fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.08))
     axis.tick_params(axis="x", rotation=90, labelsize=8)
     return figure
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.indices.correlate import CAUTION
 from pipeline.report import figures
 
 TOP_CODES = ("alignment", "securitization", "hedging")
@@ -27,6 +28,7 @@ padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
 td,th{border:1px solid #ddd;padding:.25em .5em;text-align:right}th{background:#f4f4f4}
+div.wide{overflow-x:auto}
 td.t{text-align:left}img{max-width:100%}.note{color:#555;font-size:.9em}
 .seg{background:#fafafa;border-left:3px solid #bbb;padding:.3em .6em;margin:.3em 0;font-size:.9em}
 """
@@ -97,10 +99,14 @@ def write_report(folder: Path, data: ReportInputs) -> Path:
             "documents per period and source type",
         )
     )
+    # Source types as rows and periods as columns: one short table however many years.
     pivot = data.coverage.pivot_table(
-        index="period", columns="source_type", values="documents", aggfunc="sum", fill_value=0
-    ).reset_index()
-    parts.append(_table(pivot, ("period",)))
+        index="source_type", columns="period", values="documents", aggfunc="sum", fill_value=0
+    )
+    pivot.columns = [str(c) for c in pivot.columns]
+    parts.append(
+        "<div style='overflow-x:auto'>" + _table(pivot.reset_index(), ("source_type",)) + "</div>"
+    )
     parts.append(
         "<h2>Indices</h2><p class='note'>Lines are document-weighted shares (each "
         "document counts once) or the composite named; bands are 95% bootstrap "
@@ -170,8 +176,12 @@ def write_report(folder: Path, data: ReportInputs) -> Path:
         "periods whose intervals do not overlap. Change points: where a series enters "
         "a new regime (ruptures, PELT).</p>"
     )
-    parts.append(_table(data.shifts, ("series", "period", "previous_period", "direction")))
-    parts.append(_table(data.change_points, ("series", "period")))
+    parts.append(
+        "<div class='wide'>"
+        + _table(data.shifts, ("series", "period", "previous_period", "direction"))
+        + "</div>"
+    )
+    parts.append("<div class='wide'>" + _table(data.change_points, ("series", "period")) + "</div>")
     if data.evidence:
         parts.append("<h3>What moved: top contributing segments of each shift</h3>")
         for key, segments in data.evidence.items():
@@ -183,7 +193,10 @@ def write_report(folder: Path, data: ReportInputs) -> Path:
                 )
     if data.correlations is not None and not data.correlations.empty:
         parts.append("<h2>Outside evidence</h2>")
-        parts.append(_table(data.correlations, ("index", "covariate")))
+        parts.append("<p class='note'>" + html.escape(CAUTION) + "</p>")
+        parts.append(
+            "<div class='wide'>" + _table(data.correlations, ("index", "covariate")) + "</div>"
+        )
     parts.append("<h2>Problems</h2>")
     parts.append(_table(data.problems, tuple(data.problems.columns)))
     page = (
