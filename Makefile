@@ -32,11 +32,12 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-## bench: ingest and coding speed, coding quality (each prints figures measured in one run)
+## bench: ingest, coding and index speed, coding quality (each prints figures measured in one run)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/coding.py
 	$(BIN)/python bench/coding_quality.py
+	$(BIN)/python bench/index.py
 
 ## sample: rebuild corpus/sample from corpus/sample-src (only what changed)
 # Needs LibreOffice, hyphenation dictionaries and fonts, e.g. on Debian:
