@@ -152,7 +152,7 @@ def format_status(store: Store, runs: int = 5) -> str:
             counts = run.counts
             brief = ", ".join(
                 f"{k} {counts[k]}"
-                for k in ("new", "changed", "duplicate", "errors")
+                for k in ("new", "changed", "duplicate", "errors", "documents", "tags", "formats")
                 if counts.get(k)
             )
             lines.append(f"  {run.id}  {run.command:7} {run.status:24} {brief}")
