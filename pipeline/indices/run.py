@@ -80,12 +80,15 @@ def load_frame(store: Store, codebook: Codebook) -> pd.DataFrame:
             f"nothing is coded under the current codebook ({codebook.version})",
             "run 'dshift code' first (or 'dshift run DROP' to ingest and code)",
         )
+    from pipeline.review.decisions import final_codes
+
     return assemble_frame(
         store.frame_segments(DEFAULT_SEGMENTER),
         store.frame_tags(CODER, codebook.version),
         store.frame_partners(codebook.version),
         list(codebook.codes),
         list(codebook.partners),
+        decided=final_codes(store.decisions(), codebook),
     )
 
 

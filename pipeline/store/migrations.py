@@ -178,5 +178,58 @@ def m002_coding() -> str:
         """
 
 
+def m003_review() -> str:
+    """Coders' decisions (append-only events), the files they came from, and review exports."""
+    return """
+        CREATE TABLE workspace_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO workspace_info (key, value) VALUES ('workspace_id', lower(hex(randomblob(8))));
+
+        CREATE TABLE review_files (           -- every file decisions were imported from
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,      -- importing the same bytes twice changes nothing
+            path TEXT NOT NULL,
+            kind TEXT NOT NULL,               -- sheet, refi
+            coder TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            run_id TEXT REFERENCES runs(id),
+            imported_at TEXT NOT NULL
+        );
+
+        CREATE TABLE decisions (              -- append-only: the current state is a query
+            id INTEGER PRIMARY KEY,
+            segment_id TEXT NOT NULL REFERENCES segments(id),
+            coder TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('coder', 'adjudicator')),
+            action TEXT NOT NULL CHECK (action IN ('accept', 'reject', 'relabel', 'undo')),
+            codes TEXT NOT NULL,              -- JSON: the codes the coder gives the segment
+            machine_codes TEXT NOT NULL,      -- JSON: what the machine said at the time
+            note TEXT NOT NULL DEFAULT '',
+            codebook_version TEXT NOT NULL,
+            source TEXT NOT NULL,             -- file and row it came from
+            file_id INTEGER REFERENCES review_files(id),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX decisions_segment ON decisions(segment_id, coder);
+        CREATE TRIGGER decisions_are_never_changed BEFORE UPDATE ON decisions
+        BEGIN
+            SELECT RAISE(ABORT, 'decisions are append-only: record a new decision (or an undo)');
+        END;
+        CREATE TRIGGER decisions_are_never_deleted BEFORE DELETE ON decisions
+        BEGIN
+            SELECT RAISE(ABORT, 'decisions are append-only: record an undo instead');
+        END;
+
+        CREATE TABLE review_exports (         -- what was sent to whom
+            id TEXT PRIMARY KEY,
+            coder TEXT NOT NULL,
+            path TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            blind INTEGER NOT NULL,
+            segments TEXT NOT NULL,           -- JSON list of segment ids
+            created_at TEXT NOT NULL
+        );
+        """
+
+
 # Each returns the SQL of one step; the store runs it and records the version atomically.
-MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_coding]
+MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_coding, m003_review]

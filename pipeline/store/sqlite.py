@@ -18,6 +18,7 @@ from pipeline.errors import Problem, StoreError
 from pipeline.models import Extraction, MetaValue, Resolved, Sighting
 from pipeline.store.coding import CodingQueries, ExportQueries, FrameQueries
 from pipeline.store.migrations import MIGRATIONS
+from pipeline.store.review import ReviewQueries
 
 
 def utc_now() -> str:
@@ -113,7 +114,7 @@ def _document(row: sqlite3.Row) -> DocumentRow:
     return DocumentRow(**values)
 
 
-class Store(CodingQueries, FrameQueries, ExportQueries):
+class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
     """A corpus store on a SQLite file. Create with :func:`connect`."""
 
     def __init__(self, path: Path) -> None:

@@ -1,0 +1,317 @@
+"""CLI commands of the review stage: review export/assign/import/adjudicate, agreement.
+
+Registered on the ``dshift`` group by ``pipeline.cli``; thin wrappers around library functions.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.cli import cli, friendly_errors, workspace_of
+from pipeline.workspace import Workspace
+
+EXIT_INVALID_SHEET = 8
+
+
+def _codebook(workspace: Workspace):  # type: ignore[no-untyped-def]
+    from pipeline.codebook.load import load_codebook
+
+    return load_codebook(workspace.codebook / "codebook.yaml")
+
+
+@cli.group()
+def review() -> None:
+    """Sheets for coders to check the machine's codes, and their decisions back in.
+
+    \b
+    Example:
+        dshift review export --coder amina --size 100 --strategy stratified
+        dshift review import outputs/review/review-amina-1a2b3c4d.xlsx
+    """
+
+
+def _export(
+    ctx: click.Context,
+    coders: list[str],
+    size: int,
+    strategy: str,
+    code: str | None,
+    year: int | None,
+    blind: bool,
+    overlap: float,
+    seed: int,
+    role: str,
+    with_csv: bool,
+) -> None:
+    from pipeline.review.run import export_sheets
+
+    workspace = workspace_of(ctx)
+    with workspace.lock("dshift review export"), workspace.open_store() as store:
+        paths = export_sheets(
+            store,
+            _codebook(workspace),
+            workspace.outputs / "review",
+            coders=coders,
+            size=size,
+            strategy=strategy,
+            code=code,
+            year=year,
+            blind=blind,
+            overlap=overlap,
+            seed=seed,
+            role=role,
+            with_csv=with_csv,
+        )
+    for path in paths:
+        click.echo(str(path))
+    click.echo(
+        "fill in 'decision' (accept, reject, relabel), 'codes' when relabelling and "
+        "'note'; then: dshift review import FILE",
+        err=True,
+    )
+
+
+@review.command("export")
+@click.option("--coder", required=True, help="Who will fill the sheet in.")
+@click.option(
+    "--size", type=click.IntRange(1), default=50, show_default=True, help="Segments on the sheet."
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(["random", "stratified", "uncertain", "all-coded"]),
+    default="stratified",
+    show_default=True,
+    help="How segments are chosen.",
+)
+@click.option("--code", default=None, help="Only segments the machine gave this code.")
+@click.option("--year", type=int, default=None, help="Only segments of this year.")
+@click.option("--blind", is_flag=True, help="Hide the machine's codes and evidence.")
+@click.option("--seed", type=int, default=20011, show_default=True, help="Sampling seed.")
+@click.option("--csv", "with_csv", is_flag=True, help="Also write a CSV copy.")
+@click.pass_context
+@friendly_errors
+def review_export(
+    ctx: click.Context,
+    coder: str,
+    size: int,
+    strategy: str,
+    code: str | None,
+    year: int | None,
+    blind: bool,
+    seed: int,
+    with_csv: bool,
+) -> None:
+    """Write a review sheet for one coder into outputs/review/.
+
+    Segments this coder already decided are not sent again.
+
+    \b
+    Example:
+        dshift review export --coder amina --size 80 --code hedging
+    """
+    _export(ctx, [coder], size, strategy, code, year, blind, 0.0, seed, "coder", with_csv)
+
+
+@review.command("assign")
+@click.option("--coders", required=True, help="Comma-separated coder names, e.g. A,B,C.")
+@click.option(
+    "--size", type=click.IntRange(1), default=50, show_default=True, help="Segments per coder."
+)
+@click.option(
+    "--overlap",
+    type=click.FloatRange(0, 1),
+    default=0.2,
+    show_default=True,
+    help="Share of each sheet given to every coder (for agreement).",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(["random", "stratified", "uncertain", "all-coded"]),
+    default="stratified",
+    show_default=True,
+    help="How segments are chosen.",
+)
+@click.option(
+    "--blind/--no-blind",
+    default=True,
+    show_default=True,
+    help="Hide the machine's codes (double coding is blind by default).",
+)
+@click.option("--seed", type=int, default=20011, show_default=True, help="Sampling seed.")
+@click.pass_context
+@friendly_errors
+def review_assign(
+    ctx: click.Context,
+    coders: str,
+    size: int,
+    overlap: float,
+    strategy: str,
+    blind: bool,
+    seed: int,
+) -> None:
+    """Write one sheet per coder for double coding, with an overlapping share for all.
+
+    \b
+    Example:
+        dshift review assign --coders amina,bilal,chen --overlap 0.2 --size 60
+    """
+    names = [c.strip() for c in coders.split(",") if c.strip()]
+    _export(ctx, names, size, strategy, None, None, blind, overlap, seed, "coder", False)
+
+
+@review.command("adjudicate")
+@click.option("--coder", required=True, help="The senior coder whose decisions are final.")
+@click.pass_context
+@friendly_errors
+def review_adjudicate(ctx: click.Context, coder: str) -> None:
+    """Write a sheet of the segments coders disagree on, for a senior coder to settle.
+
+    \b
+    Example:
+        dshift review adjudicate --coder senior
+    """
+    from pipeline.review.agreement import disagreements
+    from pipeline.review.run import sheet_rows
+    from pipeline.review.sheets import About, build_sheet
+
+    workspace = workspace_of(ctx)
+    book = _codebook(workspace)
+    with workspace.lock("dshift review adjudicate"), workspace.open_store() as store:
+        segments = disagreements(store.decisions(), book)
+        if not segments:
+            click.echo("no disagreements to adjudicate", err=True)
+            return
+        from pipeline.coding.rules import CODER
+
+        rows = sheet_rows(store, segments, store.machine_tags(CODER, book.version))
+        about = About(store.workspace_id(), coder, "adjudicator", "adjudicate", book.version, False)
+        folder = workspace.outputs / "review"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"adjudicate-{coder}.xlsx"
+        path.write_bytes(build_sheet(rows, about, book))
+    click.echo(str(path))
+
+
+@review.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--skip-bad", is_flag=True, help="Apply the valid rows and write the rejected ones to a file."
+)
+@click.pass_context
+@friendly_errors
+def review_import(ctx: click.Context, file: str, skip_bad: bool) -> None:
+    """Check a filled-in sheet completely, then record its decisions (append-only).
+
+    Nothing is applied if any row is bad, unless --skip-bad. Importing the same file twice
+    changes nothing.
+
+    \b
+    Example:
+        dshift review import outputs/review/review-amina-1a2b3c4d.xlsx
+    """
+    from pipeline.review.run import import_sheet
+
+    workspace = workspace_of(ctx)
+    with workspace.lock("dshift review import"), workspace.open_store() as store:
+        result = import_sheet(
+            store,
+            _codebook(workspace),
+            Path(file),
+            skip_bad=skip_bad,
+            rejects_folder=workspace.outputs / "review",
+        )
+    if result.already_imported:
+        click.echo(f"already imported from {result.already_imported}: nothing changed", err=True)
+        return
+    for problem in result.problems:
+        click.echo(f"{Path(file).name}: {problem.format()}", err=True)
+    if result.problems and not result.applied and not skip_bad:
+        click.echo(
+            f"{len(result.problems)} problem(s): nothing was applied. Fix them, or use "
+            "--skip-bad to apply the valid rows.",
+            err=True,
+        )
+        sys.exit(EXIT_INVALID_SHEET)
+    click.echo(f"recorded {result.applied} decision(s) by {result.coder}", err=True)
+    if result.rejects:
+        click.echo(f"rejected rows: {result.rejects}", err=True)
+
+
+@cli.command()
+@click.option(
+    "--boot",
+    type=click.IntRange(0),
+    default=500,
+    show_default=True,
+    help="Bootstrap draws for the intervals.",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.667,
+    show_default=True,
+    help="Flag codes whose machine-human alpha is below this.",
+)
+@click.option(
+    "--min-units",
+    type=click.IntRange(1),
+    default=30,
+    show_default=True,
+    help="Only flag codes reviewed on at least this many segments.",
+)
+@click.pass_context
+@friendly_errors
+def agreement(ctx: click.Context, boot: int, threshold: float, min_units: int) -> None:
+    """Report agreement between coders and between the machine and the coders.
+
+    \b
+    Example:
+        dshift agreement --boot 1000
+    """
+    from pipeline.coding.rules import CODER
+    from pipeline.review.agreement import between_coders, disagreements, gate, machine_against_human
+    from pipeline.review.decisions import final_codes
+
+    workspace = workspace_of(ctx)
+    book = _codebook(workspace)
+    with workspace.open_store() as store:
+        events = store.decisions()
+        if not events:
+            click.echo(
+                "No coder has decided any segment yet, so there is no agreement to "
+                "measure.\nStart with: dshift review export --coder NAME (or dshift "
+                "review assign --coders A,B for double coding)."
+            )
+            return
+        tags = store.machine_tags(CODER, book.version)
+    codes = list(book.codes)
+    coders, pairs = between_coders(events, book, codes, n_boot=boot)
+    reference = final_codes(events, book)
+    machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
+    versus = machine_against_human(reference, machine, codes, n_boot=boot)
+    show = lambda frame: frame.to_string(index=False, float_format=lambda v: f"{v:.3f}")  # noqa: E731
+    click.echo("between coders (segments decided by two or more):")
+    click.echo(
+        show(coders)
+        if coders["units"].max() > 0
+        else "  none yet: use 'dshift review assign' to give coders overlapping sheets"
+    )
+    if not pairs.empty and pairs["units"].max() > 0:
+        click.echo("\nCohen's kappa per pair:\n" + show(pairs[pairs["units"] > 0]))
+    click.echo(f"\nmachine against the coders' final codes ({len(reference)} segments):")
+    click.echo(show(versus))
+    weak = gate(versus, threshold=threshold, min_units=min_units)
+    if weak:
+        click.echo(
+            f"\nbelow the reliability gate (alpha < {threshold} on >= {min_units} "
+            f"segments): {', '.join(weak)}"
+        )
+    open_cases = disagreements(events, book)
+    if open_cases:
+        click.echo(
+            f"\n{len(open_cases)} segment(s) with disagreements: "
+            "dshift review adjudicate --coder SENIOR"
+        )

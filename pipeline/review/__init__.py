@@ -1,0 +1,1 @@
+"""Human review: sheets out and back, decisions as events, agreement."""

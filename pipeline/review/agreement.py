@@ -1,0 +1,160 @@
+"""How far coders agree with each other and with the machine (pure).
+
+Krippendorff's alpha (nominal, any number of coders, missing values allowed) comes from the
+``krippendorff`` package, checked against Krippendorff's published example in the tests; Cohen's
+kappa from scikit-learn. Intervals: percentile bootstrap over units (segments), seeded.
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from collections.abc import Iterable
+
+import krippendorff
+import numpy as np
+import pandas as pd
+from sklearn.metrics import cohen_kappa_score
+
+from pipeline.codebook.model import Codebook
+from pipeline.review.decisions import current, with_ancestors
+from pipeline.store.review import DecisionRow
+
+
+def coder_codes(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, dict[str, set]]:
+    """segment id -> coder -> that coder's current codes (ancestors included); coders only."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for (segment_id, coder), decision in current(events).items():
+        if decision.role == "coder":
+            out.setdefault(segment_id, {})[coder] = with_ancestors(decision.codes, codebook)
+    return out
+
+
+def alpha(matrix: np.ndarray) -> float:
+    """Krippendorff's alpha (nominal) of a coders x units matrix with NaN for missing."""
+    values = matrix[~np.isnan(matrix)]
+    if values.size == 0 or len(np.unique(values)) < 2:
+        return float("nan")
+    return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
+
+
+def _interval(matrix: np.ndarray, n_boot: int, key: str, seed: int) -> tuple[float, float]:
+    units = matrix.shape[1]
+    if units < 2 or n_boot == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(zlib.crc32(f"{seed}|{key}".encode()))
+    draws = [alpha(matrix[:, rng.integers(0, units, units)]) for _ in range(n_boot)]
+    kept = np.array([d for d in draws if not np.isnan(d)])
+    if kept.size == 0:
+        return float("nan"), float("nan")
+    return float(np.quantile(kept, 0.025)), float(np.quantile(kept, 0.975))
+
+
+def between_coders(
+    events: Iterable[DecisionRow],
+    codebook: Codebook,
+    codes: list[str],
+    *,
+    n_boot: int = 500,
+    seed: int = 20011,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per code: alpha with interval, percent agreement, units; and Cohen's kappa per pair."""
+    decided = coder_codes(events, codebook)
+    shared = {s: c for s, c in decided.items() if len(c) >= 2}
+    coders = sorted({coder for c in shared.values() for coder in c})
+    rows, pairs = [], []
+    for code in codes:
+        units = sorted(shared)
+        matrix = np.full((len(coders), len(units)), np.nan)
+        for j, segment in enumerate(units):
+            for i, coder in enumerate(coders):
+                if coder in shared[segment]:
+                    matrix[i, j] = 1.0 if code in shared[segment][coder] else 0.0
+        agree = total = 0
+        for j in range(len(units)):
+            values = [v for v in matrix[:, j] if not np.isnan(v)]
+            for a, b in itertools.combinations(values, 2):
+                agree += a == b
+                total += 1
+        low, high = _interval(matrix, n_boot, code, seed)
+        rows.append(
+            {
+                "code": code,
+                "units": len(units),
+                "coders": len(coders),
+                "alpha": alpha(matrix),
+                "alpha_low": low,
+                "alpha_high": high,
+                "percent_agreement": agree / total if total else float("nan"),
+            }
+        )
+        for (i, a), (k, b) in itertools.combinations(enumerate(coders), 2):
+            both = ~np.isnan(matrix[i]) & ~np.isnan(matrix[k])
+            if both.sum() >= 2 and len(set(matrix[i][both]) | set(matrix[k][both])) > 1:
+                kappa = float(cohen_kappa_score(matrix[i][both], matrix[k][both]))
+            else:
+                kappa = float("nan")
+            pairs.append(
+                {"code": code, "coder_a": a, "coder_b": b, "units": int(both.sum()), "kappa": kappa}
+            )
+    return pd.DataFrame(rows), pd.DataFrame(pairs)
+
+
+def machine_against_human(
+    reference: dict[str, set[str]],
+    machine: dict[str, set[str]],
+    codes: list[str],
+    *,
+    n_boot: int = 500,
+    seed: int = 20011,
+) -> pd.DataFrame:
+    """Per code: precision, recall, F1 and alpha of the machine against the final human codes."""
+    units = sorted(reference)
+    rows = []
+    for code in codes:
+        gold = np.array([code in reference[s] for s in units], dtype=float)
+        found = np.array([code in machine.get(s, set()) for s in units], dtype=float)
+        tp = float(((gold == 1) & (found == 1)).sum())
+        fp = float(((gold == 0) & (found == 1)).sum())
+        fn = float(((gold == 1) & (found == 0)).sum())
+        precision = tp / (tp + fp) if tp + fp else float("nan")
+        recall = tp / (tp + fn) if tp + fn else float("nan")
+        f1 = (
+            2 * precision * recall / (precision + recall)
+            if precision + recall and not np.isnan(precision + recall)
+            else float("nan")
+        )
+        matrix = np.vstack([gold, found])
+        low, high = _interval(matrix, n_boot, f"machine|{code}", seed)
+        rows.append(
+            {
+                "code": code,
+                "units": len(units),
+                "human_positive": int(gold.sum()),
+                "precision": precision,
+                "recall": recall,
+                "f1": f1,
+                "alpha": alpha(matrix),
+                "alpha_low": low,
+                "alpha_high": high,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def disagreements(events: Iterable[DecisionRow], codebook: Codebook) -> list[str]:
+    """Segments where coders' current codes differ (for adjudication), in id order."""
+    decided = coder_codes(events, codebook)
+    return sorted(
+        s
+        for s, by in decided.items()
+        if len(by) >= 2 and len({frozenset(v) for v in by.values()}) > 1
+    )
+
+
+def gate(machine: pd.DataFrame, *, threshold: float = 0.667, min_units: int = 30) -> list[str]:
+    """Codes whose machine-human alpha on enough reviewed units is below the threshold."""
+    if machine.empty:
+        return []
+    weak = machine[(machine["units"] >= min_units) & (machine["alpha"] < threshold)]
+    return list(weak["code"])

@@ -1,0 +1,172 @@
+"""Store queries of the review stage: decisions, their source files, review exports."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+
+def _now() -> str:
+    from pipeline.store.sqlite import utc_now
+
+    return utc_now()
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    id: int
+    segment_id: str
+    coder: str
+    role: str
+    action: str
+    codes: list[str]
+    machine_codes: list[str]
+    note: str
+    codebook_version: str
+    source: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class NewDecision:
+    segment_id: str
+    coder: str
+    role: str
+    action: str
+    codes: list[str]
+    machine_codes: list[str]
+    note: str
+    codebook_version: str
+    source: str
+
+
+class ReviewQueries:
+    """Decisions are only ever inserted; the current state is computed from them."""
+
+    db: sqlite3.Connection
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError
+
+    def workspace_id(self) -> str:
+        row = self.db.execute("SELECT value FROM workspace_info WHERE key = 'workspace_id'")
+        return str(row.fetchone()[0])
+
+    def review_file(self, sha256: str) -> tuple[str, str, str] | None:
+        """(path, coder, imported_at) of an already imported file, if any."""
+        row = self.db.execute(
+            "SELECT path, coder, imported_at FROM review_files WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def add_decisions(
+        self,
+        decisions: list[NewDecision],
+        *,
+        sha256: str,
+        path: str,
+        kind: str,
+        coder: str,
+        run_id: str,
+    ) -> int:
+        """Record an imported file and its decisions in one transaction; return how many."""
+        now = _now()
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO review_files (sha256, path, kind, coder, rows, run_id, imported_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sha256, path, kind, coder, len(decisions), run_id, now),
+            )
+            file_id = cursor.lastrowid
+            db.executemany(
+                "INSERT INTO decisions (segment_id, coder, role, action, codes, machine_codes, "
+                "note, codebook_version, source, file_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        d.segment_id,
+                        d.coder,
+                        d.role,
+                        d.action,
+                        json.dumps(sorted(d.codes)),
+                        json.dumps(sorted(d.machine_codes)),
+                        d.note,
+                        d.codebook_version,
+                        d.source,
+                        file_id,
+                        now,
+                    )
+                    for d in decisions
+                ],
+            )
+        return len(decisions)
+
+    def decisions(self, segment_ids: Iterable[str] | None = None) -> list[DecisionRow]:
+        """Every decision event, oldest first (optionally for some segments only)."""
+        query = (
+            "SELECT id, segment_id, coder, role, action, codes, machine_codes, note, "
+            "codebook_version, source, created_at FROM decisions"
+        )
+        params: list[str] = []
+        if segment_ids is not None:
+            params = list(segment_ids)
+            if not params:
+                return []
+            query += f" WHERE segment_id IN ({','.join('?' * len(params))})"
+        rows = self.db.execute(query + " ORDER BY id", params)
+        return [
+            DecisionRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                json.loads(r[5]),
+                json.loads(r[6]),
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+            )
+            for r in rows
+        ]
+
+    def record_review_export(
+        self,
+        export_id: str,
+        coder: str,
+        path: str,
+        strategy: str,
+        blind: bool,
+        segment_ids: list[str],
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO review_exports (id, coder, path, strategy, blind, segments, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (export_id, coder, path, strategy, int(blind), json.dumps(segment_ids), _now()),
+            )
+
+    def segment_rows(self, segmenter: str) -> list[tuple[str, int, int, int, str]]:
+        """(segment id, document id, start, end, document sha256) of current documents."""
+        rows = self.db.execute(
+            'SELECT s.id, s.document_id, s.start, s."end", d.sha256 FROM segments s '
+            "JOIN documents d ON d.id = s.document_id WHERE d.superseded_by IS NULL "
+            "AND s.segmenter = ? ORDER BY s.document_id, s.seq",
+            (segmenter,),
+        )
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def machine_tags(self, coder: str, version: str) -> dict[str, list[tuple[str, str, float]]]:
+        """segment id -> [(code, top-level code, confidence)] of the machine's tags."""
+        out: dict[str, list[tuple[str, str, float]]] = {}
+        for segment_id, code, top, confidence in self.db.execute(
+            "SELECT segment_id, code, top_code, confidence FROM tags "
+            "WHERE coder = ? AND codebook_version = ?",
+            (coder, version),
+        ):
+            out.setdefault(segment_id, []).append((code, top, float(confidence)))
+        return out

@@ -1,0 +1,229 @@
+"""Review: sheets out and back, append-only decisions, final codes in the indices, agreement."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from pipeline.cli import cli
+from pipeline.review.agreement import alpha, between_coders
+from pipeline.review.decisions import current
+from pipeline.store.review import DecisionRow
+from pipeline.workspace import Workspace, init_workspace
+from tests.conftest import SAMPLE
+
+DOCS = [
+    "2006-03-04_joint-statement_us.pdf",
+    "2015-04-20_treaty_pak-china-joint-statement.pdf",
+    "ispr_pr_447.pdf",
+    "2014-06-15_ispr_zarb-e-azb.pdf",
+]
+
+
+def test_alpha_matches_krippendorffs_published_example() -> None:
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", nominal data example.
+    nan = np.nan
+    data = np.array(
+        [
+            [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+            [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
+        ]
+    )
+    assert alpha(data) == pytest.approx(0.743, abs=0.001)
+
+
+def event(
+    i: int, segment: str, coder: str, action: str, codes: list[str], role: str = "coder"
+) -> DecisionRow:
+    return DecisionRow(i, segment, coder, role, action, codes, [], "", "cb", "test", "t")
+
+
+def test_undo_takes_back_the_previous_decision() -> None:
+    events = [
+        event(1, "s1", "a", "relabel", ["hedging"]),
+        event(2, "s1", "a", "reject", []),
+        event(3, "s1", "a", "undo", []),
+    ]
+    assert current(events)[("s1", "a")].codes == ["hedging"]
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path) -> Workspace:
+    workspace = init_workspace(tmp_path / "ws")
+    drop = workspace.root / "drop"
+    drop.mkdir()
+    for name in DOCS:
+        shutil.copy(SAMPLE / name, drop / name)
+    run(workspace, "ingest", str(drop), "--jobs", "1")
+    run(workspace, "code")
+    return workspace
+
+
+def run(workspace: Workspace, *args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(cli, ["--workspace", str(workspace.root), *args])
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def fill(
+    path: Path,
+    decisions: dict[int, tuple[str, str]],
+    edit: dict[tuple[int, str], str] | None = None,
+) -> None:
+    book = load_workbook(path)
+    sheet = book["review"]
+    header = [c.value for c in sheet[1]]
+    for row, (action, codes) in decisions.items():
+        sheet.cell(row=row, column=header.index("decision") + 1).value = action
+        sheet.cell(row=row, column=header.index("codes") + 1).value = codes
+    for (row, column), value in (edit or {}).items():
+        sheet.cell(row=row, column=header.index(column) + 1).value = value
+    book.save(path)
+
+
+def export(workspace: Workspace, *extra: str) -> Path:
+    output = run(
+        workspace,
+        "review",
+        "export",
+        "--coder",
+        "amina",
+        "--size",
+        "6",
+        "--strategy",
+        "all-coded",
+        *extra,
+    )
+    return Path(output.strip().splitlines()[0])
+
+
+def test_sheet_round_trip_reaches_the_indices(workspace: Workspace) -> None:
+    sheet = export(workspace)
+    book = load_workbook(sheet)
+    assert {"review", "codebook", "about"} <= set(book.sheetnames)
+    fill(
+        sheet,
+        {2: ("reject", ""), 3: ("relabel", "hedging.china; alignment.aid"), 4: ("accept", "")},
+    )
+    assert "recorded 3 decision(s) by amina" in run(workspace, "review", "import", str(sheet))
+    assert "nothing changed" in run(workspace, "review", "import", str(sheet))
+    export_dir = workspace.outputs / "exports"
+    run(workspace, "export", "--boot", "50")
+    import pandas as pd
+
+    tidy = pd.read_csv(next(export_dir.iterdir()) / "indices_tidy.csv")
+    assert tidy["human_segments"].sum() > 0
+    again = export(workspace)
+    decided = {load_workbook(sheet)["review"].cell(row=r, column=1).value for r in (2, 3, 4)}
+    offered = {c.value for c in load_workbook(again)["review"]["A"][1:]}
+    assert not decided & offered, "segments already decided were sent again"
+
+
+def test_every_bad_row_is_reported_and_nothing_applied(workspace: Workspace) -> None:
+    sheet = export(workspace)
+    book = load_workbook(sheet)
+    rows = book["review"]
+    first_id = rows.cell(row=2, column=1).value
+    fill(
+        sheet,
+        {
+            2: ("relabel", ""),
+            3: ("relabel", "hedging.chna"),
+            4: ("maybe", ""),
+            5: ("accept", ""),
+            6: ("accept", ""),
+        },
+        edit={
+            (5, "segment"): "An edited sentence.",
+            (6, "segment_id"): first_id,
+            (7, "segment_id"): "s000000000000",
+        },
+    )
+    output = run(workspace, "review", "import", str(sheet), code=8)
+    assert "relabel needs the codes" in output
+    assert "unknown code 'hedging.chna' (did you mean 'hedging.china'?)" in output
+    assert "'maybe' is not a decision" in output
+    assert "text was edited" in output
+    assert "is also on row 2" in output
+    assert "unknown segment id 's000000000000'" in output
+    assert "nothing was applied" in output
+    with sqlite3.connect(workspace.store_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
+
+
+def test_missing_coder_and_foreign_workspace_are_refused(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    sheet = export(workspace)
+    book = load_workbook(sheet)
+    book["about"]["B1"] = "0000000000000000"
+    book["about"]["B2"] = ""
+    book.save(sheet)
+    output = run(workspace, "review", "import", str(sheet), code=8)
+    assert "another workspace" in output and "coder's name is missing" in output
+
+
+def test_decisions_are_append_only(workspace: Workspace) -> None:
+    sheet = export(workspace)
+    fill(sheet, {2: ("reject", "")})
+    run(workspace, "review", "import", str(sheet))
+    with sqlite3.connect(workspace.store_path) as db, pytest.raises(sqlite3.IntegrityError):
+        db.execute("UPDATE decisions SET action = 'accept'")
+    with sqlite3.connect(workspace.store_path) as db, pytest.raises(sqlite3.IntegrityError):
+        db.execute("DELETE FROM decisions")
+
+
+def test_agreement_before_and_after_double_coding(workspace: Workspace) -> None:
+    assert "No coder has decided any segment yet" in run(workspace, "agreement")
+    output = run(
+        workspace,
+        "review",
+        "assign",
+        "--coders",
+        "amina,bilal",
+        "--size",
+        "4",
+        "--overlap",
+        "1.0",
+        "--strategy",
+        "all-coded",
+    )
+    first, second = (Path(p) for p in output.strip().splitlines()[:2])
+    fill(
+        first,
+        {
+            2: ("relabel", "hedging"),
+            3: ("relabel", "securitization"),
+            4: ("reject", ""),
+            5: ("relabel", "hedging"),
+        },
+    )
+    fill(
+        second,
+        {
+            2: ("relabel", "hedging"),
+            3: ("reject", ""),
+            4: ("reject", ""),
+            5: ("relabel", "hedging"),
+        },
+    )
+    run(workspace, "review", "import", str(first))
+    run(workspace, "review", "import", str(second))
+    report = run(workspace, "agreement", "--boot", "50")
+    assert "between coders" in report and "Cohen's kappa" in report
+    assert "1 segment(s) with disagreements" in report
+    from pipeline.codebook.load import load_codebook
+
+    book = load_codebook(workspace.codebook / "codebook.yaml")
+    with workspace.open_store() as store:
+        coders, _ = between_coders(store.decisions(), book, ["hedging", "securitization"], n_boot=0)
+    assert coders.set_index("code").loc["hedging", "alpha"] == pytest.approx(1.0)
+    assert "adjudicate-senior.xlsx" in run(workspace, "review", "adjudicate", "--coder", "senior")
