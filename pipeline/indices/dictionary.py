@@ -18,6 +18,8 @@ COLUMNS = {
     "machine_segments": "coded segments whose final codes are the machine's",
     "human_segments": "coded segments whose final codes are a coder's decision",
     "low_documents": "true when the value rests on fewer documents than the threshold",
+    "reliability_flag": "true when the machine's agreement with coders on this code (alpha on "
+    "reviewed segments) is below the reliability gate: read the value with care",
     "segment_id": "stable segment id (a hash of document, segmenter and offsets)",
     "document_id": "document id in the corpus store",
     "title": "document title",

@@ -37,6 +37,8 @@ class IndexSettings:
     min_docs: int = 3
     baseline: tuple[int, int] = (2001, 2003)
     confidence: float = 0.95
+    gate: float = 0.667  # Krippendorff's lowest bound for tentative conclusions
+    gate_min_units: int = 30
 
 
 @dataclass
@@ -56,6 +58,7 @@ class IndexTables:
     partners: list[str]
     baseline_documents: int
     notes: list[str] = field(default_factory=list)
+    reliability: dict[str, Any] = field(default_factory=dict)
 
     def export_tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -166,12 +169,50 @@ def compute_tables(
         partners=partners,
         baseline_documents=baseline_documents(frame, settings.baseline),
     )
+    tables.reliability = reliability(store, codebook, settings)
+    gated = set(tables.reliability.get("below_gate", []))
+    tables.tidy["reliability_flag"] = tables.tidy["code"].isin(gated)
+    if gated:
+        tables.notes.append(
+            "machine coding below the reliability gate for: "
+            + ", ".join(sorted(gated))
+            + " (see 'dshift agreement')"
+        )
     if tables.baseline_documents == 0:
         tables.notes.append(
             f"no dated documents in the baseline {settings.baseline[0]}-{settings.baseline[1]}: "
             "shifts against it are empty (choose another with --baseline)"
         )
     return tables
+
+
+def reliability(store: Store, codebook: Codebook, settings: IndexSettings) -> dict[str, Any]:
+    """Machine-human agreement per code on reviewed segments, and the codes below the gate."""
+    from pipeline.review.agreement import gate, machine_against_human
+    from pipeline.review.decisions import final_codes
+
+    events = store.decisions()
+    if not events:
+        return {
+            "reviewed_segments": 0,
+            "below_gate": [],
+            "threshold": settings.gate,
+            "min_units": settings.gate_min_units,
+        }
+    reference = final_codes(events, codebook)
+    tags = store.machine_tags(CODER, codebook.version)
+    machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
+    table = machine_against_human(reference, machine, list(codebook.codes), n_boot=0)
+    return {
+        "reviewed_segments": len(reference),
+        "threshold": settings.gate,
+        "min_units": settings.gate_min_units,
+        "alpha": {
+            r.code: (None if pd.isna(r.alpha) else round(float(r.alpha), 4))
+            for r in table.itertuples()
+        },
+        "below_gate": gate(table, threshold=settings.gate, min_units=settings.gate_min_units),
+    }
 
 
 def manifest(
@@ -224,6 +265,7 @@ def manifest(
             "human": int((tables.frame["decided_by"] == "human").sum()),
         },
         "notes": tables.notes,
+        "reliability": tables.reliability,
         "environment": {"python": platform.python_version(), "pandas": pd.__version__},
         "documents": documents,
     }

@@ -156,6 +156,7 @@ def build_report(
         "codebook_version": codebook.version,
         "pipeline_version": __version__,
         "created": utc_now(),
+        "below_gate": tables.reliability.get("below_gate", []),
     }
     return write_report(
         folder,

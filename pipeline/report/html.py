@@ -92,6 +92,14 @@ def write_report(folder: Path, data: ReportInputs) -> Path:
         f"{html.escape(str(m.get('pipeline_version')))} · {html.escape(str(m.get('created')))}"
         f"</p>"
     ]
+    gated = data.manifest.get("below_gate") or []
+    if gated:
+        parts.append(
+            "<p><b>Reliability gate:</b> the machine's agreement with the coders is "
+            "below the threshold for "
+            + html.escape(", ".join(gated))
+            + "; read those series with care.</p>"
+        )
     parts.append("<h2>Corpus coverage</h2>")
     parts.append(
         _img(
