@@ -193,6 +193,33 @@ def codebook_diff(ctx: click.Context, old: str, new: str, impact: bool) -> None:
             click.echo(f"  {code:36} +{gains[code]:<6} -{losses[code]}")
 
 
+@codebook.command("import")
+@click.argument("qdc", type=click.Path(dir_okay=False, exists=True))
+@click.pass_context
+@friendly_errors
+def codebook_import(ctx: click.Context, qdc: str) -> None:
+    """Compare a REFI-QDA codebook (.qdc) with ours and list the proposed changes.
+
+    Nothing is applied: edit codebook/codebook.yaml to accept a change (a new version).
+
+    \b
+    Example:
+        dshift codebook import ~/Downloads/codebook.qdc
+    """
+    from pipeline.codebook.load import load_codebook
+    from pipeline.review.refi_io import propose_codebook
+
+    workspace = workspace_of(ctx)
+    book = load_codebook(workspace.codebook / "codebook.yaml")
+    proposals = propose_codebook(book, Path(qdc))
+    if not proposals:
+        click.echo("no difference from the workspace's codebook")
+        return
+    click.echo("proposed changes (not applied; edit codebook/codebook.yaml to accept):")
+    for line in proposals:
+        click.echo(f"  {line}")
+
+
 @cli.command()
 @click.option(
     "--codebook",

@@ -137,6 +137,12 @@ def run_export(workspace: Workspace, formats: list[str], settings: Any) -> Path:
     type=click.Choice(["csv", "parquet", "xlsx", "dta", "json"]),
     help="Extra formats (CSV and Parquet are always written); repeat for several.",
 )
+@click.option(
+    "--refi",
+    is_flag=True,
+    help="Also write a REFI-QDA project (project.qdpx) and codebook (codebook.qdc) "
+    "for NVivo, ATLAS.ti, MAXQDA or QualCoder.",
+)
 @click.pass_context
 @friendly_errors
 def export(
@@ -147,18 +153,28 @@ def export(
     min_docs: int,
     baseline: str,
     formats: tuple[str, ...],
+    refi: bool,
 ) -> None:
     """Write the index tables, coded segments and document matrix with a manifest.
 
     Into outputs/exports/<run-id>/: CSV and Parquet always, Excel, Stata and JSON on request,
-    with manifest.json and a data dictionary.
+    with manifest.json and a data dictionary; with --refi also a REFI-QDA project holding the
+    texts, the codebook, document variables and the codings of the machine and each coder.
 
     \b
     Example:
-        dshift export --format xlsx --format dta
+        dshift export --format xlsx --format dta --refi
     """
     settings = _settings(period, boot, seed, min_docs, baseline)
-    run_export(workspace_of(ctx), sorted({"csv", "parquet", *formats}), settings)
+    workspace = workspace_of(ctx)
+    folder = run_export(workspace, sorted({"csv", "parquet", *formats}), settings)
+    if refi:
+        from pipeline.review.refi_io import export_refi
+
+        with workspace.open_store() as store:
+            paths = export_refi(store, _codebook(workspace), folder, workspace.root.name)
+        for path in paths:
+            click.echo(f"REFI-QDA: {path}", err=True)
 
 
 @cli.command()

@@ -203,10 +203,10 @@ def review_adjudicate(ctx: click.Context, coder: str) -> None:
 @click.pass_context
 @friendly_errors
 def review_import(ctx: click.Context, file: str, skip_bad: bool) -> None:
-    """Check a filled-in sheet completely, then record its decisions (append-only).
+    """Check a filled-in sheet (or a REFI-QDA .qdpx project), then record its decisions.
 
     Nothing is applied if any row is bad, unless --skip-bad. Importing the same file twice
-    changes nothing.
+    changes nothing. From a .qdpx, each named coder's codings become their decisions.
 
     \b
     Example:
@@ -215,6 +215,21 @@ def review_import(ctx: click.Context, file: str, skip_bad: bool) -> None:
     from pipeline.review.run import import_sheet
 
     workspace = workspace_of(ctx)
+    if file.lower().endswith(".qdpx"):
+        from pipeline.review.refi_io import import_refi
+
+        with workspace.lock("dshift review import"), workspace.open_store() as store:
+            refi = import_refi(store, _codebook(workspace), Path(file))
+        if refi.already_imported:
+            click.echo(f"already imported from {refi.already_imported}: nothing changed", err=True)
+            return
+        click.echo(
+            f"recorded {refi.decisions} decision(s) from the codings of "
+            f"{', '.join(refi.users) or 'no coder'}"
+            + (f"; {refi.unplaced} coding(s) fell on no segment" if refi.unplaced else ""),
+            err=True,
+        )
+        return
     with workspace.lock("dshift review import"), workspace.open_store() as store:
         result = import_sheet(
             store,
