@@ -105,4 +105,18 @@ def explain_segment(store: Store, segment_id: str) -> str:
                 f"    '{evidence['text']}' [{evidence['start']}-{evidence['end']}] by "
                 f"{evidence['pattern']}{why}"
             )
+    decisions = store.decisions([segment_id])
+    if decisions:
+        current_version = latest_version(store)
+        lines.append("coders' decisions (oldest first; never changed, undo is a new one):")
+        for d in decisions:
+            older = (
+                " (made under an older codebook)" if d.codebook_version != current_version else ""
+            )
+            codes = ", ".join(d.codes) or "no codes"
+            note = f" — {d.note}" if d.note else ""
+            lines.append(
+                f"    {d.created_at} {d.coder} ({d.role}) {d.action}: {codes}"
+                f"{older} [{d.source}]{note}"
+            )
     return "\n".join(lines)
