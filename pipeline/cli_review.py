@@ -277,9 +277,12 @@ def review_import(ctx: click.Context, file: str, skip_bad: bool) -> None:
     show_default=True,
     help="Only flag codes reviewed on at least this many segments.",
 )
+@click.option("--all-codes", is_flag=True, help="Every subcode too, not only the three tracks.")
 @click.pass_context
 @friendly_errors
-def agreement(ctx: click.Context, boot: int, threshold: float, min_units: int) -> None:
+def agreement(
+    ctx: click.Context, boot: int, threshold: float, min_units: int, all_codes: bool
+) -> None:
     """Report agreement between coders and between the machine and the coders.
 
     \b
@@ -302,7 +305,7 @@ def agreement(ctx: click.Context, boot: int, threshold: float, min_units: int) -
             )
             return
         tags = store.machine_tags(CODER, book.version)
-    codes = list(book.codes)
+    codes = list(book.codes) if all_codes else [c.id for c in book.children(None)]
     coders, pairs = between_coders(events, book, codes, n_boot=boot)
     reference = final_codes(events, book)
     machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
