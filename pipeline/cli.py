@@ -45,6 +45,13 @@ def friendly_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def workspace_codebook(workspace: Workspace) -> Any:
+    """Load and validate the workspace's codebook (codebook/codebook.yaml)."""
+    from pipeline.codebook.load import load_codebook
+
+    return load_codebook(workspace.codebook / "codebook.yaml")
+
+
 def workspace_of(ctx: click.Context) -> Workspace:
     return find_workspace(ctx.obj.get("workspace"))
 

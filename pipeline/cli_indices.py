@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli import cli, friendly_errors, workspace_of
+from pipeline.cli import cli, friendly_errors, workspace_codebook, workspace_of
 from pipeline.errors import DshiftError
 from pipeline.workspace import Workspace
 
@@ -71,12 +71,6 @@ def index_options(fn: Any) -> Any:
     return fn
 
 
-def _codebook(workspace: Workspace) -> Any:
-    from pipeline.codebook.load import load_codebook
-
-    return load_codebook(workspace.codebook / "codebook.yaml")
-
-
 @cli.command("index")
 @index_options
 @click.option("--code", "codes", multiple=True, help="Codes to show (default: the three tracks).")
@@ -103,7 +97,7 @@ def index_command(
     workspace = workspace_of(ctx)
     settings = _settings(period, boot, seed, min_docs, baseline)
     with workspace.open_store() as store:
-        tables = compute_tables(store, _codebook(workspace), settings)
+        tables = compute_tables(store, workspace_codebook(workspace), settings)
     click.echo(format_indices(tables, list(codes) or None))
     for note in tables.notes:
         click.echo(f"note: {note}", err=True)
@@ -116,7 +110,7 @@ def run_export(workspace: Workspace, formats: list[str], settings: Any) -> Path:
     arguments = {"formats": formats, "settings": str(settings)}
     with workspace.lock("dshift export"), workspace.open_store() as store:
         run_id, folder, tables = export(
-            store, _codebook(workspace), settings, workspace.outputs, formats, arguments
+            store, workspace_codebook(workspace), settings, workspace.outputs, formats, arguments
         )
     click.echo(
         f"exported run {run_id}: {len(tables.tidy)} index rows, "
@@ -172,7 +166,7 @@ def export(
         from pipeline.review.refi_io import export_refi
 
         with workspace.open_store() as store:
-            paths = export_refi(store, _codebook(workspace), folder, workspace.root.name)
+            paths = export_refi(store, workspace_codebook(workspace), folder, workspace.root.name)
         for path in paths:
             click.echo(f"REFI-QDA: {path}", err=True)
 
@@ -200,7 +194,7 @@ def explain(ctx: click.Context, period: str, code: str, top: int) -> None:
 
     workspace = workspace_of(ctx)
     with workspace.open_store() as store:
-        click.echo(format_explain(store, _codebook(workspace), period, code, top))
+        click.echo(format_explain(store, workspace_codebook(workspace), period, code, top))
 
 
 def run_report(workspace: Workspace, settings: Any, covariates: str | None = None) -> Path:
@@ -210,7 +204,7 @@ def run_report(workspace: Workspace, settings: Any, covariates: str | None = Non
     with workspace.open_store() as store:
         path = build_report(
             store,
-            _codebook(workspace),
+            workspace_codebook(workspace),
             settings,
             workspace.outputs / "report",
             covariates=Path(covariates) if covariates else None,
@@ -280,7 +274,9 @@ def correlate(
     workspace = workspace_of(ctx)
     settings = _settings(period, boot, seed, min_docs, baseline)
     with workspace.open_store() as store:
-        table, skipped = correlations_for(store, _codebook(workspace), settings, Path(covariates))
+        table, skipped = correlations_for(
+            store, workspace_codebook(workspace), settings, Path(covariates)
+        )
     if skipped:
         click.echo(f"left out text columns: {', '.join(skipped)}", err=True)
     if as_csv:

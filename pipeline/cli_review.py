@@ -10,16 +10,9 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import cli, friendly_errors, workspace_of
-from pipeline.workspace import Workspace
+from pipeline.cli import cli, friendly_errors, workspace_codebook, workspace_of
 
 EXIT_INVALID_SHEET = 8
-
-
-def _codebook(workspace: Workspace):  # type: ignore[no-untyped-def]
-    from pipeline.codebook.load import load_codebook
-
-    return load_codebook(workspace.codebook / "codebook.yaml")
 
 
 @cli.group()
@@ -52,7 +45,7 @@ def _export(
     with workspace.lock("dshift review export"), workspace.open_store() as store:
         paths = export_sheets(
             store,
-            _codebook(workspace),
+            workspace_codebook(workspace),
             workspace.outputs / "review",
             coders=coders,
             size=size,
@@ -178,7 +171,7 @@ def review_adjudicate(ctx: click.Context, coder: str) -> None:
     from pipeline.review.sheets import About, build_sheet
 
     workspace = workspace_of(ctx)
-    book = _codebook(workspace)
+    book = workspace_codebook(workspace)
     with workspace.lock("dshift review adjudicate"), workspace.open_store() as store:
         segments = disagreements(store.decisions(), book)
         if not segments:
@@ -219,7 +212,7 @@ def review_import(ctx: click.Context, file: str, skip_bad: bool) -> None:
         from pipeline.review.refi_io import import_refi
 
         with workspace.lock("dshift review import"), workspace.open_store() as store:
-            refi = import_refi(store, _codebook(workspace), Path(file))
+            refi = import_refi(store, workspace_codebook(workspace), Path(file))
         if refi.already_imported:
             click.echo(f"already imported from {refi.already_imported}: nothing changed", err=True)
             return
@@ -233,7 +226,7 @@ def review_import(ctx: click.Context, file: str, skip_bad: bool) -> None:
     with workspace.lock("dshift review import"), workspace.open_store() as store:
         result = import_sheet(
             store,
-            _codebook(workspace),
+            workspace_codebook(workspace),
             Path(file),
             skip_bad=skip_bad,
             rejects_folder=workspace.outputs / "review",
@@ -294,7 +287,7 @@ def agreement(
     from pipeline.review.decisions import final_codes
 
     workspace = workspace_of(ctx)
-    book = _codebook(workspace)
+    book = workspace_codebook(workspace)
     with workspace.open_store() as store:
         events = store.decisions()
         if not events:
