@@ -131,6 +131,7 @@ class RuleCoder:
         self._matchers = [m for m in matchers if len(m)]
         self.ancestors = {cid: self._ancestors(cid) for cid in codebook.codes}
         self.cues = set(codebook.negation.cues)
+        self._cue_hashes = {vocab.strings.add(cue) for cue in self.cues}
         self.scope = codebook.negation.scope
         self.negation_exceptions = PhraseMatcher(vocab, attr="NORM")
         if codebook.negation.exceptions:
@@ -184,6 +185,8 @@ class RuleCoder:
             if index >= 0:
                 per_sentence[index].append((key, start, end))
         excepted = {start for _, start, _ in self.negation_exceptions(doc)}
+        # Token attributes as one array: reading them token by token creates Python objects.
+        doc.user_data["dshift_norms"] = doc.to_array(NORM).tolist()
         codings = []
         for (char_start, char_end, tok_start, tok_end), matches in zip(spans, per_sentence):
             coding = SegmentCoding(
@@ -276,8 +279,9 @@ class RuleCoder:
         return spans
 
     def _negated(self, doc: Doc, sent_start: int, start: int, excepted: set[int]) -> bool:
+        norms = doc.user_data["dshift_norms"]
         for i in range(max(sent_start, start - self.scope), start):
-            if doc[i].norm_ in self.cues and i not in excepted:
+            if norms[i] in self._cue_hashes and i not in excepted:
                 return True
         return False
 

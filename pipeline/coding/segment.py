@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from spacy.attrs import IDX, IS_SPACE
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -45,15 +46,16 @@ def segment_id(document_sha256: str, segmenter: str, start: int, end: int) -> st
 
 def sentence_spans(doc: Doc) -> Iterator[tuple[int, int, int, int]]:
     """Yield (start_char, end_char, start_token, end_token) of each sentence, trimmed of spaces."""
+    spaces = doc.to_array(IS_SPACE).tolist()
+    starts = doc.to_array(IDX).tolist()
     for sent in doc.sents:
         start, end = sent.start, sent.end
-        while start < end and doc[start].is_space:
+        while start < end and spaces[start]:
             start += 1
-        while end > start and doc[end - 1].is_space:
+        while end > start and spaces[end - 1]:
             end -= 1
         if end > start:
-            last = doc[end - 1]
-            yield doc[start].idx, last.idx + len(last), start, end
+            yield starts[start], starts[end - 1] + len(doc[end - 1]), start, end
 
 
 def parse_paragraphs(nlp: Language, text: str) -> Iterator[tuple[Paragraph, Doc]]:
