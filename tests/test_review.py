@@ -282,3 +282,14 @@ def test_refi_round_trip_turns_another_users_codings_into_decisions(workspace: W
     )
     proposals = run(workspace, "codebook", "import", str(folder / "codebook.qdc"))
     assert "no difference" in proposals
+
+
+def test_accept_is_refused_on_a_blind_sheet(workspace: Workspace) -> None:
+    sheet = export(workspace, "--blind")
+    machine = load_workbook(sheet)["review"]
+    header = [c.value for c in machine[1]]
+    assert not machine.cell(row=2, column=header.index("machine_codes") + 1).value
+    fill(sheet, {2: ("accept", "")})
+    assert "not available on a blind sheet" in run(
+        workspace, "review", "import", str(sheet), code=8
+    )

@@ -124,13 +124,15 @@ def build_sheet(rows: list[SheetRow], about: About, codebook: Codebook) -> bytes
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.column_dimensions[sheet.cell(row=1, column=len(COLUMNS)).column_letter].hidden = True
     decision_column = sheet.cell(row=1, column=COLUMNS.index("decision") + 1).column_letter
+    # On a blind sheet the machine's codes are hidden, so 'accept' would mean nothing.
+    allowed = [a for a in ACTIONS if not (about.blind and a == "accept")]
     rule = DataValidation(
         type="list",
-        formula1='"' + ",".join(ACTIONS) + '"',
+        formula1='"' + ",".join(allowed) + '"',
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="decision",
-        error="Choose accept, reject or relabel.",
+        error="Choose " + " or ".join(allowed) + ".",
     )
     rule.add(f"{decision_column}2:{decision_column}{len(rows) + 1}")
     sheet.add_data_validation(rule)
@@ -386,6 +388,13 @@ def _check_row(
             "decision",
             f"'{cells['decision']}' is not a decision",
             f"choose one of {', '.join(ACTIONS)}",
+        )
+        return None
+    if action == "accept" and parsed.about is not None and parsed.about.blind:
+        problem(
+            "decision",
+            "'accept' is not available on a blind sheet (the machine's codes were hidden)",
+            "choose relabel with the codes you see, or reject for none",
         )
         return None
     codes = [c.strip() for c in cells["codes"].replace(",", ";").split(";") if c.strip()]
