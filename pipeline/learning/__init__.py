@@ -1,0 +1,1 @@
+"""Learned coders: models trained on coders' decisions, and their evaluation."""
