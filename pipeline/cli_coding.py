@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli import Progress, cli, friendly_errors, workspace_of
+from pipeline.cli import Progress, cli, friendly_errors, workspace_codebook, workspace_of
 from pipeline.errors import DshiftError
 from pipeline.workspace import Workspace
 
@@ -37,7 +37,13 @@ def _optional_workspace(ctx: click.Context) -> Workspace | None:
 
 
 def run_coding(
-    workspace: Workspace, codebook_file: str | None, *, unit: str, model: str | None, dry_run: bool
+    workspace: Workspace,
+    codebook_file: str | None,
+    *,
+    unit: str,
+    model: str | None,
+    dry_run: bool,
+    coder_name: str = "rules.v1",
 ) -> None:
     """Code the workspace's documents (shared by ``dshift code`` and ``dshift run``)."""
     from pipeline.codebook.load import load_codebook
@@ -46,7 +52,21 @@ def run_coding(
     path = _codebook_path(workspace, codebook_file)
     codebook = load_codebook(path)
     text = path.read_text(encoding="utf-8")
-    arguments = {"codebook": str(path), "unit": unit, "model": model, "dry_run": dry_run}
+    arguments = {
+        "codebook": str(path),
+        "unit": unit,
+        "model": model,
+        "dry_run": dry_run,
+        "coder": coder_name,
+    }
+    coder = None
+    if coder_name != "rules.v1":
+        from pipeline.coding.nlp import make_nlp
+        from pipeline.learning.coder import ModelCoder
+        from pipeline.learning.store_io import load_model
+
+        trained, meta = load_model(workspace.outputs / "models", codebook)
+        coder = ModelCoder(codebook, make_nlp(model), trained, meta["thresholds"], coder_name)
 
     def go() -> Any:
         with workspace.open_store() as store:
@@ -62,6 +82,7 @@ def run_coding(
                     arguments=arguments,
                     progress=bar.advance,
                     on_total=bar.start,
+                    coder=coder,
                 )
             finally:
                 bar.close()
@@ -242,10 +263,24 @@ def codebook_import(ctx: click.Context, qdc: str) -> None:
     default=None,
     help="An installed trained spaCy pipeline to segment with (default: rules only).",
 )
+@click.option(
+    "--coder",
+    "coder_name",
+    type=click.Choice(["rules.v1", "ml.v1", "ensemble.v1"]),
+    default="rules.v1",
+    show_default=True,
+    help="rules.v1 (the codebook's patterns), ml.v1 (the model from 'dshift train') or "
+    "ensemble.v1 (rule tags plus the model's confident ones).",
+)
 @click.pass_context
 @friendly_errors
 def code(
-    ctx: click.Context, codebook_file: str | None, unit: str, dry_run: bool, spacy_model: str | None
+    ctx: click.Context,
+    codebook_file: str | None,
+    unit: str,
+    dry_run: bool,
+    spacy_model: str | None,
+    coder_name: str,
 ) -> None:
     """Segment and tag every document not yet coded under the current codebook version.
 
@@ -256,8 +291,57 @@ def code(
     Example:
         dshift code --dry-run      # what would change with the edited codebook
         dshift code
+        dshift code --coder ensemble.v1   # after 'dshift train'
     """
-    run_coding(workspace_of(ctx), codebook_file, unit=unit, model=spacy_model, dry_run=dry_run)
+    run_coding(
+        workspace_of(ctx),
+        codebook_file,
+        unit=unit,
+        model=spacy_model,
+        dry_run=dry_run,
+        coder_name=coder_name,
+    )
+
+
+@cli.command()
+@click.option(
+    "--weak",
+    is_flag=True,
+    help="Also learn from confident rule tags of undecided segments (weak labels; "
+    "the evaluation uses coders' decisions only).",
+)
+@click.pass_context
+@friendly_errors
+def train(ctx: click.Context, weak: bool) -> None:
+    """Train ml.v1 on the coders' decisions and report its cross-validated quality.
+
+    Cross-validation is grouped by document (never the same document in training and test).
+    The model is saved in outputs/models/ with the codebook version it belongs to.
+
+    \b
+    Example:
+        dshift train && dshift code --coder ensemble.v1
+    """
+    from pipeline.learning.store_io import train as fit
+
+    workspace = workspace_of(ctx)
+    book = workspace_codebook(workspace)
+    with workspace.lock("dshift train"), workspace.open_store() as store:
+        path, meta = fit(store, book, workspace.outputs / "models", weak=weak)
+    click.echo(
+        f"trained ml.v1 on {meta['examples']} segments ({meta['human_examples']} "
+        f"decided by coders) in {meta['seconds']} s -> {path}",
+        err=True,
+    )
+    click.echo("cross-validated against coders (grouped by document):")
+    for row in meta["evaluation"]:
+        if row["code"] in meta["codes"]:
+            click.echo(
+                f"  {row['code']:36} P {row['precision']:.2f}  R {row['recall']:.2f}  "
+                f"F1 {row['f1']:.2f}  alpha {row['alpha']:.3f}"
+            )
+    if meta["skipped_codes"]:
+        click.echo(f"  too few examples for: {', '.join(meta['skipped_codes'])}", err=True)
 
 
 @cli.command()

@@ -71,3 +71,68 @@ def test_ensemble_keeps_rule_tags_and_adds_confident_model_tags() -> None:
     assert list(ensemble(rules, probabilities, 0.9)) == [True, True, False]
     gold = {"c": np.array([True, True, False])}
     assert choose_thresholds({"c": probabilities}, {"c": rules}, gold)["c"] >= 0.6
+
+
+def test_train_code_with_the_model_and_refuse_another_codebook(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    import pytest
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from pipeline.codebook.load import load_codebook
+    from pipeline.coding.rules import CODER
+    from pipeline.errors import DshiftError
+    from pipeline.learning.store_io import load_model
+    from pipeline.store.review import NewDecision
+    from pipeline.workspace import init_workspace
+    from tests.conftest import SAMPLE
+
+    workspace = init_workspace(tmp_path / "ws")
+    drop = workspace.root / "drop"
+    drop.mkdir()
+    for path in sorted(SAMPLE.glob("*.pdf"))[:18]:
+        shutil.copy(path, drop / path.name)
+    runner = CliRunner()
+    args = ["--workspace", str(workspace.root)]
+    assert runner.invoke(cli, [*args, "ingest", str(drop), "--jobs", "1"]).exit_code == 0
+    assert runner.invoke(cli, [*args, "code"]).exit_code == 0
+    book = load_codebook(workspace.codebook / "codebook.yaml")
+    with workspace.open_store() as store:
+        tags = store.machine_tags(CODER, book.version)
+        rows = store.segment_rows("sentences.v1")
+        decisions = []
+        for segment_id, *_ in rows[:160]:
+            machine = sorted({c for c, _, _ in tags.get(segment_id, [])})
+            decisions.append(
+                NewDecision(
+                    segment_id,
+                    "amina",
+                    "coder",
+                    "accept" if machine else "reject",
+                    machine,
+                    machine,
+                    "",
+                    book.version,
+                    "test",
+                )
+            )
+        store.add_decisions(
+            decisions,
+            sha256="x" * 64,
+            path="test",
+            kind="sheet",
+            coder="amina",
+            run_id=store.start_run("test", {}),
+        )
+    trained = runner.invoke(cli, [*args, "train"])
+    assert trained.exit_code == 0, trained.output
+    assert "cross-validated against coders" in trained.output
+    coded = runner.invoke(cli, [*args, "code", "--coder", "ensemble.v1"])
+    assert coded.exit_code == 0, coded.output
+    with workspace.open_store() as store:
+        assert book.version in store.coded_versions("ensemble.v1")
+    edited = workspace.codebook / "codebook.yaml"
+    edited.write_text(edited.read_text("utf-8").replace("window: 10", "window: 11", 1), "utf-8")
+    with pytest.raises(DshiftError, match="run 'dshift train'"):
+        load_model(workspace.outputs / "models", load_codebook(edited))

@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import make_nlp, segmenter_name
-from pipeline.coding.rules import CODER, RuleCoder, SegmentCoding
+from pipeline.coding.rules import RuleCoder, SegmentCoding
 from pipeline.coding.segment import parse_paragraphs, segment_id
 from pipeline.store import Store
 from pipeline.store.coding import SegmentToSave, TagToSave
@@ -128,15 +128,19 @@ def code_corpus(
     arguments: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    coder: RuleCoder | None = None,
 ) -> CodeSummary:
     """Code every current document not yet coded under this codebook version.
+
+    ``coder`` defaults to the rule coder; a learned coder (``ml.v1``, ``ensemble.v1``) stores
+    its tags under its own name.
 
     With ``dry_run`` nothing is written: every current document is coded in memory and the
     result compared, code by code, with the latest version stored.
     """
     started = time.perf_counter()
     segmenter = segmenter_for(unit, model)
-    coder = RuleCoder(codebook, make_nlp(model))
+    coder = coder or RuleCoder(codebook, make_nlp(model))
     if dry_run:
         summary = CodeSummary(None, codebook.version, segmenter)
         _dry_run(store, coder, segmenter, unit, summary, progress, on_total)
@@ -149,13 +153,19 @@ def code_corpus(
         store.record_codebook(
             codebook.version, codebook.name, str(codebook.path or ""), codebook_text, run_id
         )
-        todo = store.documents_to_code(segmenter, CODER, codebook.version)
+        todo = store.documents_to_code(segmenter, coder.name, codebook.version)
         if on_total:
             on_total(len(todo))
         for doc_id, sha256 in todo:
             coded = code_document(coder, store.document_text(doc_id), sha256, segmenter, unit)
             store.save_coding(
-                doc_id, segmenter, CODER, codebook.version, run_id, coded.segments, coded.tags
+                doc_id,
+                segmenter,
+                coder.name,
+                codebook.version,
+                run_id,
+                coded.segments,
+                coded.tags,
             )
             _count(summary, coded)
             if progress:
@@ -232,7 +242,7 @@ def _dry_run(
     if on_total:
         on_total(len(store.current_documents()))
     new = tagged_in_memory(store, coder, segmenter, unit, summary, progress)
-    earlier = [v for v in store.coded_versions(CODER) if v != summary.codebook_version]
+    earlier = [v for v in store.coded_versions(coder.name) if v != summary.codebook_version]
     if earlier:
         summary.compared_with = earlier[-1]
-        summary.gains, summary.losses = compare(store.tagged_segments(CODER, earlier[-1]), new)
+        summary.gains, summary.losses = compare(store.tagged_segments(coder.name, earlier[-1]), new)

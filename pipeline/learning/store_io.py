@@ -1,0 +1,138 @@
+"""Train a model from the coders' decisions in the store, save it, and load it safely."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+
+from pipeline.codebook.model import Codebook
+from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.coding.rules import CODER
+from pipeline.errors import DshiftError
+from pipeline.learning.evaluate import choose_thresholds, out_of_fold
+from pipeline.learning.model import CodeModel
+from pipeline.review.agreement import machine_against_human
+from pipeline.review.decisions import final_codes
+from pipeline.store import Store
+from pipeline.store.sqlite import utc_now
+
+MIN_EXAMPLES = 20
+
+
+def training_data(
+    store: Store, codebook: Codebook, *, weak: bool = False
+) -> tuple[list[str], list[set[str]], list[str], list[bool], list[str]]:
+    """(texts, code sets, document groups, is-human, segment ids) of decided segments (and,
+    with weak, of confidently rule-tagged ones)."""
+    decided = final_codes(store.decisions(), codebook)
+    tags = store.machine_tags(CODER, codebook.version) if weak else {}
+    texts, labels, groups, human, ids = [], [], [], [], []
+    documents: dict[int, str] = {}
+    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
+        is_human = segment_id in decided
+        strong_tags = [c for c, _, conf in tags.get(segment_id, []) if conf >= 0.8]
+        if not is_human and not strong_tags:
+            continue
+        if doc_id not in documents:
+            documents[doc_id] = store.document_text(doc_id)
+        texts.append(documents[doc_id][start:end])
+        if is_human:
+            labels.append(set(decided[segment_id]))
+        else:
+            labels.append(
+                {c for c, t, conf in tags[segment_id] if conf >= 0.8}
+                | {t for _, t, conf in tags[segment_id] if conf >= 0.8}
+            )
+        groups.append(str(doc_id))
+        human.append(is_human)
+        ids.append(segment_id)
+    return texts, labels, groups, human, ids
+
+
+def train(
+    store: Store, codebook: Codebook, folder: Path, *, weak: bool = False, min_positive: int = 8
+) -> tuple[Path, dict[str, Any]]:
+    """Fit ml.v1 on the decisions, evaluate it with grouped cross-validation, save it."""
+    texts, labels, groups, human, ids = training_data(store, codebook, weak=weak)
+    if sum(human) < MIN_EXAMPLES:
+        raise DshiftError(
+            f"only {sum(human)} segments decided by coders (at least {MIN_EXAMPLES} needed)",
+            "review more with 'dshift review export --coder NAME'",
+        )
+    codes = list(codebook.codes)
+    started = time.perf_counter()
+    oof = out_of_fold(texts, labels, groups, codes)
+    model = CodeModel(codes, min_positive=min_positive).fit(texts, labels)
+    human_index = [i for i, h in enumerate(human) if h]
+    reference = {str(i): labels[i] for i in human_index}
+    predicted = {
+        str(i): {c for c in oof if not np.isnan(oof[c][i]) and oof[c][i] >= 0.5}
+        for i in human_index
+    }
+    metrics = machine_against_human(reference, predicted, codes, n_boot=0)
+    gold = {c: np.array([c in labels[i] for i in range(len(texts))]) for c in codes}
+    tags = store.machine_tags(CODER, codebook.version)
+    rule_sets = [
+        {c for c, _, _ in tags.get(s, [])} | {t for _, t, _ in tags.get(s, [])} for s in ids
+    ]
+    by_rules = {c: np.array([c in found for found in rule_sets]) for c in codes}
+    thresholds = choose_thresholds({c: oof[c] for c in model.models_}, by_rules, gold)
+    data_hash = hashlib.sha256(json.dumps([texts, [sorted(x) for x in labels]]).encode())
+    meta = {
+        "coder": "ml.v1",
+        "codebook_version": codebook.version,
+        "training_data_sha256": data_hash.hexdigest(),
+        "sklearn": sklearn.__version__,
+        "examples": len(texts),
+        "human_examples": sum(human),
+        "weak_labels": weak,
+        "codes": sorted(model.models_),
+        "skipped_codes": model.skipped_,
+        "thresholds": thresholds,
+        "seconds": round(time.perf_counter() - started, 2),
+        "created": utc_now(),
+        "evaluation": metrics.to_dict(orient="records"),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"ml.v1-{codebook.version}.joblib"
+    joblib.dump({"model": model, "meta": meta}, path)
+    path.with_suffix(".json").write_text(
+        json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    return path, meta
+
+
+def load_model(folder: Path, codebook: Codebook) -> tuple[CodeModel, dict[str, Any]]:
+    """Load the model trained for this codebook version, refusing one made for another."""
+    path = folder / f"ml.v1-{codebook.version}.joblib"
+    if not path.exists():
+        others = sorted(p.name for p in folder.glob("ml.v1-*.joblib")) if folder.exists() else []
+        hint = "run 'dshift train' first"
+        if others:
+            hint = (
+                f"the models here ({', '.join(others)}) were trained for other codebook "
+                "versions; run 'dshift train' for the current one"
+            )
+        raise DshiftError(f"no model for codebook {codebook.version}", hint)
+    saved = joblib.load(path)
+    meta = saved["meta"]
+    if meta["codebook_version"] != codebook.version:
+        raise DshiftError(
+            f"{path.name} was trained for codebook {meta['codebook_version']}, not "
+            f"{codebook.version}",
+            "run 'dshift train' again",
+        )
+    if meta["sklearn"] != sklearn.__version__:
+        raise DshiftError(
+            f"{path.name} was made with scikit-learn {meta['sklearn']}, this is "
+            f"{sklearn.__version__}",
+            "run 'dshift train' again with this version",
+        )
+    return saved["model"], meta
