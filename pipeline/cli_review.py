@@ -57,6 +57,7 @@ def _export(
             seed=seed,
             role=role,
             with_csv=with_csv,
+            model_folder=workspace.outputs / "models",
         )
     for path in paths:
         click.echo(str(path))

@@ -125,9 +125,21 @@ def test_train_code_with_the_model_and_refuse_another_codebook(tmp_path) -> None
             coder="amina",
             run_id=store.start_run("test", {}),
         )
+    from pipeline.indices.run import IndexSettings, compute_tables
+
+    with workspace.open_store() as store:
+        tables = compute_tables(store, book, IndexSettings(n_boot=50), with_change_points=False)
+    overall = tables.tidy[tables.tidy["breakdown"] == "overall"]
+    corrected = overall[overall["code"].isin(["alignment", "securitization", "hedging"])]
+    assert corrected["corrected_share"].notna().any()
     trained = runner.invoke(cli, [*args, "train"])
     assert trained.exit_code == 0, trained.output
     assert "cross-validated against coders" in trained.output
+    sheet = runner.invoke(
+        cli,
+        [*args, "review", "export", "--coder", "bilal", "--size", "5", "--strategy", "uncertain"],
+    )
+    assert sheet.exit_code == 0, sheet.output
     coded = runner.invoke(cli, [*args, "code", "--coder", "ensemble.v1"])
     assert coded.exit_code == 0, coded.output
     with workspace.open_store() as store:
@@ -136,3 +148,49 @@ def test_train_code_with_the_model_and_refuse_another_codebook(tmp_path) -> None
     edited.write_text(edited.read_text("utf-8").replace("window: 10", "window: 11", 1), "utf-8")
     with pytest.raises(DshiftError, match="run 'dshift train'"):
         load_model(workspace.outputs / "models", load_codebook(edited))
+
+
+def test_prevalence_correction_recovers_a_known_truth() -> None:
+    from pipeline.learning.prevalence import adjust, corrected_share, error_rates
+
+    rng = np.random.default_rng(3)
+    truth = 0.30
+    tpr, fpr = 0.7, 0.1
+
+    def machine_of(gold: np.ndarray) -> np.ndarray:
+        hit = rng.random(gold.size)
+        return np.where(gold, hit < tpr, hit < fpr)
+
+    # The period: 200 documents of 10 segments; the true share is 0.30.
+    gold_period = rng.random(2000) < truth
+    coded = machine_of(gold_period).reshape(200, 10).sum(axis=1)
+    observed = coded.sum() / 2000
+    assert abs(observed - (fpr + (tpr - fpr) * truth)) < 0.03  # raw share is biased (~0.28)
+    # Reviewed segments, from which the error rates are estimated.
+    gold = rng.random(1500) < 0.4
+    machine = machine_of(gold)
+    value, low, high = corrected_share(coded, np.full(200, 10), gold, machine, n_boot=300)
+    assert abs(value - truth) < 0.05 and low < truth < high
+    assert np.isnan(adjust(0.3, error_rates(gold, gold == gold)))  # no better than chance
+
+
+def test_uncertainty_sampling_takes_the_least_sure_spread_over_strata() -> None:
+    from pipeline.review.select import Candidate, select
+
+    pool = [
+        Candidate(
+            f"s{i:03d}",
+            2001 + i % 4,
+            "mofa" if i % 2 else "ispr",
+            ("hedging",),
+            ("hedging",),
+            confidence=i / 100,
+        )
+        for i in range(100)
+    ]
+    chosen = select(pool, strategy="uncertain", size=8, seed=1)
+    assert len(chosen) == 8
+    assert all(int(s[1:]) < 24 for s in chosen), "only the least sure 3 x size are eligible"
+    years = {2001 + int(s[1:]) % 4 for s in chosen}
+    assert len(years) == 4, "spread over the years"
+    assert select(pool, strategy="uncertain", size=8, seed=1) == chosen

@@ -18,6 +18,11 @@ COLUMNS = {
     "machine_segments": "coded segments whose final codes are the machine's",
     "human_segments": "coded segments whose final codes are a coder's decision",
     "low_documents": "true when the value rests on fewer documents than the threshold",
+    "corrected_share": "overall share corrected for the machine's error rates measured on "
+    "reviewed segments (adjusted classify-and-count: (share - FPR) / (TPR - FPR), clipped)",
+    "corrected_low": "lower end of the corrected share's 95% bootstrap interval",
+    "corrected_high": "upper end of the corrected share's 95% bootstrap interval",
+    "correction_differs": "true when the raw share lies outside the corrected interval",
     "reliability_flag": "true when the machine's agreement with coders on this code (alpha on "
     "reviewed segments) is below the reliability gate: read the value with care",
     "segment_id": "stable segment id (a hash of document, segmenter and offsets)",

@@ -170,6 +170,7 @@ def compute_tables(
         baseline_documents=baseline_documents(frame, settings.baseline),
     )
     tables.reliability = reliability(store, codebook, settings)
+    add_corrected_shares(store, codebook, settings, tables)
     gated = set(tables.reliability.get("below_gate", []))
     tables.tidy["reliability_flag"] = tables.tidy["code"].isin(gated)
     if gated:
@@ -213,6 +214,68 @@ def reliability(store: Store, codebook: Codebook, settings: IndexSettings) -> di
         },
         "below_gate": gate(table, threshold=settings.gate, min_units=settings.gate_min_units),
     }
+
+
+def add_corrected_shares(
+    store: Store, codebook: Codebook, settings: IndexSettings, tables: IndexTables
+) -> None:
+    """Beside each overall share of a top code, the share corrected for the machine's errors.
+
+    Adjusted classify-and-count (see ``pipeline.learning.prevalence``): the machine's error
+    rates come from the segments coders reviewed; ``correction_differs`` flags periods whose raw
+    share lies outside the corrected interval. Left empty until coders have reviewed segments.
+    """
+    import numpy as np
+
+    from pipeline.indices.compute import period_of
+    from pipeline.learning.prevalence import corrected_share
+    from pipeline.review.decisions import final_codes
+
+    tidy = tables.tidy
+    for column in ("corrected_share", "corrected_low", "corrected_high"):
+        tidy[column] = np.nan
+    tidy["correction_differs"] = False
+    reviewed = final_codes(store.decisions(), codebook)
+    if len(reviewed) < settings.gate_min_units:
+        return
+    machine = assemble_frame(
+        store.frame_segments(DEFAULT_SEGMENTER),
+        store.frame_tags(CODER, codebook.version),
+        [],
+        list(codebook.codes),
+        [],
+    )
+    labels = period_of(machine, settings.period)
+    in_review = machine["segment_id"].isin(list(reviewed))
+    for code in TOP_CODES:
+        column = f"code__{code}"
+        gold = np.array([code in reviewed[s] for s in machine.loc[in_review, "segment_id"]])
+        by_machine = machine.loc[in_review, column].to_numpy(bool)
+        for period, part in machine.groupby(labels, sort=True):
+            per_doc = part.groupby("document_id")[column].agg(["sum", "count"])
+            value, low, high = corrected_share(
+                per_doc["sum"].to_numpy(float),
+                per_doc["count"].to_numpy(float),
+                gold,
+                by_machine,
+                n_boot=min(settings.n_boot, 500),
+                seed=settings.seed,
+                key=f"{period}|{code}",
+            )
+            rows = (
+                (tidy["period"] == period)
+                & (tidy["code"] == code)
+                & (tidy["breakdown"] == "overall")
+            )
+            tidy.loc[rows, ["corrected_share", "corrected_low", "corrected_high"]] = [
+                value,
+                low,
+                high,
+            ]
+            raw = tidy.loc[rows, "share"]
+            tidy.loc[rows, "correction_differs"] = bool(
+                not np.isnan(low) and ((raw < low) | (raw > high)).any()
+            )
 
 
 def manifest(

@@ -29,26 +29,46 @@ def _require_coded(store: Store, codebook: Codebook) -> None:
         )
 
 
-def candidates(store: Store, codebook: Codebook) -> list[Candidate]:
-    """Every segment of the current documents with its machine codes."""
+def candidates(
+    store: Store, codebook: Codebook, model_folder: Path | None = None
+) -> list[Candidate]:
+    """Every segment of the current documents with its machine codes and how sure the coder
+    is: the learned model's certainty (distance of its probabilities from 0.5) when a model for
+    this codebook exists in ``model_folder``, else the rule confidence."""
     _require_coded(store, codebook)
     tags = store.machine_tags(CODER, codebook.version)
+    certainty = _model_certainty(store, codebook, model_folder) if model_folder else {}
     out = []
     for segment_id, _, _, year, source_type, _ in store.frame_segments(DEFAULT_SEGMENTER):
         found = tags.get(segment_id, [])
         codes = tuple(sorted({c for c, _, _ in found} | {t for _, t, _ in found}))
         tops = tuple(sorted({t for _, t, _ in found}))
-        out.append(
-            Candidate(
-                segment_id,
-                year,
-                source_type,
-                codes,
-                tops,
-                max((c for _, _, c in found), default=0.0),
-            )
-        )
+        sure = certainty.get(segment_id, max((c for _, _, c in found), default=0.0))
+        out.append(Candidate(segment_id, year, source_type, codes, tops, sure))
     return out
+
+
+def _model_certainty(store: Store, codebook: Codebook, folder: Path) -> dict[str, float]:
+    import numpy as np
+
+    from pipeline.learning.store_io import load_model
+
+    try:
+        model, _ = load_model(folder, codebook)
+    except DshiftError:
+        return {}
+    ids, texts = [], []
+    documents: dict[int, str] = {}
+    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
+        if doc_id not in documents:
+            documents[doc_id] = store.document_text(doc_id)
+        ids.append(segment_id)
+        texts.append(documents[doc_id][start:end])
+    if not texts:
+        return {}
+    probabilities = model.predict_proba(texts)
+    distance = np.min([np.abs(p - 0.5) * 2 for p in probabilities.values()], axis=0)
+    return dict(zip(ids, distance.tolist()))
 
 
 def sheet_rows(
@@ -132,13 +152,14 @@ def export_sheets(
     seed: int = 20011,
     role: str = "coder",
     with_csv: bool = False,
+    model_folder: Path | None = None,
 ) -> list[Path]:
     """Write one sheet per coder; with several coders, ``overlap`` of the rows go to all."""
     if not coders or any(not c.strip() for c in coders):
         raise DshiftError("a coder name is needed", "give --coder NAME (or --coders A,B)")
     if code is not None and code not in codebook.codes:
         raise DshiftError(f"unknown code '{code}'", "see 'dshift codebook show'")
-    pool = candidates(store, codebook)
+    pool = candidates(store, codebook, model_folder if strategy == "uncertain" else None)
     tags = store.machine_tags(CODER, codebook.version)
     done = {segment for segment, coder in current(store.decisions()) if coder in coders}
     shared_count = round(overlap * size) if len(coders) > 1 else size

@@ -36,7 +36,8 @@ def select(
     * random: a seeded random sample of all segments;
     * stratified: round robin over strata of year x source type x top-level code (or none), so
       that every year, source type and code is covered;
-    * uncertain: coded segments whose machine tags are least sure first;
+    * uncertain: the segments the coder is least sure of (the learned model's probability
+      nearest 0.5 when one is given, else the lowest rule confidence), spread over strata;
     * all-coded: every segment the machine coded, in corpus order.
     """
     if strategy not in STRATEGIES:
@@ -53,18 +54,24 @@ def select(
     if strategy == "all-coded":
         return [c.segment_id for c in pool if c.codes][:size]
     if strategy == "uncertain":
-        coded = [c for c in pool if c.codes]
-        rng.shuffle(coded)
-        coded.sort(key=lambda c: c.confidence)
-        return [c.segment_id for c in coded[:size]]
+        # The least sure first, then spread over years and sources: stratify the 3 x size
+        # least sure so that one long document cannot fill the sheet.
+        rng.shuffle(pool)
+        pool.sort(key=lambda c: c.confidence)
+        return _stratified(pool[: 3 * size], size, rng)
     if strategy == "random":
         return [c.segment_id for c in rng.sample(pool, min(size, len(pool)))]
+    rng.shuffle(pool)
+    return _stratified(pool, size, rng)
+
+
+def _stratified(pool: list[Candidate], size: int, rng: random.Random) -> list[str]:
     strata: dict[tuple[object, ...], list[Candidate]] = defaultdict(list)
     for candidate in pool:
         top = candidate.top_codes[0] if candidate.top_codes else "none"
         strata[(candidate.year or 0, candidate.source_type, top)].append(candidate)
     for members in strata.values():
-        rng.shuffle(members)
+        members.reverse()  # pop() takes the first (the least sure, for 'uncertain')
     order = sorted(strata, key=str)
     rng.shuffle(order)
     chosen: list[str] = []
