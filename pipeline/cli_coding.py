@@ -441,3 +441,72 @@ def show(ctx: click.Context, segment_id: str) -> None:
 
     with workspace_of(ctx).open_store() as store:
         click.echo(explain_segment(store, segment_id))
+
+
+@cli.command()
+@click.option(
+    "--k",
+    "ks",
+    default="6,10",
+    show_default=True,
+    help="Numbers of topics to try, comma-separated; the most coherent is kept.",
+)
+@click.option(
+    "--seeded", is_flag=True, help="Start the first topics from the three tracks' pattern words."
+)
+@click.option("--seed", type=int, default=20011, show_default=True, help="Random seed.")
+@click.pass_context
+@friendly_errors
+def topics(ctx: click.Context, ks: str, seeded: bool, seed: int) -> None:
+    """Fit LDA topic models over the segments and show what the corpus talks about.
+
+    Writes outputs/topics/: topics.csv (terms), topic_prevalence.csv (per year, each document
+    counting once) and topic_segments.csv (the segments most about each topic).
+
+    \b
+    Example:
+        dshift topics --k 6,8,12 --seeded
+    """
+    from pipeline.learning.views import run_topics
+
+    try:
+        values = sorted({int(k) for k in ks.split(",") if k.strip()})
+    except ValueError:
+        raise DshiftError(f"--k '{ks}' is not a list of numbers", "write it as 6,10") from None
+    workspace = workspace_of(ctx)
+    with workspace.open_store() as store:
+        click.echo(
+            run_topics(
+                store,
+                workspace_codebook(workspace),
+                workspace.outputs / "topics",
+                values,
+                seeded=seeded,
+                seed=seed,
+            )
+        )
+
+
+@cli.command()
+@click.argument("code")
+@click.option(
+    "--top", type=click.IntRange(1), default=20, show_default=True, help="How many suggestions."
+)
+@click.option("--seed", type=int, default=20011, show_default=True, help="Random seed.")
+@click.pass_context
+@friendly_errors
+def expand(ctx: click.Context, code: str, top: int, seed: int) -> None:
+    """Suggest terms close to a code's patterns (word vectors trained on the corpus).
+
+    Each suggestion comes with its frequency, an example and how many segments it would newly
+    tag. Nothing is added to the codebook: a coder does that (a new codebook version).
+
+    \b
+    Example:
+        dshift expand hedging.connectivity
+    """
+    from pipeline.learning.views import run_expand
+
+    workspace = workspace_of(ctx)
+    with workspace.open_store() as store:
+        click.echo(run_expand(store, workspace_codebook(workspace), code, top=top, seed=seed))
