@@ -150,6 +150,16 @@ def build_report(
     if covariates is not None and settings.period == "year":
         found = read_covariates(covariates.read_text("utf-8"), str(covariates))
         correlations = correlate(yearly_series(tables), found.table, seed=settings.seed)
+    topics: pd.DataFrame | None = None
+    topic_terms: dict[str, str] = {}
+    prevalence_csv = folder.parent / "topics" / "topic_prevalence.csv"
+    if prevalence_csv.exists():
+        topics = pd.read_csv(prevalence_csv, dtype={"period": str})
+        terms = pd.read_csv(folder.parent / "topics" / "topics.csv")
+        topic_terms = {
+            f"topic_{t}": ", ".join(part.sort_values("rank")["term"].head(4))
+            for t, part in terms.groupby("topic")
+        }
     runs = store.recent_runs(1)
     manifest = {
         "run_id": runs[0].id if runs else "",
@@ -170,5 +180,7 @@ def build_report(
             problems=problems,
             evidence=evidence,
             correlations=correlations,
+            topics=topics,
+            topic_terms=topic_terms,
         ),
     )

@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -170,7 +169,3 @@ def suggest_terms(
         if len(out) == n:
             break
     return out
-
-
-def cache_path(folder: Path, kind: str, key: str) -> Path:
-    return folder / f"{kind}-{key}.json"

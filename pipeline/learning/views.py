@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.codebook.model import Codebook
@@ -12,6 +14,8 @@ from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.coding.rules import CODER
 from pipeline.errors import DshiftError
 from pipeline.learning.topics import (
+    TopicModel,
+    corpus_key,
     fit_topics,
     prevalence,
     seed_words,
@@ -48,7 +52,8 @@ def run_topics(
     ids, texts, documents, periods = _segments(store)
     tokens = with_phrases(tokenize(texts))
     seeds = seed_words(codebook) if seeded else None
-    models = [fit_topics(tokens, k, seed=seed, seeds=seeds) for k in ks]
+    cache = folder.parent / "models"
+    models = [_cached_topics(tokens, k, seed, seeds, cache) for k in ks]
     best = max(models, key=lambda m: m.coherence)
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(
@@ -84,6 +89,26 @@ def run_topics(
         lines.append(f"topic {topic}{label}: " + ", ".join(w for w, _ in terms[:10]))
     lines.append(f"tables: {folder}")
     return "\n".join(lines)
+
+
+def _cached_topics(
+    tokens: list[list[str]], k: int, seed: int, seeds: list[list[str]] | None, folder: Path
+) -> TopicModel:
+    """Fit, or load the model fitted before on the same corpus and parameters."""
+    key = corpus_key(tokens, k=k, seed=seed, seeds=seeds)
+    path = folder / f"topics-{key}.npz"
+    if path.exists():
+        saved = np.load(path, allow_pickle=False)
+        terms = json.loads(str(saved["terms"]))
+        return TopicModel(
+            k, float(saved["coherence"]), [[(w, p) for w, p in t] for t in terms], saved["weights"]
+        )
+    model = fit_topics(tokens, k, seed=seed, seeds=seeds)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, weights=model.weights, coherence=model.coherence, terms=json.dumps(model.terms))
+    tmp.replace(path)
+    return model
 
 
 def run_expand(

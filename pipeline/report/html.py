@@ -48,6 +48,8 @@ class ReportInputs:
     # shift key (series|period) -> [(segment id, document name, year, text)]
     evidence: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     correlations: pd.DataFrame | None = None
+    topics: pd.DataFrame | None = None  # topic prevalence per period (from dshift topics)
+    topic_terms: dict[str, str] = field(default_factory=dict)  # topic column -> top terms
 
 
 def _table(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), digits: int = 3) -> str:
@@ -199,6 +201,28 @@ def write_report(folder: Path, data: ReportInputs) -> Path:
                     f"<div class='seg'>{html.escape(text)}<br><span class='note'>"
                     f"{html.escape(name)}, {html.escape(year)} · {segment_id}</span></div>"
                 )
+    if data.topics is not None and not data.topics.empty:
+        parts.append(
+            "<h2>Topics (what else the corpus talks about)</h2><p class='note'>LDA "
+            "topics from 'dshift topics': the share of each period's documents given "
+            "to each topic.</p>"
+        )
+        dated = data.topics[data.topics["period"] != "undated"]
+        series = {
+            f"{c}: {data.topic_terms.get(c, '')}": pd.DataFrame(
+                {
+                    "period": dated["period"],
+                    "value": dated[c],
+                    "low": dated[c],
+                    "high": dated[c],
+                    "low_documents": False,
+                }
+            )
+            for c in dated.columns
+            if c.startswith("topic_")
+        }
+        chart = figures.series_chart(series, "Topic prevalence", "share of documents")
+        parts.append(_img(figures.save(chart, figs, "topics"), "topic prevalence"))
     if data.correlations is not None and not data.correlations.empty:
         parts.append("<h2>Outside evidence</h2>")
         parts.append("<p class='note'>" + html.escape(CAUTION) + "</p>")
