@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/coding.py
 	$(BIN)/python bench/coding_quality.py
 	$(BIN)/python bench/index.py
+	$(BIN)/python bench/learning.py
 
 ## sample: rebuild corpus/sample from corpus/sample-src (only what changed)
 # Needs LibreOffice, hyphenation dictionaries and fonts, e.g. on Debian:
