@@ -9,8 +9,6 @@ keeps every rule tag and adds the model's tags above the per-code threshold chos
 
 from __future__ import annotations
 
-from typing import Any
-
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -65,10 +63,3 @@ class ModelCoder(RuleCoder):
                 ]
                 coding.confidence[code] = round(p, 3)
         return codings
-
-
-def describe(meta: dict[str, Any]) -> str:
-    return (
-        f"{meta['coder']} for codebook {meta['codebook_version']}, trained on "
-        f"{meta['examples']} segments ({meta['created']})"
-    )
