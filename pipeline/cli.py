@@ -320,10 +320,13 @@ def problems(ctx: click.Context, as_csv: bool, dismiss: tuple[int, ...]) -> None
 
     workspace = workspace_of(ctx)
     if dismiss:
-        with workspace.lock("dshift problems --dismiss"), workspace.open_store() as store:
-            run_id = store.start_run("problems dismiss", {"ids": list(dismiss)})
-            closed = store.dismiss_problems(dismiss, run_id)
-            store.finish_run(run_id, "completed", {"dismissed": closed})
+        with (
+            workspace.lock("dshift problems --dismiss"),
+            workspace.open_store() as store,
+            store.recorded_run("problems dismiss", {"ids": list(dismiss)}) as run,
+        ):
+            closed = store.dismiss_problems(dismiss, run.id)
+            run.counts = {"dismissed": closed}
         click.echo(f"dismissed {closed} of {len(dismiss)} problem(s)", err=True)
         return
     with workspace.open_store() as store:

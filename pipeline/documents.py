@@ -35,12 +35,12 @@ def set_date(store: Store, ref: str, value: str, note: str = "") -> DocumentRow:
     if not _DATE.match(value):
         raise DshiftError(f"'{value}' is not a date", "write it as YYYY-MM-DD (or YYYY-MM, YYYY)")
     document = find_document(store, ref)
-    run_id = store.start_run("doc set-date", {"document": document.id, "date": value})
-    detail = f"set by hand{': ' + note if note else ''}"
-    store.add_metadata(document.id, [MetaValue("date", value, "manual", detail)], run_id)
-    store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
-    store.resolve_problems(run_id, codes=["undated", "date-conflict"], document_id=document.id)
-    store.finish_run(run_id, "completed", {"documents": 1})
+    with store.recorded_run("doc set-date", {"document": document.id, "date": value}) as run:
+        detail = f"set by hand{': ' + note if note else ''}"
+        store.add_metadata(document.id, [MetaValue("date", value, "manual", detail)], run.id)
+        store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
+        store.resolve_problems(run.id, codes=["undated", "date-conflict"], document_id=document.id)
+        run.counts = {"documents": 1}
     updated = store.document(document.id)
     assert updated is not None
     return updated

@@ -59,3 +59,15 @@ def test_an_open_problem_is_recorded_once(tmp_path: Path) -> None:
         assert len(store.open_problems()) == 1
         assert store.resolve_problems(run, codes=["encrypted"], path="/drop/x.pdf") == 1
         assert store.open_problems() == []
+
+
+def test_a_run_that_raises_is_recorded_as_failed(tmp_path: Path) -> None:
+    with connect(tmp_path / "c.sqlite") as store:
+        with pytest.raises(RuntimeError), store.recorded_run("test", {}) as run:
+            run.counts = {"done": 1}
+            raise RuntimeError("boom")
+        [row] = store.recent_runs(1)
+        assert (row.status, row.counts) == ("failed", {"done": 1})
+        with store.recorded_run("test", {}) as run:
+            run.status = "completed-with-problems"
+        assert store.recent_runs(1)[0].status == "completed-with-problems"

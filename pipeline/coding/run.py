@@ -146,37 +146,32 @@ def code_corpus(
         _dry_run(store, coder, segmenter, unit, summary, progress, on_total)
         summary.seconds = time.perf_counter() - started
         return summary
-    run_id = store.start_run("code", arguments or {"unit": unit, "model": model})
-    summary = CodeSummary(run_id, codebook.version, segmenter)
-    status = "failed"
-    try:
-        store.record_codebook(
-            codebook.version, codebook.name, str(codebook.path or ""), codebook_text, run_id
-        )
-        todo = store.documents_to_code(segmenter, coder.name, codebook.version)
-        if on_total:
-            on_total(len(todo))
-        for doc_id, sha256 in todo:
-            coded = code_document(coder, store.document_text(doc_id), sha256, segmenter, unit)
-            store.save_coding(
-                doc_id,
-                segmenter,
-                coder.name,
-                codebook.version,
-                run_id,
-                coded.segments,
-                coded.tags,
+    with store.recorded_run("code", arguments or {"unit": unit, "model": model}) as run:
+        summary = CodeSummary(run.id, codebook.version, segmenter)
+        try:
+            store.record_codebook(
+                codebook.version, codebook.name, str(codebook.path or ""), codebook_text, run.id
             )
-            _count(summary, coded)
-            if progress:
-                progress(1)
-        status = "completed"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        summary.seconds = time.perf_counter() - started
-        store.finish_run(run_id, status, summary.counts())
+            todo = store.documents_to_code(segmenter, coder.name, codebook.version)
+            if on_total:
+                on_total(len(todo))
+            for doc_id, sha256 in todo:
+                coded = code_document(coder, store.document_text(doc_id), sha256, segmenter, unit)
+                store.save_coding(
+                    doc_id,
+                    segmenter,
+                    coder.name,
+                    codebook.version,
+                    run.id,
+                    coded.segments,
+                    coded.tags,
+                )
+                _count(summary, coded)
+                if progress:
+                    progress(1)
+        finally:
+            summary.seconds = time.perf_counter() - started
+            run.counts = summary.counts()
     return summary
 
 

@@ -352,20 +352,16 @@ def export(
         raise DshiftError(
             f"unknown export format(s): {', '.join(unknown)}", f"choose among {', '.join(FORMATS)}"
         )
-    run_id = store.start_run("export", arguments)
-    status = "failed"
-    try:
+    with store.recorded_run("export", arguments) as run:
+        run.counts = {"formats": ",".join(formats)}
         tables = compute_tables(store, codebook, settings, with_change_points=False)
-        folder = outputs / "exports" / run_id
+        folder = outputs / "exports" / run.id
         exported = tables.export_tables()
         write_tables(
             folder,
             exported,
             formats=formats,
-            manifest=manifest(store, codebook, settings, run_id, tables, formats),
+            manifest=manifest(store, codebook, settings, run.id, tables, formats),
             dictionary=data_dictionary(exported, FORMULAS),
         )
-        status = "completed"
-    finally:
-        store.finish_run(run_id, status, {"formats": ",".join(formats)})
-    return run_id, folder, tables
+    return run.id, folder, tables

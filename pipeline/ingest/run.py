@@ -152,18 +152,14 @@ def ingest(
     """
     started = time.perf_counter()
     store.mark_interrupted_runs()
-    run_id = store.start_run(STAGE, arguments or {"drops": [str(d) for d in drops]})
-    summary = IngestSummary(run_id)
-    status = "failed"
-    try:
-        _ingest(store, drops, settings, summary, executor, progress, on_total)
-        status = "completed-with-problems" if summary.problems else "completed"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        summary.seconds = time.perf_counter() - started
-        store.finish_run(run_id, status, summary.counts())
+    with store.recorded_run(STAGE, arguments or {"drops": [str(d) for d in drops]}) as run:
+        summary = IngestSummary(run.id)
+        try:
+            _ingest(store, drops, settings, summary, executor, progress, on_total)
+            run.status = "completed-with-problems" if summary.problems else "completed"
+        finally:
+            summary.seconds = time.perf_counter() - started
+            run.counts = summary.counts()
     return summary
 
 

@@ -150,16 +150,16 @@ def import_refi(store: Store, codebook: Codebook, path: Path) -> RefiImport:
     result.users = sorted({c for _, c in given})
     if not decisions:
         return result
-    run_id = store.start_run("review import", {"file": str(path), "kind": "refi"})
-    result.decisions = store.add_decisions(
-        decisions,
-        sha256=sha,
-        path=str(path),
-        kind="refi",
-        coder=",".join(result.users),
-        run_id=run_id,
-    )
-    store.finish_run(run_id, "completed", {"decisions": result.decisions})
+    with store.recorded_run("review import", {"file": str(path), "kind": "refi"}) as run:
+        result.decisions = store.add_decisions(
+            decisions,
+            sha256=sha,
+            path=str(path),
+            kind="refi",
+            coder=",".join(result.users),
+            run_id=run.id,
+        )
+        run.counts = {"decisions": result.decisions}
     return result
 
 

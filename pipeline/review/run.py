@@ -285,16 +285,17 @@ def import_sheet(
                 f"{path.name} row {d.row}",
             )
         )
-    run_id = store.start_run("review import", {"file": str(path), "skip_bad": skip_bad})
     result.coder = parsed.about.coder
-    result.applied = store.add_decisions(
-        decisions, sha256=sha, path=str(path), kind="sheet", coder=parsed.about.coder, run_id=run_id
-    )
-    store.finish_run(
-        run_id,
-        "completed",
-        {"decisions": result.applied, "rejected_rows": len(parsed.rejected_rows)},
-    )
+    with store.recorded_run("review import", {"file": str(path), "skip_bad": skip_bad}) as run:
+        result.applied = store.add_decisions(
+            decisions,
+            sha256=sha,
+            path=str(path),
+            kind="sheet",
+            coder=parsed.about.coder,
+            run_id=run.id,
+        )
+        run.counts = {"decisions": result.applied, "rejected_rows": len(parsed.rejected_rows)}
     if parsed.problems:
         rejects_folder.mkdir(parents=True, exist_ok=True)
         result.rejects = rejects_folder / f"{path.stem}.rejects.csv"

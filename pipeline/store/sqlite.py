@@ -8,7 +8,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,15 @@ def connect(url: str | os.PathLike[str]) -> Store:
     if text.startswith("sqlite:///"):
         path = Path("/" + text.removeprefix("sqlite:///"))
     return Store(path)
+
+
+@dataclass
+class RunRecord:
+    """A run in progress: its id, and the counts and status to record when it ends."""
+
+    id: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    status: str = "completed"
 
 
 @dataclass(frozen=True)
@@ -203,6 +212,21 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
                 ),
             )
         return run_id
+
+    @contextmanager
+    def recorded_run(self, command: str, arguments: dict[str, Any]) -> Iterator[RunRecord]:
+        """Record a run around a block: 'failed' or 'interrupted' if the block raises, else the
+        record's status (default 'completed'), with its counts either way."""
+        record = RunRecord(self.start_run(command, arguments))
+        try:
+            yield record
+        except KeyboardInterrupt:
+            self.finish_run(record.id, "interrupted", record.counts)
+            raise
+        except BaseException:
+            self.finish_run(record.id, "failed", record.counts)
+            raise
+        self.finish_run(record.id, record.status, record.counts)
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         with self.transaction() as db:
