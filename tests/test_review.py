@@ -293,3 +293,25 @@ def test_accept_is_refused_on_a_blind_sheet(workspace: Workspace) -> None:
     assert "not available on a blind sheet" in run(
         workspace, "review", "import", str(sheet), code=8
     )
+
+
+def test_final_codes_follow_the_adjudicator_else_the_majority() -> None:
+    from pipeline.codebook.load import load_codebook
+    from pipeline.review.decisions import final_codes
+    from tests.conftest import ROOT
+
+    book = load_codebook(ROOT / "codebook" / "codebook.yaml")
+    events = [
+        event(1, "s1", "a", "relabel", ["hedging.china"]),
+        event(2, "s1", "b", "relabel", ["hedging.china", "alignment.aid"]),
+        event(3, "s1", "c", "reject", []),
+        event(4, "s2", "a", "relabel", ["hedging"]),
+        event(5, "s2", "b", "reject", []),
+    ]
+    final = final_codes(events, book)
+    assert final["s1"] == {"hedging", "hedging.china"}  # 2 of 3; alignment only 1 of 3
+    assert final["s2"] == set()  # a tie: the latest (b's reject) settles it
+    judged = final_codes(
+        [*events, event(6, "s2", "senior", "relabel", ["hedging"], role="adjudicator")], book
+    )
+    assert judged["s2"] == {"hedging"}

@@ -2,7 +2,8 @@
 
 A coder's current decision on a segment is their latest event, where an ``undo`` takes back the
 one before it. A segment's final codes are the adjudicator's current decision if there is one,
-else the most recent current decision of any coder; segments nobody decided keep the machine's.
+else the majority of the coders' current decisions (the latest settles a tie); segments nobody
+decided keep the machine's.
 """
 
 from __future__ import annotations
@@ -39,13 +40,29 @@ def with_ancestors(codes: Iterable[str], codebook: Codebook) -> set[str]:
 
 
 def final_codes(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, set[str]]:
-    """Final codes of every segment a human decided (adjudicator first, else the latest)."""
-    chosen: dict[str, DecisionRow] = {}
+    """Final codes of every segment a human decided.
+
+    An adjudicator's current decision wins. Otherwise each code the majority of the coders who
+    decided the segment gave it is final; on a tie, the most recent decision settles it.
+    """
+    by_segment: dict[str, list[DecisionRow]] = defaultdict(list)
     for (segment_id, _), decision in current(events).items():
-        best = chosen.get(segment_id)
-        if best is None or _rank(decision) > _rank(best):
-            chosen[segment_id] = decision
-    return {s: with_ancestors(d.codes, codebook) for s, d in chosen.items()}
+        by_segment[segment_id].append(decision)
+    out: dict[str, set[str]] = {}
+    for segment_id, decisions in by_segment.items():
+        judges = [d for d in decisions if d.role == "adjudicator"]
+        if judges:
+            out[segment_id] = with_ancestors(max(judges, key=_rank).codes, codebook)
+            continue
+        votes = [with_ancestors(d.codes, codebook) for d in decisions]
+        latest = with_ancestors(max(decisions, key=_rank).codes, codebook)
+        final = set()
+        for code in set().union(*votes):
+            count = sum(code in v for v in votes)
+            if 2 * count > len(votes) or (2 * count == len(votes) and code in latest):
+                final.add(code)
+        out[segment_id] = final
+    return out
 
 
 def _rank(decision: DecisionRow) -> tuple[int, int]:
