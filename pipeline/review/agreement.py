@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import krippendorff
 import numpy as np
@@ -38,13 +38,34 @@ def alpha(matrix: np.ndarray) -> float:
     return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
 
 
-def _interval(matrix: np.ndarray, n_boot: int, key: str, seed: int) -> tuple[float, float]:
+def _percent_agreement(matrix: np.ndarray) -> float:
+    """Share of agreeing pairs of judgements on the same unit."""
+    agree = total = 0
+    for column in matrix.T:
+        values = column[~np.isnan(column)]
+        for a, b in itertools.combinations(values, 2):
+            agree += a == b
+            total += 1
+    return agree / total if total else float("nan")
+
+
+def _kappa(pair: np.ndarray) -> float:
+    """Cohen's kappa of a 2 x units matrix without missing values."""
+    if pair.shape[1] < 2 or len(np.unique(pair)) < 2:
+        return float("nan")
+    return float(cohen_kappa_score(pair[0], pair[1]))
+
+
+def _boot(
+    matrix: np.ndarray, statistic: Callable[[np.ndarray], float], n_boot: int, key: str, seed: int
+) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` over units (columns) resampled with replacement."""
     units = matrix.shape[1]
     if units < 2 or n_boot == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(zlib.crc32(f"{seed}|{key}".encode()))
-    draws = [alpha(matrix[:, rng.integers(0, units, units)]) for _ in range(n_boot)]
-    kept = np.array([d for d in draws if not np.isnan(d)])
+    draws = np.array([statistic(matrix[:, rng.integers(0, units, units)]) for _ in range(n_boot)])
+    kept = draws[~np.isnan(draws)]
     if kept.size == 0:
         return float("nan"), float("nan")
     return float(np.quantile(kept, 0.025)), float(np.quantile(kept, 0.975))
@@ -70,13 +91,9 @@ def between_coders(
             for i, coder in enumerate(coders):
                 if coder in shared[segment]:
                     matrix[i, j] = 1.0 if code in shared[segment][coder] else 0.0
-        agree = total = 0
-        for j in range(len(units)):
-            values = [v for v in matrix[:, j] if not np.isnan(v)]
-            for a, b in itertools.combinations(values, 2):
-                agree += a == b
-                total += 1
-        low, high = _interval(matrix, n_boot, code, seed)
+        percent = _percent_agreement(matrix)
+        p_low, p_high = _boot(matrix, _percent_agreement, n_boot, f"pa|{code}", seed)
+        low, high = _boot(matrix, alpha, n_boot, code, seed)
         rows.append(
             {
                 "code": code,
@@ -85,17 +102,25 @@ def between_coders(
                 "alpha": alpha(matrix),
                 "alpha_low": low,
                 "alpha_high": high,
-                "percent_agreement": agree / total if total else float("nan"),
+                "percent_agreement": percent,
+                "percent_low": p_low,
+                "percent_high": p_high,
             }
         )
         for (i, a), (k, b) in itertools.combinations(enumerate(coders), 2):
             both = ~np.isnan(matrix[i]) & ~np.isnan(matrix[k])
-            if both.sum() >= 2 and len(set(matrix[i][both]) | set(matrix[k][both])) > 1:
-                kappa = float(cohen_kappa_score(matrix[i][both], matrix[k][both]))
-            else:
-                kappa = float("nan")
+            pair = matrix[[i, k]][:, both]
+            k_low, k_high = _boot(pair, _kappa, n_boot, f"kappa|{code}|{a}|{b}", seed)
             pairs.append(
-                {"code": code, "coder_a": a, "coder_b": b, "units": int(both.sum()), "kappa": kappa}
+                {
+                    "code": code,
+                    "coder_a": a,
+                    "coder_b": b,
+                    "units": int(both.sum()),
+                    "kappa": _kappa(pair),
+                    "kappa_low": k_low,
+                    "kappa_high": k_high,
+                }
             )
     return pd.DataFrame(rows), pd.DataFrame(pairs)
 
@@ -125,7 +150,7 @@ def machine_against_human(
             else float("nan")
         )
         matrix = np.vstack([gold, found])
-        low, high = _interval(matrix, n_boot, f"machine|{code}", seed)
+        low, high = _boot(matrix, alpha, n_boot, f"machine|{code}", seed)
         rows.append(
             {
                 "code": code,
