@@ -139,6 +139,22 @@ def format_status(store: Store, runs: int = 5) -> str:
             "with 'dshift doc set-date'):"
         )
         lines += [f"  #{d.id} {d.name}  {d.title or ''}"[:100] for d in undated[:10]]
+    for coder in ("rules.v1", "ml.v1", "ensemble.v1"):
+        versions = store.coded_versions(coder)
+        if versions:
+            n_docs, n_segments, n_tags = store.coding_counts(coder, versions[-1])
+            lines.append(
+                f"coded by {coder} under {versions[-1]}: {n_docs} document(s), "
+                f"{n_segments} segment(s), {n_tags} tag(s)"
+                + (f" ({len(versions) - 1} older version(s) kept)" if len(versions) > 1 else "")
+            )
+    decisions = store.decisions()
+    if decisions:
+        coders = sorted({d.coder for d in decisions})
+        lines.append(
+            f"coders' decisions: {len(decisions)} by {', '.join(coders)} on "
+            f"{len({d.segment_id for d in decisions})} segment(s)"
+        )
     problems = store.open_problems()
     errors = sum(1 for p in problems if p.severity == "error")
     lines.append(
