@@ -53,8 +53,16 @@ COLUMNS = {
     "previous_value": "the value in the period before",
     "change": "value minus previous value",
     "direction": "up or down",
+    "topic": "topic number of the LDA model kept by 'dshift topics'",
+    "rank": "rank of the term in its topic",
+    "term": "a lemma or a two-word phrase (joined by '_')",
+    "weight": "the term's weight in its topic, or the segment's share of the topic",
 }
 _PATTERNS = [
+    (
+        re.compile(r"^topic_(\d+)$"),
+        "mean share of topic {0} in the period's documents (each document counts once)",
+    ),
     (re.compile(r"^(.+)_any$"), "1 if any segment of the document carries code {0}, else 0"),
     (re.compile(r"^(.+)_n$"), "number of the document's segments carrying code {0}"),
     (re.compile(r"^(alignment|securitization|hedging)_(.+)$"), "{1} of {0} (see that column)"),

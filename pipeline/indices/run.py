@@ -278,6 +278,20 @@ def add_corrected_shares(
             )
 
 
+def _topic_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """The tables of the last 'dshift topics' run, exported with the indices when present."""
+    names = {
+        "topics": "topics.csv",
+        "topic_prevalence": "topic_prevalence.csv",
+        "topic_segments": "topic_segments.csv",
+    }
+    return {
+        name: pd.read_csv(folder / file, dtype={"period": str})
+        for name, file in names.items()
+        if (folder / file).exists()
+    }
+
+
 def manifest(
     store: Store,
     codebook: Codebook,
@@ -357,6 +371,7 @@ def export(
         tables = compute_tables(store, codebook, settings, with_change_points=False)
         folder = outputs / "exports" / run.id
         exported = tables.export_tables()
+        exported.update(_topic_tables(outputs / "topics"))
         write_tables(
             folder,
             exported,
