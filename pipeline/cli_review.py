@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli import cli, friendly_errors, workspace_codebook, workspace_of
+from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
 
 EXIT_INVALID_SHEET = 8
 
@@ -260,14 +261,14 @@ def review_import(ctx: click.Context, file: str, skip_bad: bool) -> None:
 @click.option(
     "--threshold",
     type=float,
-    default=0.667,
+    default=GATE_ALPHA,
     show_default=True,
     help="Flag codes whose machine-human alpha is below this.",
 )
 @click.option(
     "--min-units",
     type=click.IntRange(1),
-    default=30,
+    default=GATE_MIN_UNITS,
     show_default=True,
     help="Only flag codes reviewed on at least this many segments.",
 )

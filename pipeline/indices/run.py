@@ -21,6 +21,7 @@ from pipeline.coding.rules import CODER
 from pipeline.errors import DshiftError
 from pipeline.indices.frame import assemble_frame
 from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
+from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now
 
@@ -37,8 +38,8 @@ class IndexSettings:
     min_docs: int = 3
     baseline: tuple[int, int] = (2001, 2003)
     confidence: float = 0.95
-    gate: float = 0.667  # Krippendorff's lowest bound for tentative conclusions
-    gate_min_units: int = 30
+    gate: float = GATE_ALPHA
+    gate_min_units: int = GATE_MIN_UNITS
 
 
 @dataclass

@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
 from pipeline.codebook.model import Codebook
+from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.review.decisions import current, with_ancestors
 from pipeline.store.review import DecisionRow
 
@@ -177,7 +178,9 @@ def disagreements(events: Iterable[DecisionRow], codebook: Codebook) -> list[str
     )
 
 
-def gate(machine: pd.DataFrame, *, threshold: float = 0.667, min_units: int = 30) -> list[str]:
+def gate(
+    machine: pd.DataFrame, *, threshold: float = GATE_ALPHA, min_units: int = GATE_MIN_UNITS
+) -> list[str]:
     """Codes whose machine-human alpha on enough reviewed units is below the threshold."""
     if machine.empty:
         return []
