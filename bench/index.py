@@ -150,8 +150,10 @@ def main() -> None:
             {
                 "segments": len(frame),
                 "read_seconds": read,
-                "index_export_seconds": index,
-                "ratio": ratio,
+                "index_seconds": index,
+                "export_seconds": whole,
+                "index_ratio": ratio,
+                "export_ratio": whole / read,
                 "n_boot": settings.n_boot,
             },
             indent=2,
