@@ -61,6 +61,15 @@ def test_an_open_problem_is_recorded_once(tmp_path: Path) -> None:
         assert store.open_problems() == []
 
 
+def test_runs_started_in_one_second_keep_their_order(tmp_path: Path) -> None:
+    with connect(tmp_path / "c.sqlite") as store:
+        ids = [store.start_run(f"run {i}", {}) for i in range(30)]
+        assert [r.command for r in store.recent_runs(30)] == [
+            f"run {i}" for i in reversed(range(30))
+        ]
+        assert sorted(ids) == ids
+
+
 def test_a_run_that_raises_is_recorded_as_failed(tmp_path: Path) -> None:
     with connect(tmp_path / "c.sqlite") as store:
         with pytest.raises(RuntimeError), store.recorded_run("test", {}) as run:

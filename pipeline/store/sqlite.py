@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,23 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+_last_stamp = ""
+
+
 def new_run_id() -> str:
-    """Return a sortable, unique run id such as ``20261129T201530Z-3f2a9c``."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    """Return a unique run id such as ``20261129T201530.123456Z-3f2a9c``.
+
+    Ids sort in the order runs started: the stamp has microseconds and never repeats or goes
+    back within a process (two runs in one microsecond, or a clock stepped back, get the next
+    microsecond), so runs started in the same second are not ordered by their random suffix.
+    """
+    global _last_stamp
+    now = datetime.now(timezone.utc)
+    stamp = now.strftime("%Y%m%dT%H%M%S.%fZ")
+    while stamp <= _last_stamp:
+        now += timedelta(microseconds=1)
+        stamp = now.strftime("%Y%m%dT%H%M%S.%fZ")
+    _last_stamp = stamp
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
@@ -252,7 +266,7 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
     def recent_runs(self, limit: int = 5) -> list[RunRow]:
         rows = self.db.execute(
             "SELECT id, command, started_at, ended_at, status, counts, pipeline_version "
-            "FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
+            "FROM runs ORDER BY rowid DESC LIMIT ?",  # insertion order: started_at has only seconds
             (limit,),
         )
         return [RunRow(**{**dict(r), "counts": json.loads(r["counts"])}) for r in rows]
