@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from pipeline.codebook.model import Codebook
 from pipeline.store.review import DecisionRow
@@ -39,8 +40,25 @@ def with_ancestors(codes: Iterable[str], codebook: Codebook) -> set[str]:
     return out
 
 
-def final_codes(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, set[str]]:
-    """Final codes of every segment a human decided.
+@dataclass(frozen=True)
+class FinalDecision:
+    """What humans settled for one segment, and who settled it.
+
+    Attributes:
+        codes: the final codes, parents included.
+        decided_by: ``adjudicator`` when an adjudicator's decision stands, else ``coders``.
+        coders: every coder whose current decision on the segment counts, sorted.
+        action: the action of the deciding event (the adjudicator's, or the latest coder's).
+    """
+
+    codes: frozenset[str]
+    decided_by: str
+    coders: tuple[str, ...]
+    action: str
+
+
+def final_decisions(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, FinalDecision]:
+    """Final decision of every segment a human decided.
 
     An adjudicator's current decision wins. Otherwise each code the majority of the coders who
     decided the segment gave it is final; on a tie, the most recent decision settles it.
@@ -48,21 +66,30 @@ def final_codes(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, 
     by_segment: dict[str, list[DecisionRow]] = defaultdict(list)
     for (segment_id, _), decision in current(events).items():
         by_segment[segment_id].append(decision)
-    out: dict[str, set[str]] = {}
+    out: dict[str, FinalDecision] = {}
     for segment_id, decisions in by_segment.items():
+        coders = tuple(sorted(d.coder for d in decisions))
         judges = [d for d in decisions if d.role == "adjudicator"]
         if judges:
-            out[segment_id] = with_ancestors(max(judges, key=_rank).codes, codebook)
+            judge = max(judges, key=_rank)
+            codes = with_ancestors(judge.codes, codebook)
+            out[segment_id] = FinalDecision(frozenset(codes), "adjudicator", coders, judge.action)
             continue
         votes = [with_ancestors(d.codes, codebook) for d in decisions]
-        latest = with_ancestors(max(decisions, key=_rank).codes, codebook)
+        newest = max(decisions, key=_rank)
+        latest = with_ancestors(newest.codes, codebook)
         final = set()
         for code in set().union(*votes):
             count = sum(code in v for v in votes)
             if 2 * count > len(votes) or (2 * count == len(votes) and code in latest):
                 final.add(code)
-        out[segment_id] = final
+        out[segment_id] = FinalDecision(frozenset(final), "coders", coders, newest.action)
     return out
+
+
+def final_codes(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, set[str]]:
+    """Final codes of every segment a human decided (see :func:`final_decisions`)."""
+    return {s: set(f.codes) for s, f in final_decisions(events, codebook).items()}
 
 
 def _rank(decision: DecisionRow) -> tuple[int, int]:
