@@ -40,7 +40,7 @@ def index_options(fn: Any) -> Any:
         ),
         click.option(
             "--boot",
-            type=click.IntRange(0),
+            type=click.IntRange(1),
             default=1000,
             show_default=True,
             help="Bootstrap draws for the intervals.",

@@ -144,3 +144,29 @@ def test_nothing_coded_yet_says_what_to_run(tmp_path: Path) -> None:
     workspace = init_workspace(tmp_path / "empty")
     result = CliRunner().invoke(cli, ["--workspace", str(workspace.root), "index"])
     assert result.exit_code == 1 and "dshift code" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["index", "--boot", "0"], "0 is not in the range x>=1"),
+        (["export", "--boot", "0"], "0 is not in the range x>=1"),
+        (["index", "--baseline", "2005-2001"], "ends before it starts"),
+    ],
+)
+def test_bad_index_options_are_explained_without_a_traceback(
+    indexed: Workspace, args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(cli, ["--workspace", str(indexed.root), *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, ValueError)
+
+
+def test_index_settings_refuse_what_the_indices_cannot_honour() -> None:
+    from pipeline.indices.run import IndexSettings
+
+    with pytest.raises(DshiftError, match="n_boot must be at least 1"):
+        IndexSettings(n_boot=0)
+    with pytest.raises(DshiftError, match="period"):
+        IndexSettings(period="decade")

@@ -36,8 +36,11 @@ COLUMNS = {
     "partners": "partners the segment speaks about (';'-separated partner ids)",
     "evidence": "pattern ids and matched text that made the machine tag",
     "confidence": "the machine coder's confidence (0-1)",
-    "decided_by": "machine, or human when a coder's decision gives the final codes",
-    "coder": "the machine coder and its version",
+    "decided_by": "who settled the segment's final codes: machine (no human decision), coders "
+    "(the majority of the coders' current decisions) or adjudicator",
+    "decision": "the deciding action: accept, reject or relabel (empty when decided_by is "
+    "machine); a segment humans gave no code has one row with an empty code",
+    "coder": "the machine coder and its version, or the human coders who decided (';'-separated)",
     "codebook_version": "hash of the codebook content the tag was made under",
     "start": "first character of the segment in the document's canonical text",
     "end": "character after the segment's end in the canonical text",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.coding.rules import CODER
 from pipeline.errors import DshiftError
-from pipeline.indices.frame import assemble_frame
+from pipeline.indices.frame import PARTNER_PREFIX, assemble_frame
 from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
 from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
+from pipeline.review.decisions import FinalDecision, final_decisions
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now
 
@@ -40,6 +42,19 @@ class IndexSettings:
     confidence: float = 0.95
     gate: float = GATE_ALPHA
     gate_min_units: int = GATE_MIN_UNITS
+
+    def __post_init__(self) -> None:
+        from pipeline.indices.compute import check_options
+
+        try:
+            check_options(self.period, self.n_boot, self.confidence, self.min_docs)
+        except ValueError as exc:
+            raise DshiftError(f"index settings: {exc}", "see 'dshift index --help'") from None
+        if self.baseline[0] > self.baseline[1]:
+            raise DshiftError(
+                f"baseline {self.baseline[0]}-{self.baseline[1]} ends before it starts",
+                "write the earlier year first, e.g. 2001-2003",
+            )
 
 
 @dataclass
@@ -73,8 +88,13 @@ class IndexTables:
         }
 
 
-def load_frame(store: Store, codebook: Codebook) -> pd.DataFrame:
+def load_frame(
+    store: Store, codebook: Codebook, decided: Mapping[str, FinalDecision] | None = None
+) -> pd.DataFrame:
     """Read the segment frame of the workspace under the current codebook version.
+
+    ``decided`` are the final decisions of human-decided segments (read from the store when not
+    given).
 
     Raises:
         DshiftError: when nothing is coded under this codebook version yet.
@@ -84,16 +104,30 @@ def load_frame(store: Store, codebook: Codebook) -> pd.DataFrame:
             f"nothing is coded under the current codebook ({codebook.version})",
             "run 'dshift code' first (or 'dshift run DROP' to ingest and code)",
         )
-    from pipeline.review.decisions import final_codes
-
+    if decided is None:
+        decided = final_decisions(store.decisions(), codebook)
     return assemble_frame(
         store.frame_segments(DEFAULT_SEGMENTER),
         store.frame_tags(CODER, codebook.version),
         store.frame_partners(codebook.version),
         list(codebook.codes),
         list(codebook.partners),
-        decided=final_codes(store.decisions(), codebook),
+        decided={s: set(f.codes) for s, f in decided.items()},
     )
+
+
+def _partners_of(
+    frame: pd.DataFrame, partners: list[str], segment_ids: Mapping[str, object]
+) -> dict[str, list[str]]:
+    """The partners each of the given segments speaks about, read off the segment frame."""
+    if not segment_ids or frame.empty:
+        return {}
+    rows = frame[frame["segment_id"].isin(list(segment_ids))]
+    flags = rows[[f"{PARTNER_PREFIX}{p}" for p in partners]].to_numpy(dtype=bool)
+    return {
+        segment_id: [p for p, on in zip(partners, row) if on]
+        for segment_id, row in zip(rows["segment_id"], flags)
+    }
 
 
 def compute_tables(
@@ -108,7 +142,8 @@ def compute_tables(
     from pipeline.indices.compute import compute_indices, coverage
     from pipeline.indices.shifts import change_points_table, flag_shifts
 
-    frame = load_frame(store, codebook)
+    decided = final_decisions(store.decisions(), codebook)
+    frame = load_frame(store, codebook, decided)
     codes = list(codebook.codes)
     partners = list(codebook.partners)
     tidy = compute_indices(
@@ -164,7 +199,13 @@ def compute_tables(
         shifts=shifts,
         change_points=change_points,
         coverage=coverage(frame, settings.period),
-        segments=segments_table(store.coded_segment_rows(CODER, codebook.version), codebook),
+        segments=segments_table(
+            store.coded_segment_rows(CODER, codebook.version),
+            codebook,
+            decided,
+            store.segment_export_rows(decided),
+            _partners_of(frame, partners, decided),
+        ),
         matrix=document_code_matrix(frame, codes, documents),
         codes=codes,
         partners=partners,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -287,6 +287,24 @@ class ExportQueries:
         )
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+    def segment_export_rows(self, segment_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """One row per given segment of a current document: its document's attributes, offsets
+        and text (the columns of :meth:`coded_segment_rows` that do not belong to a tag)."""
+        wanted = sorted(set(segment_ids))
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            cursor = self.db.execute(
+                "SELECT s.id AS segment_id, s.document_id, d.title, d.source_type, d.date, "
+                'd.year, s.start, s."end", substr(d.text, s.start + 1, s."end" - s.start) AS text '
+                "FROM segments s JOIN documents d ON d.id = s.document_id "
+                f"WHERE d.superseded_by IS NULL AND s.id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            names = [c[0] for c in cursor.description]
+            out.extend(dict(zip(names, row)) for row in cursor)
+        return out
 
     def segment_text_map(self, segment_ids: list[str]) -> dict[str, tuple[str, str, str]]:
         """segment id -> (text, document name, date or year) for a few segments."""
