@@ -16,10 +16,12 @@ from pipeline.codebook.model import Codebook
 from pipeline.refi.read import RefiError, RefiSpan, read_codebook, read_project
 from pipeline.refi.write import (
     GUID_RE,
+    NO_CODE,
     RefiCoding,
     RefiSource,
     code_guid,
     codebook_xml,
+    no_code_guid,
     project_qdpx,
     source_guid,
     user_guid,
@@ -191,7 +193,8 @@ def test_a_project_reads_back_as_it_was_written() -> None:
     project = read_project(export())
     assert project.name == "Pakistan discourse"
     assert project.users == {user_guid(u): u for u in USERS}
-    assert {code.code_id for code in project.codes.values()} == set(codebook().codes)
+    assert {code.code_id for code in project.codes.values()} == set(codebook().codes) | {NO_CODE}
+    assert project.codes[no_code_guid()].name == "(no code applies)"
     assert project.codes[code_guid("alignment.aid")].parent_guid == code_guid("alignment")
     assert project.sources[GUID_A].text == TEXT_A
     assert project.sources[GUID_B].variables == {
@@ -293,7 +296,8 @@ def test_the_quirks_of_other_programs_are_accepted() -> None:
     assert project.sources == original.sources
     assert sorted(project.codings) == sorted(original.codings)
     assert project.skipped == [
-        "PictureSource 'map.png' (11111111-2222-3333-4444-555555555555): only text sources are read"
+        "PictureSource 'map.png' (11111111-2222-3333-4444-555555555555): "
+        "only sources with a plain text are read"
     ]
 
 
@@ -407,7 +411,7 @@ def test_archives_that_are_not_projects_are_refused() -> None:
     message = problems(lambda: read_project(rezip(files)))
     assert "the archive has no project.qde (it holds: " in message
     assert "notes.qde)" in message
-    assert "is not a zip archive" in problems(lambda: read_project(b"<Project/>"))
+    assert "not a readable zip archive" in problems(lambda: read_project(b"<Project/>"))
     broken = rezip({"project.qde": b"<Project name='x'><Users></Project>"})
     assert "not well-formed XML (line 1" in problems(lambda: read_project(broken))
     missing = entries(export())
