@@ -180,19 +180,32 @@ def _plain_name(name: str) -> str:
 def match_codes(codes: Mapping[str, RefiCode], codebook: Codebook) -> dict[str, str | None]:
     """Return each code GUID's code id (or :data:`NO_CODE`), None where none matches.
 
-    A code the reader did not settle by GUID or description is matched by the path of names
-    from the top of the tree (``Alignment / Aid``), compared with our labels, case folded.
+    A code the reader did not settle by GUID or description is matched, in this order: by a
+    name that is one of our code ids (Taguette names a tag by its path, such as
+    ``hedging.china``); by the path of names from the top of the tree (``Alignment / Aid``),
+    compared with our labels, case folded; and, for a code at the top of a flat code list, by
+    a name that is the label of exactly one of our codes.
     """
     paths: dict[tuple[str, ...], str] = {}
-    for code_id in codebook.codes:
+    labels: dict[str, list[str]] = {}
+    for code_id, code in codebook.codes.items():
         paths[_label_path(code_id, codebook)] = code_id
+        labels.setdefault(code.label.strip().casefold(), []).append(code_id)
     known = set(codebook.codes) | {NO_CODE}
+    flat = all(code.parent_guid is None for code in codes.values())
     out: dict[str, str | None] = {}
     for guid, found in codes.items():
+        name = found.name.strip()
         if found.code_id in known:
             out[guid] = found.code_id
-            continue
-        out[guid] = paths.get(_name_path(guid, codes))
+        elif name in codebook.codes:
+            out[guid] = name
+        elif _name_path(guid, codes) in paths:
+            out[guid] = paths[_name_path(guid, codes)]
+        elif flat and len(labels.get(name.casefold(), [])) == 1:
+            out[guid] = labels[name.casefold()][0]
+        else:
+            out[guid] = None
     return out
 
 

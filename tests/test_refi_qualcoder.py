@@ -1,0 +1,217 @@
+"""A real round trip: our export, coded by two coders in QualCoder, exported by it, read back.
+
+The fixture (tests/fixtures/refi/qualcoder-two-coders.qdpx, made as its README says) came from the
+export of the workspace that tests/refi_workspace.py builds; QualCoder gave every source, code and
+user a new GUID and wrote the renamed PDF as a <PDFSource>.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from pipeline.codebook.load import load_codebook
+from pipeline.codebook.model import Codebook
+from pipeline.refi.read import RefiError, read_project
+from pipeline.review.refi_io import export_refi, import_refi
+from pipeline.store.review import DecisionRow
+from pipeline.workspace import Workspace, find_workspace
+from tests.conftest import ROOT, SHARED, needs_shared
+from tests.refi_workspace import build
+
+FIXTURES = ROOT / "tests" / "fixtures" / "refi"
+QUALCODER = FIXTURES / "qualcoder-two-coders.qdpx"
+
+# (segment, coder, action, codes, note) of every decision the fixture holds, as the README says.
+EXPECTED = [
+    ("s00af088e74f1", "amina", "relabel", ["securitization.defence_cooperation"], ""),
+    ("s01c7c978f681", "chen", "accept", ["securitization", "securitization.terrorism"], ""),
+    ("s12b94ad8d10d", "chen", "accept", ["hedging.china"], ""),
+    ("s1d4d13252c37", "amina", "reject", [], ""),
+    ("s31af84932ee7", "amina", "reject", [], ""),
+    (
+        "s337fc4d2186d",
+        "amina",
+        "relabel",
+        ["securitization.operations"],
+        "a condemnation more than an operation",
+    ),
+    ("sa902e7bab013", "chen", "reject", [], "a funeral notice"),
+    ("sab7822520d5f", "chen", "relabel", ["alignment.cooperation"], ""),
+    ("sc7ce99443142", "chen", "relabel", ["alignment.aid"], "the aid, not the cooperation"),
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("refi") / "ws").root
+
+
+@pytest.fixture
+def workspace(built: Path, tmp_path: Path) -> Workspace:
+    shutil.copytree(built, tmp_path / "ws")
+    return find_workspace(str(tmp_path / "ws"))
+
+
+def codebook(workspace: Workspace) -> Codebook:
+    return load_codebook(workspace.codebook / "codebook.yaml")
+
+
+def recorded(events: list[DecisionRow]) -> list[tuple[str, str, str, list[str], str]]:
+    return sorted((e.segment_id, e.coder, e.action, e.codes, e.note) for e in events)
+
+
+def test_the_workspace_is_the_one_the_fixture_came_from(workspace: Workspace) -> None:
+    project = read_project(QUALCODER.read_bytes())
+    with workspace.open_store() as store:
+        texts = sorted(store.document_text(d.id) for d in store.current_documents())
+        assert len(store.decisions()) == 12
+    assert sorted(s.text for s in project.sources.values()) == texts
+    kinds = etree.fromstring(zipfile.ZipFile(QUALCODER).read("project.qde"))
+    assert [e.get("name") for e in kinds.iter("{*}PDFSource")] == [
+        "2006-03-04_joint-statement_us.pdf"
+    ]
+    assert "origin" in kinds.attrib and kinds.get("origin").startswith("QualCoder")
+
+
+def test_a_dry_run_says_per_coder_what_would_be_recorded_and_records_nothing(
+    workspace: Workspace,
+) -> None:
+    with workspace.open_store() as store:
+        result = import_refi(store, codebook(workspace), QUALCODER, dry_run=True)
+        assert len(store.decisions()) == 12
+        assert store.review_file(_sha(QUALCODER)) is None
+    assert not result.applied and result.decisions == 0
+    planned = sorted((d.segment_id, d.coder, d.action, d.codes, d.note) for d in result.planned)
+    assert planned == EXPECTED
+    summary = result.summary()
+    assert "amina: would record 4 decision(s) (2 reject, 2 relabel)" in summary
+    assert (
+        "chen (new to the file): would record 5 decision(s) (2 accept, 1 reject, 2 relabel)"
+        in summary
+    )
+    assert (
+        "2006-03-04_joint-statement_us.pdf: matched 2006-03-04_joint-statement_us.pdf by "
+        "document id" in summary
+    )
+    # A selection over one segment and a third of the next codes only the first: said so.
+    assert result.odd == [
+        "chen on 2006-03-04_joint-statement_us.pdf [4955:5300]: also touches 1 segment(s) by "
+        "less than half"
+    ]
+    [problem] = result.problems
+    assert (problem.coder, problem.code, problem.count) == ("chen", "Humanitarian relief", 1)
+    assert problem.source == "visa-and-consular-services.html.txt"
+
+
+def test_unplaced_codings_refuse_the_import_until_skipped(workspace: Workspace) -> None:
+    book = codebook(workspace)
+    with workspace.open_store() as store:
+        with pytest.raises(RefiError) as refused:
+            import_refi(store, book, QUALCODER)
+        assert len(store.decisions()) == 12  # nothing recorded
+        assert store.review_file(_sha(QUALCODER)) is None
+    message = str(refused.value)
+    assert "nothing was recorded: 1 coding(s) could not be placed" in message
+    assert "1 coding(s) by chen of 'Humanitarian relief' on visa-and-consular" in message
+    assert "--skip-unplaced" in message
+
+
+def test_the_decisions_of_both_coders_come_back_exactly(workspace: Workspace) -> None:
+    book = codebook(workspace)
+    with workspace.open_store() as store:
+        result = import_refi(store, book, QUALCODER, skip_unplaced=True)
+        events = store.decisions()
+    assert result.applied and result.decisions == 9
+    assert recorded(events[12:]) == EXPECTED
+    assert {e.source for e in events[12:]} == {"qualcoder-two-coders.qdpx (REFI-QDA)"}
+    # The unchanged decisions of amina (her reject with its note among them) are not repeated.
+    assert [e.id for e in events if e.segment_id == "s0b6fc9d7e69f"] == [3]
+
+    # Importing the file again, or the same project zipped again, changes nothing.
+    with workspace.open_store() as store:
+        again = import_refi(store, book, QUALCODER, skip_unplaced=True)
+        assert again.already_imported
+        copy = workspace.root / "copy.qdpx"
+        copy.write_bytes(_rezip(QUALCODER.read_bytes()))
+        twice = import_refi(store, book, copy, skip_unplaced=True)
+        assert twice.planned == [] and len(store.decisions()) == 21
+
+
+def test_sources_match_by_name_or_text_when_the_ids_are_lost(workspace: Workspace) -> None:
+    """A program that drops descriptions and variables: no removal can be verified any more."""
+    files = _entries(QUALCODER.read_bytes())
+    root = etree.fromstring(files["project.qde"])
+    for element in root.iter("{*}PDFSource", "{*}TextSource"):
+        for child in list(element):
+            if etree.QName(child).localname in ("Description", "VariableValue"):
+                element.remove(child)
+        if element.get("name") == "ispr_salala.txt":
+            element.set("name", "Salala press release")
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    stripped = workspace.root / "stripped.qdpx"
+    stripped.write_bytes(_rezip_files(files))
+    with workspace.open_store() as store:
+        result = import_refi(store, codebook(workspace), stripped, dry_run=True)
+    assert "Salala press release: matched ispr_salala.txt by text" in result.summary()
+    assert (
+        "2006-03-04_joint-statement_us.pdf: matched 2006-03-04_joint-statement_us.pdf by name"
+        in result.summary()
+    )
+    planned = sorted((d.segment_id, d.coder, d.action, d.codes, d.note) for d in result.planned)
+    # Amina's removals (s31af84932ee7 and, on the renamed text, s1d4d13252c37's Alignment now
+    # replaced by the marker) are no longer verifiable; codings present still count.
+    removal = ("s31af84932ee7", "amina", "reject", [], "")
+    assert removal not in planned
+    assert [p for p in planned if p != removal] == [e for e in EXPECTED if e != removal]
+    assert any("do not say whose codings our export held" in line for line in result.not_removed)
+
+
+@needs_shared
+def test_our_export_of_the_fixture_workspace_is_valid_and_names_no_pdf(
+    workspace: Workspace,
+) -> None:
+    with workspace.open_store() as store:
+        [project, _] = export_refi(store, codebook(workspace), workspace.root / "out", "x")
+    root = etree.fromstring(zipfile.ZipFile(project).read("project.qde"))
+    schema = etree.XMLSchema(etree.parse(str(SHARED / "refi" / "Project-mrt2019.xsd")))
+    schema.assertValid(root)
+    names = [e.get("name") for e in root.iter("{*}TextSource")]
+    assert names and all(name.endswith(".txt") for name in names)
+    assert "2006-03-04_joint-statement_us.pdf.txt" in names
+    dates = [v for e in root.iter() for k, v in e.attrib.items() if k.endswith("DateTime")]
+    assert dates and all(d.endswith("Z") for d in dates)
+    # Amina's reject travels as the marker code, her note as the selection's description.
+    marker = next(c for c in root.iter("{*}Code") if c.get("name") == "(no code applies)")
+    notes = [d.text for d in root.iter("{*}Description")]
+    assert "not about alignment: a list of names" in notes
+    refs = [r.get("targetGUID") for r in root.iter("{*}CodeRef")]
+    assert refs.count(marker.get("guid")) == 3
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _entries(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _rezip_files(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _rezip(data: bytes) -> bytes:
+    return _rezip_files(_entries(data))
