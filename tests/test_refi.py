@@ -64,7 +64,13 @@ def codebook() -> Codebook:
 
 def sources() -> list[RefiSource]:
     return [
-        RefiSource(GUID_A, "speech-1990.txt", TEXT_A, {"year": 1990, "issuer": "MoFA"}),
+        RefiSource(
+            GUID_A,
+            "speech-1990.txt",
+            TEXT_A,
+            {"year": 1990, "issuer": "MoFA"},
+            "dshift document: " + "a" * 64,
+        ),
         RefiSource(
             GUID_B,
             "pr-2016.txt",
@@ -84,8 +90,11 @@ def codings() -> list[RefiCoding]:
         RefiCoding("rules.v1", GUID_A, *span(TEXT_A, "aid for the flood"), "alignment.aid"),
         RefiCoding("amina", GUID_A, *span(TEXT_A, "aid for the flood"), "alignment.aid"),
         RefiCoding("amina", GUID_A, *span(TEXT_A, "aid for the flood"), "alignment"),
-        RefiCoding("amina", GUID_A, *span(TEXT_A, "پاکستان seeks balance"), "hedging"),
+        RefiCoding(
+            "amina", GUID_A, *span(TEXT_A, "پاکستان seeks balance"), "hedging", "balance, not aid"
+        ),
         RefiCoding("rules.v1", GUID_B, *span(TEXT_B, "military aid"), "alignment.aid.military"),
+        RefiCoding("amina", GUID_B, *span(TEXT_B, "No more."), NO_CODE, "nothing to code"),
     ]
 
 
@@ -203,12 +212,27 @@ def test_a_project_reads_back_as_it_was_written() -> None:
         "source_type": "press",
     }
     expected = sorted(
-        RefiSpan(c.user, c.source_guid, c.start, c.end, code_guid(c.code_id)) for c in codings()
+        RefiSpan(
+            c.user,
+            c.source_guid,
+            c.start,
+            c.end,
+            no_code_guid() if c.code_id == NO_CODE else code_guid(c.code_id),
+            c.note,
+        )
+        for c in codings()
     )
     assert sorted(project.codings) == expected
+    assert project.sources[GUID_A].description == "dshift document: " + "a" * 64
     hedged = next(c for c in project.codings if c.code_guid == code_guid("hedging"))
     assert TEXT_A[hedged.start : hedged.end] == "پاکستان seeks balance"
     assert project.skipped == []
+
+
+def test_dates_are_written_in_utc_with_z() -> None:
+    root = etree.fromstring(entries(export(created="2024-05-01T17:00:00+05:00"))["project.qde"])
+    dates = {v for e in root.iter() for k, v in e.attrib.items() if k.endswith("DateTime")}
+    assert dates == {"2024-05-01T12:00:00Z"}
 
 
 def test_the_export_is_byte_identical_whatever_the_order_of_its_inputs() -> None:
