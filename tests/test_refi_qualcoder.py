@@ -297,3 +297,44 @@ def _rezip_files(files: dict[str, bytes]) -> bytes:
 
 def _rezip(data: bytes) -> bytes:
     return _rezip_files(_entries(data))
+
+
+def test_a_coder_missing_from_the_file_is_not_read_as_removing_everything(
+    workspace: Workspace,
+) -> None:
+    files = _entries(QUALCODER.read_bytes())
+    root = etree.fromstring(files["project.qde"])
+    amina = next(u.get("guid") for u in root.iter("{*}User") if u.get("name") == "amina")
+    for user in [u for u in root.iter("{*}User") if u.get("guid") == amina]:
+        user.getparent().remove(user)
+    for selection in [s for s in root.iter("{*}PlainTextSelection")]:
+        if selection.get("creatingUser") == amina:
+            selection.getparent().remove(selection)
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    without = workspace.root / "without-amina.qdpx"
+    without.write_bytes(_rezip_files(files))
+    with workspace.open_store() as store:
+        result = import_refi(store, codebook(workspace), without, dry_run=True)
+    assert {d.coder for d in result.planned} == {"chen"}
+    assert result.not_removed == [
+        "amina: in our export but not in the file at all (the program may have left them "
+        "out); their decisions stay as they were"
+    ]
+
+
+def test_a_source_whose_text_changed_is_not_matched_by_its_id(workspace: Workspace) -> None:
+    files = _entries(QUALCODER.read_bytes())
+    root = etree.fromstring(files["project.qde"])
+    salala = next(s for s in root.iter("{*}TextSource") if s.get("name") == "ispr_salala.txt")
+    entry = "sources/" + salala.get("plainTextPath").removeprefix("internal://")
+    files[entry] = files[entry].replace(b"NATO", b"Nato", 1)
+    changed = workspace.root / "changed.qdpx"
+    changed.write_bytes(_rezip_files(files))
+    with workspace.open_store() as store:
+        result = import_refi(store, codebook(workspace), changed, dry_run=True)
+    reasons = {p.reason for p in result.problems if p.source == "ispr_salala.txt"}
+    assert reasons == {
+        "matched ispr_salala.txt by document id, but its text differs from that document's, "
+        "so its offsets cannot be trusted"
+    }
+    assert not any(d.segment_id in {"s1d4d13252c37", "sa902e7bab013"} for d in result.planned)

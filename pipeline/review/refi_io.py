@@ -287,6 +287,20 @@ def _documents(store: Store) -> list[Document]:
     ]
 
 
+_Key = tuple[str, str]  # (segment id, coder)
+
+
+@dataclass
+class _Coded:
+    """Each coder's codings in the file, gathered per segment."""
+
+    codes: dict[_Key, set[str]] = field(default_factory=dict)
+    notes: dict[_Key, set[str]] = field(default_factory=lambda: defaultdict(set))
+    incomplete: set[_Key] = field(default_factory=set)  # a code there is not ours
+    coders: set[str] = field(default_factory=set)
+    unplaced: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+
+
 def _plan(
     project: RefiProject,
     store: Store,
@@ -297,63 +311,16 @@ def _plan(
 ) -> None:
     """Fill ``result`` with the decisions the file's codings mean and what could not be placed."""
     matched, unmatched = match_sources(project.sources.values(), _documents(store))
-    codes = match_codes(project.codes, codebook)
     for guid, source in sorted(project.sources.items(), key=lambda kv: kv[1].name):
         if guid in matched:
             result.sources.append(
                 f"{source.name}: matched {matched[guid].document.name} by {matched[guid].by}"
             )
-    unplaced: Counter[tuple[str, str, str, str]] = Counter()
-    given: dict[tuple[str, str], set[str]] = defaultdict(set)
-    notes: dict[tuple[str, str], set[str]] = defaultdict(set)
-    incomplete: set[tuple[str, str]] = set()
-    coders: set[str] = set()
-    for span in project.codings:
-        coder = span.user.strip()
-        if coder == CODER:
-            continue  # the machine's own codings: shown to the coders, not decisions
-        source = project.sources[span.source_guid]
-        code = project.codes[span.code_guid]
-        where = f"{source.name} [{span.start}:{span.end}]"
-        if not coder:
-            unplaced[("the user has no name", source.name, code.name, "(no name)")] += 1
-            continue
-        if span.source_guid not in matched:
-            unplaced[(unmatched[span.source_guid], source.name, code.name, coder)] += 1
-            continue
-        document = matched[span.source_guid].document
-        placement = place(span.start, span.end, document)
-        if not placement.segments:
-            unplaced[(placement.odd, where, code.name, coder)] += 1
-            continue
-        if placement.odd:
-            result.odd.append(f"{coder} on {where}: {placement.odd}")
-        code_id = codes[span.code_guid]
-        for segment in placement.segments:
-            key = (segment, coder)
-            coders.add(coder)
-            if code_id is None:
-                incomplete.add(key)
-                continue
-            if code_id != NO_CODE:
-                given[key].add(code_id)
-            else:
-                given.setdefault(key, set())
-            if span.note:
-                notes[key].add(span.note)
-        if code_id is None:
-            reason = (
-                "the code is not in the codebook (by GUID, id or name path); the segments it "
-                "is on are left undecided for this coder"
-            )
-            unplaced[(reason, source.name, code.name, coder)] += 1
-    result.problems = [Unplaced(*key, count) for key, count in sorted(unplaced.items())]
-    result.unplaced = sum(unplaced.values())
-
-    now = current(events)
-    roles = {e.coder: e.role for e in events}
+    coded = _gather(project, matched, unmatched, match_codes(project.codes, codebook), result)
+    result.problems = [Unplaced(*key, n) for key, n in sorted(coded.unplaced.items())]
+    result.unplaced = sum(coded.unplaced.values())
     baseline, removable = _baseline(project, matched, events, codebook, result)
-    present = coders | {name.strip() for name in project.users.values()}
+    present = coded.coders | {name.strip() for name in project.users.values()}
     absent = sorted({coder for _, coder in removable} - present)
     if absent:
         result.not_removed.append(
@@ -361,28 +328,95 @@ def _plan(
             "have left them out); their decisions stay as they were"
         )
     for key in removable:
-        if key not in given and key not in incomplete and key[1] in present:
-            given[key] = set()
-    planned = []
+        if key not in coded.codes and key not in coded.incomplete and key[1] in present:
+            coded.codes[key] = set()  # coded in our export, no coding now: a removal
+    result.planned = _decide(coded, baseline, events, store, codebook, origin)
+    result.users = sorted(coded.coders | {d.coder for d in result.planned})
+    known = {coder for _, coder in baseline}
+    result.new_coders = sorted(c for c in coded.coders if c not in known)
+
+
+def _gather(
+    project: RefiProject,
+    matched: dict[str, SourceMatch],
+    unmatched: dict[str, str],
+    codes: dict[str, str | None],
+    result: RefiImport,
+) -> _Coded:
+    """Place every human coding of the file on our segments; count what cannot be placed."""
+    coded = _Coded()
+    for span in project.codings:
+        coder = span.user.strip()
+        if coder == CODER:
+            continue  # the machine's own codings: shown to the coders, not decisions
+        source = project.sources[span.source_guid]
+        code = project.codes[span.code_guid]
+        if not coder:
+            coded.unplaced[("the user has no name", source.name, code.name, "(no name)")] += 1
+            continue
+        if span.source_guid not in matched:
+            coded.unplaced[(unmatched[span.source_guid], source.name, code.name, coder)] += 1
+            continue
+        where = f"{source.name} [{span.start}:{span.end}]"
+        placement = place(span.start, span.end, matched[span.source_guid].document)
+        if not placement.segments:
+            coded.unplaced[(placement.odd, where, code.name, coder)] += 1
+            continue
+        if placement.odd:
+            result.odd.append(f"{coder} on {where}: {placement.odd}")
+        code_id = codes[span.code_guid]
+        if code_id is None:
+            reason = (
+                "the code is not in the codebook (by GUID, id or name path); the segments it "
+                "is on are left undecided for this coder"
+            )
+            coded.unplaced[(reason, source.name, code.name, coder)] += 1
+        coded.coders.add(coder)
+        for segment in placement.segments:
+            key = (segment, coder)
+            if code_id is None:
+                coded.incomplete.add(key)
+                continue
+            held = coded.codes.setdefault(key, set())
+            if code_id != NO_CODE:
+                held.add(code_id)
+            if span.note:
+                coded.notes[key].add(span.note)
+    return coded
+
+
+def _decide(
+    coded: _Coded,
+    baseline: dict[_Key, tuple[frozenset[str], str]],
+    events: list[DecisionRow],
+    store: Store,
+    codebook: Codebook,
+    origin: str,
+) -> list[NewDecision]:
+    """Return a decision for each (segment, coder) whose codes changed since our export and
+    differ from what is recorded; nothing where any of their codes there is not ours."""
+    now = current(events)
+    roles = {e.coder: e.role for e in events}
     tags = store.machine_tags(CODER, codebook.version)
-    for key in sorted(given):
-        if key in incomplete:
+    planned = []
+    for key in sorted(coded.codes):
+        if key in coded.incomplete:
             continue
         segment, coder = key
-        codes_now = frozenset(given[key])
-        note = "\n\n".join(sorted(notes.get(key, set())))
+        codes = frozenset(coded.codes[key])
+        note = "\n\n".join(sorted(coded.notes.get(key, set())))
         before = baseline.get(key)
-        if before is not None and before[0] == codes_now and (before[1] == note or not note):
+        if before is not None and before[0] == codes and (before[1] == note or not note):
             continue  # unchanged in the program since our export
         latest = now.get(key)
         if (
             latest is not None
-            and frozenset(latest.codes) == codes_now
-            and latest.note.strip() in (note, "")
+            and frozenset(latest.codes) == codes
+            and (latest.note.strip() == note or not note)
         ):
             continue  # already recorded
         machine = sorted({c for c, _, _ in tags.get(segment, [])})
-        ordered = sorted(codes_now)
+        ordered = sorted(codes)
         action = "reject" if not ordered else ("accept" if ordered == machine else "relabel")
         planned.append(
             NewDecision(
@@ -397,10 +431,7 @@ def _plan(
                 source=origin,
             )
         )
-    result.planned = planned
-    result.users = sorted(coders | {d.coder for d in planned})
-    known = {coder for _, coder in baseline}
-    result.new_coders = sorted(c for c in coders if c not in known)
+    return planned
 
 
 def _baseline(
@@ -409,11 +440,11 @@ def _baseline(
     events: list[DecisionRow],
     codebook: Codebook,
     result: RefiImport,
-) -> tuple[dict[tuple[str, str], tuple[frozenset[str], str]], set[tuple[str, str]]]:
+) -> tuple[dict[_Key, tuple[frozenset[str], str]], set[_Key]]:
     """Return what our export held for each (segment, coder) of the matched sources, and which
     of those keys a missing coding may be read as a removal of."""
-    baseline: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
-    removable: set[tuple[str, str]] = set()
+    baseline: dict[_Key, tuple[frozenset[str], str]] = {}
+    removable: set[_Key] = set()
     unknown: list[str] = []
     for guid, match in matched.items():
         document = match.document
