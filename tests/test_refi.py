@@ -16,10 +16,12 @@ from pipeline.codebook.model import Codebook
 from pipeline.refi.read import RefiError, RefiSpan, read_codebook, read_project
 from pipeline.refi.write import (
     GUID_RE,
+    NO_CODE,
     RefiCoding,
     RefiSource,
     code_guid,
     codebook_xml,
+    no_code_guid,
     project_qdpx,
     source_guid,
     user_guid,
@@ -62,7 +64,13 @@ def codebook() -> Codebook:
 
 def sources() -> list[RefiSource]:
     return [
-        RefiSource(GUID_A, "speech-1990.txt", TEXT_A, {"year": 1990, "issuer": "MoFA"}),
+        RefiSource(
+            GUID_A,
+            "speech-1990.txt",
+            TEXT_A,
+            {"year": 1990, "issuer": "MoFA"},
+            "dshift document: " + "a" * 64,
+        ),
         RefiSource(
             GUID_B,
             "pr-2016.txt",
@@ -82,8 +90,11 @@ def codings() -> list[RefiCoding]:
         RefiCoding("rules.v1", GUID_A, *span(TEXT_A, "aid for the flood"), "alignment.aid"),
         RefiCoding("amina", GUID_A, *span(TEXT_A, "aid for the flood"), "alignment.aid"),
         RefiCoding("amina", GUID_A, *span(TEXT_A, "aid for the flood"), "alignment"),
-        RefiCoding("amina", GUID_A, *span(TEXT_A, "پاکستان seeks balance"), "hedging"),
+        RefiCoding(
+            "amina", GUID_A, *span(TEXT_A, "پاکستان seeks balance"), "hedging", "balance, not aid"
+        ),
         RefiCoding("rules.v1", GUID_B, *span(TEXT_B, "military aid"), "alignment.aid.military"),
+        RefiCoding("amina", GUID_B, *span(TEXT_B, "No more."), NO_CODE, "nothing to code"),
     ]
 
 
@@ -191,7 +202,8 @@ def test_a_project_reads_back_as_it_was_written() -> None:
     project = read_project(export())
     assert project.name == "Pakistan discourse"
     assert project.users == {user_guid(u): u for u in USERS}
-    assert {code.code_id for code in project.codes.values()} == set(codebook().codes)
+    assert {code.code_id for code in project.codes.values()} == set(codebook().codes) | {NO_CODE}
+    assert project.codes[no_code_guid()].name == "(no code applies)"
     assert project.codes[code_guid("alignment.aid")].parent_guid == code_guid("alignment")
     assert project.sources[GUID_A].text == TEXT_A
     assert project.sources[GUID_B].variables == {
@@ -200,12 +212,27 @@ def test_a_project_reads_back_as_it_was_written() -> None:
         "source_type": "press",
     }
     expected = sorted(
-        RefiSpan(c.user, c.source_guid, c.start, c.end, code_guid(c.code_id)) for c in codings()
+        RefiSpan(
+            c.user,
+            c.source_guid,
+            c.start,
+            c.end,
+            no_code_guid() if c.code_id == NO_CODE else code_guid(c.code_id),
+            c.note,
+        )
+        for c in codings()
     )
     assert sorted(project.codings) == expected
+    assert project.sources[GUID_A].description == "dshift document: " + "a" * 64
     hedged = next(c for c in project.codings if c.code_guid == code_guid("hedging"))
     assert TEXT_A[hedged.start : hedged.end] == "پاکستان seeks balance"
     assert project.skipped == []
+
+
+def test_dates_are_written_in_utc_with_z() -> None:
+    root = etree.fromstring(entries(export(created="2024-05-01T17:00:00+05:00"))["project.qde"])
+    dates = {v for e in root.iter() for k, v in e.attrib.items() if k.endswith("DateTime")}
+    assert dates == {"2024-05-01T12:00:00Z"}
 
 
 def test_the_export_is_byte_identical_whatever_the_order_of_its_inputs() -> None:
@@ -293,7 +320,8 @@ def test_the_quirks_of_other_programs_are_accepted() -> None:
     assert project.sources == original.sources
     assert sorted(project.codings) == sorted(original.codings)
     assert project.skipped == [
-        "PictureSource 'map.png' (11111111-2222-3333-4444-555555555555): only text sources are read"
+        "PictureSource 'map.png' (11111111-2222-3333-4444-555555555555): "
+        "only sources with a plain text are read"
     ]
 
 
@@ -407,7 +435,7 @@ def test_archives_that_are_not_projects_are_refused() -> None:
     message = problems(lambda: read_project(rezip(files)))
     assert "the archive has no project.qde (it holds: " in message
     assert "notes.qde)" in message
-    assert "is not a zip archive" in problems(lambda: read_project(b"<Project/>"))
+    assert "not a readable zip archive" in problems(lambda: read_project(b"<Project/>"))
     broken = rezip({"project.qde": b"<Project name='x'><Users></Project>"})
     assert "not well-formed XML (line 1" in problems(lambda: read_project(broken))
     missing = entries(export())

@@ -19,7 +19,14 @@ What is accepted, beyond the letter of the standard, because the programs do it:
   the whole text.
 * Upper-case GUIDs or GUIDs in braces: every GUID is returned lower case, without braces.
 
-Picture, PDF, audio and video sources are not read; :attr:`RefiProject.skipped` lists them.
+Every source kind that carries a plain text is read: a ``<TextSource>``, a ``<PDFSource>`` by its
+``<Representation>`` (what QualCoder writes for a source whose name ends in ``.pdf``) and a
+``<PictureSource>`` by its ``<TextDescription>``; such a source keeps the GUID, name, description
+and variables of the outer element. Areas coded on a page or picture and audio or video sources
+are not read; :attr:`RefiProject.skipped` says what was left and how many codings it held.
+
+Before any of it, :func:`pipeline.archives.check_zip` inflates the archive once, counting bytes,
+and refuses one that unpacks to more than :data:`pipeline.archives.PROJECT_LIMITS` allow.
 Everything else that is wrong (no ``project.qde``, a source without text, offsets outside the
 text, a reference to a code, user or variable that does not exist) is reported, every problem at
 once, each naming its element.
@@ -40,15 +47,20 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
+from pipeline.archives import PROJECT_LIMITS, ZipLimits, check_zip
+from pipeline.errors import DshiftError
 from pipeline.refi.write import (
     GUID_RE,
     ID_LINE,
     INTERNAL,
+    NO_CODE,
+    NO_CODE_NAME,
     PROJECT_ENTRY,
     SOURCES_FOLDER,
     RefiError,
     RefiSource,
     code_guid,
+    no_code_guid,
     normalise_guid,
 )
 
@@ -69,6 +81,7 @@ MAX_LISTED = 25
 """How many problems an error message lists before it says how many more there are."""
 
 _CODE_ID = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*\Z")
+_TEXT_INSIDE = {"PDFSource": "Representation", "PictureSource": "TextDescription"}
 _SKIPPED_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 _REEXPORT = "export it again from the program that made it"
 
@@ -94,13 +107,17 @@ class RefiCode:
 
 @dataclass(frozen=True, order=True)
 class RefiSpan:
-    """One code applied by one coder to ``text[start:end]`` of a source (code points)."""
+    """One code applied by one coder to ``text[start:end]`` of a source (code points).
+
+    ``note`` is the ``<Description>`` of the selection (the coding's memo), stripped.
+    """
 
     user: str
     source_guid: str
     start: int
     end: int
     code_guid: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,7 +171,11 @@ def read_codebook(data: bytes, *, code_ids: Iterable[str] = ()) -> list[RefiCode
 
 
 def read_project(
-    data: bytes, *, code_ids: Iterable[str] = (), max_bytes: int = MAX_ENTRY_BYTES
+    data: bytes,
+    *,
+    code_ids: Iterable[str] = (),
+    max_bytes: int = MAX_ENTRY_BYTES,
+    limits: ZipLimits = PROJECT_LIMITS,
 ) -> RefiProject:
     """Read a REFI-QDA project (``.qdpx``): users, codes, text sources and their codings.
 
@@ -162,6 +183,7 @@ def read_project(
         data: The .qdpx file's bytes.
         code_ids: Our code ids, to recognise our codes by GUID (see :func:`read_codebook`).
         max_bytes: The largest project.qde or text file to read.
+        limits: How far the whole archive may unpack (checked before anything is parsed).
 
     Returns:
         The project, with every GUID lower case and every offset in code points of the
@@ -171,6 +193,12 @@ def read_project(
         RefiError: if the archive is not a safe, complete REFI-QDA project; the message lists
             every problem found, each with its element.
     """
+    try:
+        check_zip(data, "the project", limits)
+    except RefiError:
+        raise
+    except DshiftError as exc:
+        raise RefiError(exc.message, exc.hint) from None
     archive = _open_zip(data)
     prefix = _project_prefix(archive)
     root = _parse(_read_entry(archive, prefix + PROJECT_ENTRY, max_bytes), PROJECT_ENTRY)
@@ -190,8 +218,9 @@ def read_project(
     skipped: list[str] = []
     for element in _children(_child(root, "Sources")):
         kind = _local(element.tag)
-        if kind == "TextSource":
-            read = context.text_source(element)
+        inner = _child(element, _TEXT_INSIDE[kind]) if kind in _TEXT_INSIDE else None
+        if kind == "TextSource" or inner is not None:
+            read = context.text_source(element, inner)
             if read is None:
                 continue
             source, spans = read
@@ -199,10 +228,23 @@ def read_project(
                 problems.add(_name(element), "another source has the same guid")
             sources[source.guid] = source
             codings += spans
+            areas = _count_codings(element, ("PDFSelection", "PictureSelection"))
+            if areas:
+                skipped.append(f"{_name(element)}: {areas} coding(s) of areas are not read")
         elif kind in _SKIPPED_SOURCES:
-            skipped.append(f"{_name(element)}: only text sources are read")
+            held = _count_codings(element)
+            skipped.append(
+                f"{_name(element)}: only sources with a plain text are read"
+                + (f" ({held} coding(s) not read)" if held else "")
+            )
     problems.raise_if_any()
     return RefiProject(root.get("name", ""), users, codes, sources, codings, skipped)
+
+
+def _count_codings(element: Element, within: tuple[str, ...] = ()) -> int:
+    """Count the ``<Coding>`` elements under ``element`` (only under ``within`` kinds if given)."""
+    holders = [c for c in _children(element) if _local(c.tag) in within] if within else [element]
+    return sum(1 for holder in holders for node in holder.iter() if _local(node.tag) == "Coding")
 
 
 def _named_guids(root: Element, group: str, kind: str, problems: _Problems) -> dict[str, str]:
@@ -222,6 +264,7 @@ def _read_codes(root: Element, code_ids: Iterable[str], problems: _Problems) -> 
     """Read the code tree under ``root`` (a CodeBook, or a Project holding one)."""
     book = root if _local(root.tag) == "CodeBook" else _child(root, "CodeBook")
     by_guid = {code_guid(code_id): code_id for code_id in code_ids}
+    by_guid[no_code_guid()] = NO_CODE
     codes: list[RefiCode] = []
 
     def walk(parent: Element | None, parent_guid: str | None) -> None:
@@ -236,7 +279,9 @@ def _read_codes(root: Element, code_ids: Iterable[str], problems: _Problems) -> 
                     RefiCode(
                         guid=guid,
                         name=name or "",
-                        code_id=by_guid.get(guid) or described,
+                        code_id=by_guid.get(guid)
+                        or described
+                        or (NO_CODE if name == NO_CODE_NAME else None),
                         parent_guid=parent_guid,
                         description=description,
                     )
@@ -322,16 +367,25 @@ class _Context:
         self.problems = problems
         self.names = {info.filename.lower(): info.filename for info in archive.infolist()}
 
-    def text_source(self, element: Element) -> tuple[RefiSource, list[RefiSpan]] | None:
+    def text_source(
+        self, element: Element, inner: Element | None = None
+    ) -> tuple[RefiSource, list[RefiSpan]] | None:
+        """Read a text source; ``inner`` is the element holding the text of a PDF or picture."""
         where = _name(element)
-        guid = self.problems.guid(element, "guid", "TextSource")
-        raw = self.raw_text(element, where)
+        guid = self.problems.guid(element, "guid", _local(element.tag))
+        holder = element if inner is None else inner
+        place = where if inner is None else f"{where}: {_local(inner.tag)}"
+        raw = self.raw_text(holder, place)
         if not guid or raw is None:
             return None
         text, shift = _normalise_line_ends(raw)
-        source_user = _optional_guid(element.get("creatingUser")) or self.default_user
+        source_user = (
+            _optional_guid(element.get("creatingUser"))
+            or _optional_guid(holder.get("creatingUser"))
+            or self.default_user
+        )
         spans: list[RefiSpan] = []
-        for selection in _children(element, "PlainTextSelection"):
+        for selection in _children(holder, "PlainTextSelection"):
             here = f"{where}: {_name(selection)}"
             start = self.position(selection, "startPosition", here)
             end = self.position(selection, "endPosition", here)
@@ -342,16 +396,21 @@ class _Context:
                 self.problems.add(here, wrong)
                 continue
             selection_user = _optional_guid(selection.get("creatingUser")) or source_user
+            note = _text(_child(selection, "Description")).strip()
             for coding in _children(selection, "Coding"):
                 span = self.span(coding, selection_user, guid, shift(start), shift(end), here)
                 if span is not None:
+                    spans.append(span if not note else _with_note(span, note))
+        for outer in {id(element): element, id(holder): holder}.values():
+            for coding in _children(outer, "Coding"):
+                span = self.span(coding, source_user, guid, 0, len(text), where)
+                if span is not None:
                     spans.append(span)
-        for coding in _children(element, "Coding"):
-            span = self.span(coding, source_user, guid, 0, len(text), where)
-            if span is not None:
-                spans.append(span)
-        values = self.variable_values(element, where)
-        return RefiSource(guid, element.get("name") or guid, text, values), spans
+        values = self.variable_values(holder, place) if inner is not None else {}
+        values.update(self.variable_values(element, where))
+        description = _text(_child(element, "Description")).strip()
+        name = element.get("name") or holder.get("name") or guid
+        return RefiSource(guid, name, text, values, description), spans
 
     def raw_text(self, element: Element, where: str) -> str | None:
         """Return the source's text as stored (BOM dropped), or None after adding a problem."""
@@ -451,6 +510,10 @@ class _Context:
                 continue
             values[self.variables[target]] = _variable_value(holder)
         return values
+
+
+def _with_note(span: RefiSpan, note: str) -> RefiSpan:
+    return RefiSpan(span.user, span.source_guid, span.start, span.end, span.code_guid, note)
 
 
 def _span_problem(start: int, end: int, length: int) -> str:

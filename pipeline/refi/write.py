@@ -16,7 +16,9 @@ in ``Codebook.cleaned.xsd``), against which the tests validate the output:
   UTF-8 file ``sources/<guid>.txt`` per document, referenced as ``plainTextPath="internal://
   <guid>.txt"``. A coder's codes on one span form one ``<PlainTextSelection>`` (offsets in code
   points, end exclusive) holding one ``<Coding>`` per code, each naming its coder as
-  ``creatingUser``.
+  ``creatingUser``; the coder's note is the selection's ``<Description>``. A coder's reject is
+  a coding with the marker code "(no code applies)" (:data:`NO_CODE`), which the project's
+  code tree carries after the codebook's codes.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from lxml import etree
 
@@ -49,6 +51,17 @@ ORIGIN = f"discourse-shift {__version__}"
 
 ID_LINE = "id: "
 """How the first line of a code's description starts; the code id follows."""
+
+NO_CODE = "(no code)"
+"""The code id of the marker code "no code applies": what a coder's reject is written as."""
+
+NO_CODE_NAME = "(no code applies)"
+"""The name the programs show for the marker code."""
+
+NO_CODE_DESCRIPTION = (
+    "Not a code of the codebook: apply it to a passage to say that no code of the codebook "
+    "applies there (a reject). discourse-shift reads it back as that coder's reject."
+)
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 """Colours of the top-level codes in codebook order (Okabe-Ito, readable with colour blindness)."""
@@ -89,17 +102,24 @@ class RefiSource:
     name: str
     text: str
     variables: dict[str, str | int | None]
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class RefiCoding:
-    """One code applied by one coder to ``text[start:end]`` of one source (code points)."""
+    """One code applied by one coder to ``text[start:end]`` of one source (code points).
+
+    ``code_id`` is a code of the codebook, or :data:`NO_CODE` for "no code applies" (a coder's
+    reject, written so that the programs show it). ``note`` becomes the ``<Description>`` of
+    the coder's selection, which the programs show as the coding's memo.
+    """
 
     user: str
     source_guid: str
     start: int
     end: int
     code_id: str
+    note: str = ""
 
 
 # --- GUIDs ---------------------------------------------------------------------------------------
@@ -122,6 +142,20 @@ def user_guid(name: str) -> str:
 def source_guid(sha256: str) -> str:
     """Return the GUID of a document from the sha256 of its file."""
     return _guid("source", sha256.lower())
+
+
+def no_code_guid() -> str:
+    """Return the GUID of the marker code "no code applies" (see :data:`NO_CODE`)."""
+    return _guid("marker", "no-code")
+
+
+def text_source_name(name: str) -> str:
+    """Return the name a document is listed under: its file name with ``.txt`` added.
+
+    The programs decide a source's kind by its name: QualCoder writes a source named
+    ``x.pdf`` back as a ``<PDFSource>``. What we send is plain text, so its name says so.
+    """
+    return name if name.lower().endswith(".txt") else f"{name}.txt"
 
 
 def variable_guid(name: str) -> str:
@@ -210,8 +244,8 @@ def project_qdpx(
         sources: The documents; each text is stored in the zip under ``sources/<guid>.txt``.
         codings: Who applied which code where. Identical codings are written once.
         users: Every coder, machine (``rules.v1``) or human (``amina``); each becomes a User.
-        created: ISO date-time (``2024-05-01T12:00:00Z``) written as the creation date of every
-            element and as the date of the zip entries.
+        created: ISO date-time (``2024-05-01T12:00:00Z``) written, in UTC with ``Z``, as the
+            creation date of every element and as the date of the zip entries.
 
     Returns:
         The zip archive's bytes, identical for identical arguments (whatever their order).
@@ -219,7 +253,7 @@ def project_qdpx(
     Raises:
         RefiError: listing every coding, source or user that cannot be written.
     """
-    _check_created(created)
+    created = _utc(created)
     variables = _variable_types(sources)
     problems = _check(codebook, sources, codings, users)
     if problems:
@@ -239,7 +273,12 @@ def project_qdpx(
         users_element = _sub(root, "Users")
         for user in ordered_users:
             _sub(users_element, "User", guid=user_guid(user), name=_clean(user))
-    _sub(root, "CodeBook").append(_codes(codebook, PROJECT_NS))
+    codes = _codes(codebook, PROJECT_NS)
+    marker = _sub(
+        codes, "Code", guid=no_code_guid(), name=NO_CODE_NAME, isCodable="true", color="#999999"
+    )
+    _sub(marker, "Description").text = NO_CODE_DESCRIPTION
+    _sub(root, "CodeBook").append(codes)
     if variables:
         variables_element = _sub(root, "Variables")
         for variable, kind in variables.items():
@@ -266,14 +305,18 @@ def project_qdpx(
     return _zip(entries, _zip_date(created))
 
 
-_Selections = dict[tuple[int, int, str], set[str]]
+_Selections = dict[tuple[int, int, str], tuple[set[str], set[str]]]
 
 
 def _selections(codings: Iterable[RefiCoding]) -> dict[str, _Selections]:
-    """Group codings by source, then by (start, end, user), into sets of code ids."""
-    grouped: dict[str, _Selections] = defaultdict(lambda: defaultdict(set))
+    """Group codings by source, then by (start, end, user), into sets of code ids and notes."""
+    grouped: dict[str, _Selections] = defaultdict(dict)
     for coding in codings:
-        grouped[coding.source_guid][(coding.start, coding.end, coding.user)].add(coding.code_id)
+        key = (coding.start, coding.end, coding.user)
+        codes, notes = grouped[coding.source_guid].setdefault(key, (set(), set()))
+        codes.add(coding.code_id)
+        if coding.note.strip():
+            notes.add(coding.note.strip())
     return grouped
 
 
@@ -285,7 +328,9 @@ def _text_source(
     element.set("name", _clean(source.name))
     element.set("plainTextPath", f"{INTERNAL}{source.guid}.txt")
     element.set("creationDateTime", created)
-    for (start, end, user), code_ids in sorted(selections.items()):
+    if source.description:
+        _sub(element, "Description").text = _clean(source.description)
+    for (start, end, user), (code_ids, notes) in sorted(selections.items()):
         creator = user_guid(user)
         span = f"{source.guid}:{start}:{end}:{user}"
         selection = _sub(
@@ -297,7 +342,10 @@ def _text_source(
             creatingUser=creator,
             creationDateTime=created,
         )
+        if notes:
+            _sub(selection, "Description").text = _clean("\n\n".join(sorted(notes)))
         for code_id in sorted(code_ids):
+            target = no_code_guid() if code_id == NO_CODE else code_guid(code_id)
             coding = _sub(
                 selection,
                 "Coding",
@@ -305,7 +353,7 @@ def _text_source(
                 creatingUser=creator,
                 creationDateTime=created,
             )
-            _sub(coding, "CodeRef", targetGUID=code_guid(code_id))
+            _sub(coding, "CodeRef", targetGUID=target)
     for variable in sorted(source.variables):
         value = source.variables[variable]
         if value is None:
@@ -374,7 +422,7 @@ def _check(
         )
         if coding.user not in known_users:
             problems.append(f"{where}: user '{coding.user}' is not in users")
-        if coding.code_id not in codebook.codes:
+        if coding.code_id not in codebook.codes and coding.code_id != NO_CODE:
             close = difflib.get_close_matches(coding.code_id, sorted(codebook.codes), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.append(f"{where}: code '{coding.code_id}' is not in the codebook{hint}")
@@ -389,18 +437,26 @@ def _check(
     return problems
 
 
-def _check_created(created: str) -> None:
-    problem = not _DATETIME_RE.match(created)
-    if not problem:
+def _utc(created: str) -> str:
+    """Return ``created`` as an ``xs:dateTime`` in UTC with ``Z`` (naive times are UTC).
+
+    Programs differ in how they read an offset such as ``+00:00``; QualCoder strips a ``Z``
+    and nothing else, so every date we write ends in ``Z``.
+    """
+    moment = None
+    if _DATETIME_RE.match(created):
         try:
-            datetime.fromisoformat(created)
+            moment = datetime.fromisoformat(created)
         except ValueError:
-            problem = True
-    if problem:
+            moment = None
+    if moment is None:
         raise RefiError(
             f"created '{created}' is not an ISO date-time",
             "give the date and time with seconds, such as 2024-05-01T12:00:00Z",
         )
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- XML and zip plumbing ------------------------------------------------------------------------
