@@ -69,41 +69,36 @@ class Workspace:
         path = self.corpus / LOCK_NAME
         try:
             self.corpus.mkdir(parents=True, exist_ok=True)
-            handle = path.open("a+")
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise file_error(exc, path, "take the workspace's write lock", self.root) from exc
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another dshift process"
-            handle.close()
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+            os.close(fd)
             raise LockedError(
-                f"the workspace {self.root} is busy: {holder}",
+                f"the workspace {self.root} is busy: {holder or 'another dshift process'}",
                 "wait for that run to finish and try again (the lock is released automatically "
                 "when the process ends, even if it is killed)",
             ) from None
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(json.dumps({"pid": os.getpid(), "command": command}))
-            handle.flush()
+        try:  # unbuffered: nothing is left to flush (and fail) when the file is closed
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command}).encode(), 0)
         except OSError as exc:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
+            os.close(fd)
             raise file_error(exc, path, "take the workspace's write lock", self.root) from exc
         try:
             yield
         finally:
-            with suppress(OSError):  # a full disk must not hide the command's own outcome
-                handle.seek(0)
-                handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
             with suppress(OSError):
-                handle.close()
+                os.ftruncate(fd, 0)
+            os.close(fd)  # releases the lock
 
 
-def file_error(exc: OSError, path: Path, doing: str, folder: Path | None = None) -> WorkspaceError:
+def file_error(
+    exc: OSError, path: Path, doing: str, folder: Path | None = None, *, workspace: bool = True
+) -> WorkspaceError:
     """Return the error to raise when ``doing`` (e.g. 'write the problems list') failed on
     ``path`` with ``exc``: what happened, where, and how to fix it.
 
@@ -112,6 +107,8 @@ def file_error(exc: OSError, path: Path, doing: str, folder: Path | None = None)
         path: the file or folder it was about.
         doing: what dshift was doing, as a verb phrase.
         folder: the folder to make writable (default: the folder of ``path``).
+        workspace: whether ``path`` is in an existing workspace (then the hint says that a
+            copy of it can be used, and that reading works without writing).
     """
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ENOSPC:
@@ -128,13 +125,21 @@ def file_error(exc: OSError, path: Path, doing: str, folder: Path | None = None)
             "where it stopped",
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        where = "is on a read-only disk" if exc.errno == errno.EROFS else "is not writable by you"
-        return WorkspaceError(
-            f"could not {doing}: {path} {where} ({reason})",
-            f"make it writable (e.g. chmod -R u+w {folder or path.parent}, or mount it "
-            "read-write), or copy the whole workspace to a folder you can write; commands that "
-            "only read (status, show, kwic, index) work as it is",
+        if exc.errno == errno.EROFS:
+            where = f"{path} is on a read-only disk"
+        elif path.exists():
+            where = f"{path} is not writable by you"
+        else:
+            where = f"{path} cannot be made: {path.parent} is not writable by you"
+        hint = (
+            f"make it writable (e.g. chmod -R u+w {folder or path.parent}, or mount it read-write)"
         )
+        if workspace:
+            hint += (
+                ", or copy the whole workspace to a folder you can write; commands that only "
+                "read (status, problems, show, kwic, index) work as it is"
+            )
+        return WorkspaceError(f"could not {doing}: {where} ({reason})", hint)
     return WorkspaceError(
         f"could not {doing}: {path}: {reason}",
         "check that the disk is mounted and healthy, then run the same command again",
@@ -189,7 +194,11 @@ def init_workspace(directory: str | os.PathLike[str]) -> Workspace:
                 encoding="utf-8",
             )
     except OSError as exc:
-        raise file_error(exc, target, "create the workspace", root) from exc
+        failed = Path(exc.filename) if exc.filename else target
+        folder = failed
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        raise file_error(exc, failed, "create the workspace", folder, workspace=False) from exc
     with workspace.open_store():
         pass
     return workspace
