@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import Problem, WorkspaceError
+from pipeline.errors import Problem, StoreError, WorkspaceError
 from pipeline.status import export_problems
 from pipeline.store import connect
 from pipeline.workspace import Workspace, init_workspace
@@ -182,3 +182,22 @@ def test_the_lock_and_the_problems_list_on_a_full_disk_say_so(
     with pytest.raises(WorkspaceError, match="full") as caught, workspace.lock("test"):
         pass
     assert ".dshift.lock" in caught.value.message and "free space" in caught.value.hint
+
+
+def test_reading_works_on_a_disk_too_full_to_open_the_store_for_writing(
+    small_disk: Path,
+) -> None:
+    workspace = init_workspace(small_disk / "ws")
+    filler = fill(small_disk, leave=0)
+    status = dshift(workspace, "status")
+    assert status.returncode == 0, status.stderr
+    assert "read-only here" in status.stdout and "documents: 0 current" in status.stdout
+    with connect(workspace.store_path) as store:
+        assert store.read_only
+        with pytest.raises(StoreError, match="is full") as caught:
+            store.start_run("test", {})
+        assert "free space" in caught.value.hint
+    filler.unlink()
+    with connect(workspace.store_path) as store:
+        assert not store.read_only and store.integrity_ok()
+        store.start_run("test", {})

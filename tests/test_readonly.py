@@ -146,7 +146,7 @@ def test_commands_that_read_work_and_write_nothing(coded: Workspace, mechanism: 
     segment = first_segment(coded)
     before = snapshot(coded.root)
     commands = [
-        (["status"], "documents: 2 current"),
+        (["status"], "(read-only here: commands that change it will refuse)\ndocuments: 2"),
         (["problems"], "no open problems"),
         (["problems", "--csv"], "id,severity,code"),
         (["doc", "show", "1"], "document #1"),

@@ -150,14 +150,16 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
 
     Attributes:
         path: the SQLite file.
-        read_only: True if the store was opened for reading only: every write raises
-            :class:`StoreError` before touching the file.
+        read_only: True if the store was opened for reading only (asked for, or the store
+            cannot be written here, or its disk is too full to open it for writing): every
+            write raises :class:`StoreError`, saying why, before touching the file.
     """
 
     def __init__(self, path: Path, *, read_only: bool | None = None) -> None:
         """Open the store file ``path``; see :func:`connect` for ``read_only``."""
         self.path = path
         writable = can_write(path)
+        automatic = read_only is None
         if read_only is None:
             read_only = path.exists() and not writable
         if not read_only and not writable:
@@ -168,7 +170,20 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
                 read_only_error(path).hint,
             )
         self.read_only = read_only
-        self.db = open_read_only(path) if read_only else self._open_for_writing()
+        self._refusal: StoreError | None = None  # why writes are refused, if not read_only_error
+        if read_only:
+            self.db = open_read_only(path)
+        else:
+            try:
+                self.db = self._open_for_writing()
+            except StoreError as failure:
+                if not (automatic and path.exists()):
+                    raise
+                try:  # a full disk: what is stored can still be read
+                    self.db = open_read_only(path)
+                except StoreError:
+                    raise failure from None
+                self.read_only, self._refusal = True, failure
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys = ON")
         self._migrate()
@@ -225,6 +240,8 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
                 f"({__version__}) knows ({len(MIGRATIONS)})",
                 "upgrade dshift (pip install -U discourse-shift) before using this workspace",
             )
+        if current < len(MIGRATIONS) and self._refusal is not None:
+            raise self._refusal
         if current < len(MIGRATIONS) and self.read_only:
             raise StoreError(
                 f"the corpus store {self.path} has schema version {current}, this dshift "
@@ -260,7 +277,7 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
             StoreError: if the store is read-only or the write could not be completed.
         """
         if self.read_only:
-            raise read_only_error(self.path)
+            raise self._refusal or read_only_error(self.path)
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
