@@ -189,6 +189,7 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
         self._migrate()
 
     def _open_for_writing(self) -> sqlite3.Connection:
+        """Connect to the store file (creating it and its folder) in WAL mode."""
         path = self.path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,6 +234,7 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
+        """Bring the schema up to this dshift's, one all-or-nothing migration at a time."""
         current = self.schema_version
         if current > len(MIGRATIONS):
             raise StoreError(
