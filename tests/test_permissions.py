@@ -68,6 +68,15 @@ def test_an_unreadable_store_says_who_must_give_access(owned: Workspace) -> None
         assert "fix: ask its owner for read access" in result.stderr
 
 
+def test_a_corpus_folder_the_user_may_not_enter_is_named(owned: Workspace) -> None:
+    owned.corpus.chmod(0o600)  # no x: nothing inside can be reached
+    result = as_user("--workspace", str(owned.root), "status")
+    assert result.returncode == 4, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"cannot reach the corpus store {owned.store_path}: Permission denied" in result.stderr
+    assert f"fix: ask the owner of {owned.corpus} for access" in result.stderr
+
+
 def test_outputs_not_writable_keeps_the_ingest_and_names_the_file(owned: Workspace) -> None:
     owned.outputs.chmod(0o555)
     result = as_user("--workspace", str(owned.root), "ingest", str(owned.root.parent / "drop"))

@@ -158,14 +158,22 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
     def __init__(self, path: Path, *, read_only: bool | None = None) -> None:
         """Open the store file ``path``; see :func:`connect` for ``read_only``."""
         self.path = path
+        try:
+            exists = path.exists()
+        except OSError as exc:  # a folder on the way that this user may not enter
+            raise StoreError(
+                f"cannot reach the corpus store {path}: {exc.strerror}",
+                f"ask the owner of {path.parent} for access (e.g. chmod a+rx {path.parent}); "
+                "reading the store needs it, writing needs write access too",
+            ) from exc
         writable = can_write(path)
         automatic = read_only is None
         if read_only is None:
-            read_only = path.exists() and not writable
+            read_only = exists and not writable
         if not read_only and not writable:
             raise StoreError(
                 f"the corpus store {path} cannot be "
-                + ("written" if path.exists() else "created")
+                + ("written" if exists else "created")
                 + f": it or its folder {path.parent} is read-only here",
                 read_only_error(path).hint,
             )
@@ -177,7 +185,7 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
             try:
                 self.db = self._open_for_writing()
             except StoreError as failure:
-                if not (automatic and path.exists()):
+                if not (automatic and exists):
                     raise
                 try:  # a full disk: what is stored can still be read
                     self.db = open_read_only(path)
