@@ -56,8 +56,9 @@ def as_user(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
-def test_an_unreadable_store_says_who_must_give_access(owned: Workspace) -> None:
-    owned.store_path.chmod(0)
+@pytest.mark.parametrize("mode", [0o000, 0o200], ids=["no-access", "write-only"])
+def test_an_unreadable_store_says_who_must_give_access(owned: Workspace, mode: int) -> None:
+    owned.store_path.chmod(mode)
     for args in (["status"], ["ingest", str(owned.root.parent / "drop")]):
         result = as_user("--workspace", str(owned.root), *args)
         assert result.returncode == 4, result.stderr

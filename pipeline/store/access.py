@@ -71,6 +71,15 @@ def read_only_error(path: Path) -> StoreError:
     )
 
 
+def unreadable_error(path: Path) -> StoreError:
+    """The error for a store file this user may not read."""
+    return StoreError(
+        f"cannot read the corpus store {path}: permission denied",
+        f"ask its owner for read access (e.g. chmod a+r {path}); do not replace the file, "
+        "it holds the coders' decisions",
+    )
+
+
 def disk_full_error(path: Path, detail: object) -> StoreError:
     """The error for a write to ``path`` that failed because its disk is full."""
     return StoreError(
@@ -130,11 +139,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
             "(dshift init, dshift ingest) in a folder you can write",
         )
     if not can_read(path):
-        raise StoreError(
-            f"cannot read the corpus store {path}: permission denied",
-            f"ask its owner for read access (e.g. chmod a+r {path}); do not replace the file, "
-            "it holds the coders' decisions",
-        )
+        raise unreadable_error(path)
     uri = path.resolve().as_uri() + "?mode=ro"
     try:
         return _probe(sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30))

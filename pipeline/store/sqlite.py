@@ -16,7 +16,14 @@ from typing import Any, NoReturn
 from pipeline import __version__
 from pipeline.errors import Problem, StoreError
 from pipeline.models import Extraction, MetaValue, Resolved, Sighting
-from pipeline.store.access import can_write, open_read_only, read_only_error, write_failure
+from pipeline.store.access import (
+    can_read,
+    can_write,
+    open_read_only,
+    read_only_error,
+    unreadable_error,
+    write_failure,
+)
 from pipeline.store.coding import CodingQueries, ExportQueries, FrameQueries
 from pipeline.store.migrations import MIGRATIONS
 from pipeline.store.review import ReviewQueries
@@ -166,6 +173,8 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
                 f"ask the owner of {path.parent} for access (e.g. chmod a+rx {path.parent}); "
                 "reading the store needs it, writing needs write access too",
             ) from exc
+        if exists and not can_read(path):
+            raise unreadable_error(path)
         writable = can_write(path)
         automatic = read_only is None
         if read_only is None:
