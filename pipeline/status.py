@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from contextlib import suppress
 from pathlib import Path
 from typing import TextIO
 
@@ -11,6 +12,7 @@ from pipeline.errors import Problem
 from pipeline.ingest.run import IngestSummary
 from pipeline.models import SOURCE_TYPES
 from pipeline.store import ProblemRow, Store
+from pipeline.workspace import file_error
 
 PROBLEM_COLUMNS = (
     "id",
@@ -100,12 +102,26 @@ def write_problems_csv(handle: TextIO, rows: list[ProblemRow]) -> None:
 
 
 def export_problems(store: Store, path: Path) -> Path:
-    """Write every open problem to a CSV file (replaced atomically) and return its path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write every open problem to a CSV file (replaced atomically) and return its path.
+
+    The old file stays as it was if the new one cannot be written in full.
+
+    Raises:
+        WorkspaceError: if the file cannot be written (permissions, a full disk).
+    """
+    rows = store.open_problems()
     tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        write_problems_csv(handle, store.open_problems())
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            write_problems_csv(handle, rows)
+        tmp.replace(path)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        error = file_error(exc, path, "write the list of open problems")
+        error.hint += "; what was read is stored: 'dshift problems' lists the problems"
+        raise error from exc
     return path
 
 
@@ -115,7 +131,8 @@ def format_status(store: Store, runs: int = 5) -> str:
     coverage = store.coverage()
     documents = store.current_documents()
     lines = [
-        f"corpus store: {store.path}",
+        f"corpus store: {store.path}"
+        + (" (read-only here: commands that change it will refuse)" if store.read_only else ""),
         f"documents: {len(documents)} current ({sum(d.n_pages for d in documents)} pages)",
     ]
     if coverage:

@@ -7,12 +7,13 @@ init DIR`` makes new ones so that users work outside the source tree.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -47,9 +48,14 @@ class Workspace:
     def store_path(self) -> Path:
         return self.corpus / STORE_NAME
 
-    def open_store(self) -> Store:
-        """Open the corpus store, creating it on first use."""
-        return connect(self.store_path)
+    def open_store(self, *, read_only: bool | None = None) -> Store:
+        """Open the corpus store, creating it on first use.
+
+        Args:
+            read_only: see :func:`pipeline.store.connect`; by default a workspace that cannot be
+                written is opened for reading only, so commands that only read work on it.
+        """
+        return connect(self.store_path, read_only=read_only)
 
     @contextmanager
     def lock(self, command: str) -> Iterator[None]:
@@ -57,32 +63,87 @@ class Workspace:
 
         Raises:
             LockedError: if another dshift process holds it.
+            WorkspaceError: if the lock file cannot be made or written (a read-only workspace,
+                a full disk).
         """
-        self.corpus.mkdir(parents=True, exist_ok=True)
         path = self.corpus / LOCK_NAME
-        handle = path.open("a+")
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.corpus.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise file_error(exc, path, "take the workspace's write lock", self.root) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another dshift process"
-            handle.close()
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+            os.close(fd)
             raise LockedError(
-                f"the workspace {self.root} is busy: {holder}",
+                f"the workspace {self.root} is busy: {holder or 'another dshift process'}",
                 "wait for that run to finish and try again (the lock is released automatically "
                 "when the process ends, even if it is killed)",
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "command": command}))
-        handle.flush()
+        try:  # unbuffered: nothing is left to flush (and fail) when the file is closed
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command}).encode(), 0)
+        except OSError as exc:
+            os.close(fd)
+            raise file_error(exc, path, "take the workspace's write lock", self.root) from exc
         try:
             yield
         finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)  # releases the lock
+
+
+def file_error(
+    exc: OSError, path: Path, doing: str, folder: Path | None = None, *, workspace: bool = True
+) -> WorkspaceError:
+    """Return the error to raise when ``doing`` (e.g. 'write the problems list') failed on
+    ``path`` with ``exc``: what happened, where, and how to fix it.
+
+    Args:
+        exc: the error of the failed file operation.
+        path: the file or folder it was about.
+        doing: what dshift was doing, as a verb phrase.
+        folder: the folder to make writable (default: the folder of ``path``).
+        workspace: whether ``path`` is in an existing workspace (then the hint says that a
+            copy of it can be used, and that reading works without writing).
+    """
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        try:
+            free = f"{shutil.disk_usage(folder).free / 1024 / 1024:.1f} MB free now"
+        except OSError:
+            free = "free space unknown"
+        return WorkspaceError(
+            f"could not {doing}: the disk holding {path} is full",
+            f"free space on that disk ({free}), then run the same command again: it resumes "
+            "where it stopped",
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        if exc.errno == errno.EROFS:
+            where = f"{path} is on a read-only disk"
+        elif path.exists():
+            where = f"{path} is not writable by you"
+        else:
+            where = f"{path} cannot be made: {path.parent} is not writable by you"
+        hint = (
+            f"make it writable (e.g. chmod -R u+w {folder or path.parent}, or mount it read-write)"
+        )
+        if workspace:
+            hint += (
+                ", or copy the whole workspace to a folder you can write; commands that only "
+                "read (status, problems, show, kwic, index) work as it is"
+            )
+        return WorkspaceError(f"could not {doing}: {where} ({reason})", hint)
+    return WorkspaceError(
+        f"could not {doing}: {path}: {reason}",
+        "check that the disk is mounted and healthy, then run the same command again",
+    )
 
 
 def find_workspace(option: str | os.PathLike[str] | None = None) -> Workspace:
@@ -107,23 +168,37 @@ def find_workspace(option: str | os.PathLike[str] | None = None) -> Workspace:
 
 
 def init_workspace(directory: str | os.PathLike[str]) -> Workspace:
-    """Create a workspace with the default codebook; leave existing files alone."""
+    """Create a workspace with the default codebook; leave existing files alone.
+
+    Raises:
+        WorkspaceError: if a folder or file cannot be made (permissions, a full disk).
+        StoreError: if the corpus store cannot be created or opened.
+    """
     root = Path(directory).expanduser().resolve()
     workspace = Workspace(root)
-    for folder in (workspace.corpus, workspace.codebook, workspace.outputs):
-        folder.mkdir(parents=True, exist_ok=True)
-    codebook = workspace.codebook / "codebook.yaml"
-    if not codebook.exists():
-        source = resources.files("pipeline") / "resources" / "codebook.yaml"
-        with resources.as_file(source) as path:
-            shutil.copyfile(path, codebook)
-    readme = workspace.outputs / "README.txt"
-    if not readme.exists():
-        readme.write_text(
-            "Everything in outputs/ is regenerated by dshift and safe to delete.\n"
-            "The corpus store and all coders' decisions live in corpus/: back that up.\n",
-            encoding="utf-8",
-        )
+    target = root
+    try:
+        for folder in (workspace.corpus, workspace.codebook, workspace.outputs):
+            target = folder
+            folder.mkdir(parents=True, exist_ok=True)
+        codebook = target = workspace.codebook / "codebook.yaml"
+        if not codebook.exists():
+            source = resources.files("pipeline") / "resources" / "codebook.yaml"
+            with resources.as_file(source) as path:
+                shutil.copyfile(path, codebook)
+        readme = target = workspace.outputs / "README.txt"
+        if not readme.exists():
+            readme.write_text(
+                "Everything in outputs/ is regenerated by dshift and safe to delete.\n"
+                "The corpus store and all coders' decisions live in corpus/: back that up.\n",
+                encoding="utf-8",
+            )
+    except OSError as exc:
+        failed = Path(exc.filename) if exc.filename else target
+        folder = failed
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        raise file_error(exc, failed, "create the workspace", folder, workspace=False) from exc
     with workspace.open_store():
         pass
     return workspace

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from pipeline.errors import Problem, StoreError
 from pipeline.ingest.metadata import resolve
 from pipeline.models import Extraction, Sighting
-from pipeline.store import connect
+from pipeline.store import Store, connect
 from pipeline.store.migrations import MIGRATIONS
 
 
@@ -80,3 +81,64 @@ def test_a_run_that_raises_is_recorded_as_failed(tmp_path: Path) -> None:
         with store.recorded_run("test", {}) as run:
             run.status = "completed-with-problems"
         assert store.recent_runs(1)[0].status == "completed-with-problems"
+
+
+def _add_document(store: Store, run: str, text: str) -> int:
+    return store.add_document(
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        text_sha256="cd" * 32,
+        extraction=Extraction("txt", text, [(0, len(text))], {}, "text.v1"),
+        sighting=Sighting("/drop/a.txt", "a.txt", len(text), 0),
+        metadata=[],
+        resolved=resolve([]),
+        run_id=run,
+        supersedes=None,
+    )
+
+
+def test_a_full_store_undoes_the_write_and_says_to_free_space(tmp_path: Path) -> None:
+    # PRAGMA max_page_count makes SQLite fail with SQLITE_FULL exactly as a full disk does.
+    with connect(tmp_path / "c.sqlite") as store:
+        run = store.start_run("ingest", {})
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages + 2}")
+        with pytest.raises(StoreError, match="is full") as caught:
+            _add_document(store, run, "Pakistan and China. " * 5000)
+        assert str(tmp_path / "c.sqlite") in caught.value.message
+        assert "free space" in caught.value.hint and "run the same command again" in (
+            caught.value.hint
+        )
+        assert not store.db.in_transaction
+        assert store.db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+        assert store.db.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
+        assert store.integrity_ok()
+        store.db.execute("PRAGMA max_page_count = 1073741823")
+        doc = _add_document(store, run, "Pakistan and China. " * 5000)
+        assert store.pages(doc) == [(0, 100000)]
+
+
+def test_a_run_that_fails_on_a_full_store_is_recorded_as_failed(tmp_path: Path) -> None:
+    with connect(tmp_path / "c.sqlite") as store:
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        with pytest.raises(StoreError, match="is full"), store.recorded_run("ingest", {}) as run:
+            store.db.execute(f"PRAGMA max_page_count = {pages + 1}")
+            _add_document(store, run.id, "Troops cleared the area. " * 5000)
+        assert [r.status for r in store.recent_runs()] == ["failed"]
+
+
+def test_a_run_whose_end_cannot_be_recorded_raises_its_own_error(tmp_path: Path) -> None:
+    with connect(tmp_path / "c.sqlite") as store:
+        with pytest.raises(RuntimeError, match="the block's own"), store.recorded_run("x", {}):
+            store.read_only = True  # from here on every write is refused, finish_run's too
+            raise RuntimeError("the block's own error")
+        store.read_only = False
+        assert [r.status for r in store.recent_runs()] == ["running"]
+        store.mark_interrupted_runs()  # what the next run under the lock does
+        assert [r.status for r in store.recent_runs()] == ["interrupted"]
+
+
+def test_other_database_errors_are_raised_as_they_are(tmp_path: Path) -> None:
+    with connect(tmp_path / "c.sqlite") as store:
+        with pytest.raises(sqlite3.IntegrityError), store.transaction() as db:
+            db.execute('INSERT INTO pages (document_id, page, start, "end") VALUES (99, 1, 0, 1)')
+        assert not store.db.in_transaction

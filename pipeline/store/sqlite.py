@@ -7,15 +7,23 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pipeline import __version__
 from pipeline.errors import Problem, StoreError
 from pipeline.models import Extraction, MetaValue, Resolved, Sighting
+from pipeline.store.access import (
+    can_read,
+    can_write,
+    open_read_only,
+    read_only_error,
+    unreadable_error,
+    write_failure,
+)
 from pipeline.store.coding import CodingQueries, ExportQueries, FrameQueries
 from pipeline.store.migrations import MIGRATIONS
 from pipeline.store.review import ReviewQueries
@@ -46,14 +54,21 @@ def new_run_id() -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
-def connect(url: str | os.PathLike[str]) -> Store:
+def connect(url: str | os.PathLike[str], *, read_only: bool | None = None) -> Store:
     """Open (creating and migrating if needed) the store at ``url``.
 
     Args:
         url: ``sqlite:///absolute/path.sqlite``, ``sqlite:relative.sqlite`` or a plain path.
+        read_only: ``True`` opens the store for reading only (no migration, no journal files
+            written, no write allowed); ``False`` insists on writing; ``None`` (the default)
+            opens it for reading only when the store or its folder cannot be written (a
+            read-only disk, permissions), so that commands that only read work there and a
+            command that writes gets a :class:`StoreError` at its first write.
 
     Raises:
-        StoreError: for an unsupported scheme or a store written by a newer dshift.
+        StoreError: for an unsupported scheme, a store written by a newer dshift, a store that
+            cannot be read, or one that must be written (created, migrated, ``read_only=False``)
+            but cannot be.
     """
     text = os.fspath(url)
     if "://" in text and not text.startswith("sqlite://"):
@@ -65,7 +80,7 @@ def connect(url: str | os.PathLike[str]) -> Store:
     path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite:"))
     if text.startswith("sqlite:///"):
         path = Path("/" + text.removeprefix("sqlite:///"))
-    return Store(path)
+    return Store(path, read_only=read_only)
 
 
 @dataclass
@@ -138,25 +153,88 @@ def _document(row: sqlite3.Row) -> DocumentRow:
 
 
 class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
-    """A corpus store on a SQLite file. Create with :func:`connect`."""
+    """A corpus store on a SQLite file. Create with :func:`connect`.
 
-    def __init__(self, path: Path) -> None:
+    Attributes:
+        path: the SQLite file.
+        read_only: True if the store was opened for reading only (asked for, or the store
+            cannot be written here, or its disk is too full to open it for writing): every
+            write raises :class:`StoreError`, saying why, before touching the file.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool | None = None) -> None:
+        """Open the store file ``path``; see :func:`connect` for ``read_only``."""
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        except sqlite3.Error as exc:
+            exists = path.exists()
+        except OSError as exc:  # a folder on the way that this user may not enter
             raise StoreError(
-                f"cannot open the corpus store {path}: {exc}",
-                "check that the folder exists and is writable",
+                f"cannot reach the corpus store {path}: {exc.strerror}",
+                f"ask the owner of {path.parent} for access (e.g. chmod a+rx {path.parent}); "
+                "reading the store needs it, writing needs write access too",
             ) from exc
+        if exists and not can_read(path):
+            raise unreadable_error(path)
+        writable = can_write(path)
+        automatic = read_only is None
+        if read_only is None:
+            read_only = exists and not writable
+        if not read_only and not writable:
+            raise StoreError(
+                f"the corpus store {path} cannot be "
+                + ("written" if exists else "created")
+                + f": it or its folder {path.parent} is read-only here",
+                read_only_error(path).hint,
+            )
+        self.read_only = read_only
+        self._refusal: StoreError | None = None  # why writes are refused, if not read_only_error
+        if read_only:
+            self.db = open_read_only(path)
+        else:
+            try:
+                self.db = self._open_for_writing()
+            except StoreError as failure:
+                if not (automatic and exists):
+                    raise
+                try:  # a full disk: what is stored can still be read
+                    self.db = open_read_only(path)
+                except StoreError:
+                    raise failure from None
+                self.read_only, self._refusal = True, failure
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
         self._migrate()
 
+    def _open_for_writing(self) -> sqlite3.Connection:
+        """Connect to the store file (creating it and its folder) in WAL mode."""
+        path = self.path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the folder of the corpus store {path.parent}: {exc.strerror}",
+                "check the workspace path and that you may write there",
+            ) from exc
+        db: sqlite3.Connection | None = None
+        try:
+            db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            if db is not None:
+                db.close()
+            raise (
+                write_failure(path, exc)
+                or StoreError(
+                    f"cannot open the corpus store {path}: {exc}",
+                    "check that it is the corpus.sqlite dshift made and that its folder is "
+                    "writable; restore it from a backup if it is damaged",
+                )
+            ) from exc
+        return db
+
     def close(self) -> None:
+        """Close the connection; committed work is already on disk."""
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -169,9 +247,11 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
 
     @property
     def schema_version(self) -> int:
+        """The number of migrations applied to this store."""
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
+        """Bring the schema up to this dshift's, one all-or-nothing migration at a time."""
         current = self.schema_version
         if current > len(MIGRATIONS):
             raise StoreError(
@@ -179,31 +259,75 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
                 f"({__version__}) knows ({len(MIGRATIONS)})",
                 "upgrade dshift (pip install -U discourse-shift) before using this workspace",
             )
+        if current < len(MIGRATIONS) and self._refusal is not None:
+            raise self._refusal
+        if current < len(MIGRATIONS) and self.read_only:
+            raise StoreError(
+                f"the corpus store {self.path} has schema version {current}, this dshift "
+                f"({__version__}) needs {len(MIGRATIONS)}, and the store is read-only here so "
+                "it cannot be upgraded",
+                "run any dshift command once where the workspace can be written (it upgrades "
+                "the store), or copy the workspace to a folder you can write",
+            )
         for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
             try:
                 self.db.executescript(
                     f"BEGIN IMMEDIATE;\n{migration()};\nPRAGMA user_version = {number};\nCOMMIT;"
                 )
             except sqlite3.Error as exc:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise StoreError(
-                    f"migrating {self.path} to schema {number} failed: {exc}",
-                    "restore the store from a backup and report this",
+                self._rollback()
+                raise (
+                    write_failure(self.path, exc)
+                    or StoreError(
+                        f"migrating {self.path} to schema {number} failed: {exc}",
+                        "restore the store from a backup and report this",
+                    )
                 ) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run a block as one all-or-nothing write transaction."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """Run a block as one all-or-nothing write transaction.
+
+        If the block raises, nothing it wrote is kept. A failure of the disk or of access
+        (disk full, read-only, disk error) is raised as :class:`StoreError` that says how to go
+        on; other exceptions are raised unchanged.
+
+        Raises:
+            StoreError: if the store is read-only or the write could not be completed.
+        """
+        if self.read_only:
+            raise self._refusal or read_only_error(self.path)
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self._raise_write_failure(exc)
         try:
             yield self.db
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            self._raise_write_failure(exc)
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.db.execute("COMMIT")
+
+    def _raise_write_failure(self, exc: sqlite3.Error) -> NoReturn:
+        """Raise ``exc`` as the :class:`StoreError` a user can act on, or as it is."""
+        failure = write_failure(self.path, exc)
+        if failure is None:
+            raise exc
+        raise failure from exc
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already undone it (as after a full
+        disk). A rollback that fails leaves nothing behind either: SQLite ignores an
+        uncommitted tail of the journal when it next opens the store."""
+        if self.db.in_transaction:
+            with suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
 
     def integrity_ok(self) -> bool:
+        """Return whether SQLite finds the store file whole (``PRAGMA integrity_check``)."""
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     # -- runs -------------------------------------------------------------------------------
@@ -230,19 +354,24 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
     @contextmanager
     def recorded_run(self, command: str, arguments: dict[str, Any]) -> Iterator[RunRecord]:
         """Record a run around a block: 'failed' or 'interrupted' if the block raises, else the
-        record's status (default 'completed'), with its counts either way."""
+        record's status (default 'completed'), with its counts either way.
+
+        If the block raises and the run cannot be marked (the disk is full), the block's own
+        error is raised and the run stays 'running' until the next run under the workspace lock
+        marks it interrupted (:meth:`mark_interrupted_runs`).
+        """
         record = RunRecord(self.start_run(command, arguments))
         try:
             yield record
-        except KeyboardInterrupt:
-            self.finish_run(record.id, "interrupted", record.counts)
-            raise
-        except BaseException:
-            self.finish_run(record.id, "failed", record.counts)
+        except BaseException as exc:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            with suppress(StoreError):
+                self.finish_run(record.id, status, record.counts)
             raise
         self.finish_run(record.id, record.status, record.counts)
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
+        """Record the end of run ``run_id`` with its status and counts."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE runs SET status = ?, ended_at = ?, counts = ? WHERE id = ?",
