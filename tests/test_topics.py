@@ -55,3 +55,12 @@ def test_fit_topics_shapes() -> None:
     model = fit_topics(tokens, 2, seed=1, passes=2)
     assert model.weights.shape == (10, 2) and len(model.terms) == 2
     assert suggest_terms(tokens, ["nonexistent"], set()) == []
+
+
+def test_too_little_text_is_explained_not_a_traceback() -> None:
+    from pipeline.errors import DshiftError
+
+    tokens = tokenize(["Pakistan and China agreed to deepen cooperation.", "Troops cleared it."])
+    with pytest.raises(DshiftError, match="too little text for 2 topics"):
+        fit_topics(tokens, 2)
+    assert suggest_terms(tokens, ["china"], set()) == []

@@ -23,6 +23,7 @@ from gensim.parsing.preprocessing import STOPWORDS
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import lemma_table
+from pipeline.errors import DshiftError
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _EXTRA_STOP = {"pakistan", "mr", "president", "said", "also", "would", "will", "shall"}
@@ -84,6 +85,12 @@ def fit_topics(
     """LDA with ``k`` topics (seeded priors if ``seeds``), single process, fixed seed."""
     dictionary = Dictionary(tokens)
     dictionary.filter_extremes(no_below=3, no_above=0.5)
+    if len(dictionary) < k:
+        raise DshiftError(
+            f"too little text for {k} topics: {len(dictionary)} term(s) occur in at least 3 "
+            f"segments and at most half of them ({len(tokens)} segments in all)",
+            "ingest and code more documents, or ask for fewer topics with --k",
+        )
     bows = [dictionary.doc2bow(t) for t in tokens]
     eta = seed_priors(dictionary, k, seeds) if seeds else None
     model = LdaModel(
@@ -150,17 +157,22 @@ class Suggestion:
 def suggest_terms(
     tokens: list[list[str]], seeds: list[str], known: set[str], *, seed: int = 20011, n: int = 20
 ) -> list[Suggestion]:
-    """Word2Vec (one worker, fixed seed) neighbours of the seed words, minus known terms."""
+    """Word2Vec (one worker, fixed seed) neighbours of the seed words, minus known terms.
+
+    Returns no suggestion when no seed word occurs at least three times (Word2Vec's minimum).
+    """
+    counts: dict[str, int] = {}
+    for sentence in tokens:
+        for word in sentence:
+            counts[word] = counts.get(word, 0) + 1
+    if not any(counts.get(w, 0) >= 3 for w in seeds):
+        return []
     model = Word2Vec(
         tokens, vector_size=100, window=5, min_count=3, workers=1, seed=seed, epochs=15, sg=1
     )
     present = [w for w in seeds if w in model.wv.key_to_index]
     if not present:
         return []
-    counts: dict[str, int] = {}
-    for sentence in tokens:
-        for word in sentence:
-            counts[word] = counts.get(word, 0) + 1
     out = []
     for term, similarity in model.wv.most_similar(positive=present, topn=n * 4):
         if term in known or term.replace("_", " ") in known:
