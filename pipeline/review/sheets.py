@@ -238,10 +238,11 @@ def _put(cell: Cell, value: str) -> None:
         cell.quotePrefix = True
 
 
-def _height(values: dict[str, str], widths: Mapping[str, float]) -> float:
+def _height(values: dict[str, str], widths: Mapping[str, float], wrapped: set[str]) -> float:
+    """A row height that shows every wrapped cell in full (estimated from its text)."""
     lines = 1
     for name, text in values.items():
-        if name not in WRAPPED or not text:
+        if name not in wrapped or not text:
             continue
         per_line = max(1, int(widths.get(name, 12) * 1.15))
         count = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
@@ -266,6 +267,7 @@ def build_sheet(rows: list[SheetRow], about: About, codebook: Codebook) -> bytes
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     inputs = {"decision", "note", *(t.id for t in about.tracks)}
     prefill = about.kind == "review" and not about.blind
+    wrapped = WRAPPED | inputs | {f"coded by {c}" for c in about.coders}
     for number, row in enumerate(rows, start=2):
         values = {
             "segment_id": row.segment_id,
@@ -286,10 +288,10 @@ def build_sheet(rows: list[SheetRow], about: About, codebook: Codebook) -> bytes
             cell = sheet.cell(row=number, column=index)
             if values.get(name):
                 _put(cell, values[name])
-            cell.alignment = Alignment(wrap_text=name in WRAPPED, vertical="top")
+            cell.alignment = Alignment(wrap_text=name in wrapped, vertical="top")
             if name in inputs:
                 cell.fill = PatternFill("solid", fgColor="FFF8DC")
-        sheet.row_dimensions[number].height = _height(values, widths)
+        sheet.row_dimensions[number].height = _height(values, widths, wrapped)
     sheet.row_dimensions[1].height = 2 * LINE_HEIGHT + 4
     sheet.freeze_panes = "B2"
     letters = {name: _letter(i) for i, name in enumerate(columns)}
@@ -299,13 +301,8 @@ def build_sheet(rows: list[SheetRow], about: About, codebook: Codebook) -> bytes
     last = max(len(rows) + 1, 2)
     _validations(book, sheet, about, letters, last)
     sheet.print_title_rows = "1:1"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.gridLines = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    _print_wide(sheet)
     _how_to(book, about)
     _codebook_sheet(book, codebook)
     info = book.create_sheet("about")
@@ -370,6 +367,16 @@ def _validations(
     lists.sheet_state = "hidden"
 
 
+def _print_wide(sheet: Worksheet) -> None:
+    """Print on landscape A4 pages, fitted to the page width."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+
+
 def _how_to(book: Workbook, about: About) -> None:
     help_sheet = book.create_sheet("how to fill in")
     lines = [
@@ -408,8 +415,11 @@ def _how_to(book: Workbook, about: About) -> None:
         if line:
             _put(cell, line)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        help_sheet.row_dimensions[number].height = _height({"note": line}, {"note": 100}, {"note"})
     help_sheet["A1"].font = Font(bold=True, size=13)
-    help_sheet.column_dimensions["A"].width = 110
+    help_sheet.row_dimensions[1].height = 2 * LINE_HEIGHT
+    help_sheet.column_dimensions["A"].width = 100
+    _print_wide(help_sheet)
 
 
 def _codebook_sheet(book: Workbook, codebook: Codebook) -> None:
@@ -446,6 +456,7 @@ def _codebook_sheet(book: Workbook, codebook: Codebook) -> None:
     for letter, width in zip("ABCDEFGH", (26, 30, 16, 70, 40, 40, 50, 50)):
         rules.column_dimensions[letter].width = width
     rules.freeze_panes = "B2"
+    _print_wide(rules)
 
 
 @dataclass(frozen=True)
