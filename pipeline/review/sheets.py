@@ -54,7 +54,7 @@ ACTION_OF = {
 }
 YES = "yes"
 NO = "no"
-NOTE_LIMIT = 32_767  # the most characters an Excel cell holds
+NOTE_LIMIT = 32_767  # the most characters an Excel cell holds (openpyxl cuts longer text)
 REVIEW = "review"
 HIDDEN_HASH = "text_sha1"
 MACHINE = "machine codes"
@@ -762,10 +762,13 @@ def _check_row(
             "leave this row blank; the segment will be offered again on a new sheet",
         )
     note = cells["note"] if cells["note"].strip() else ""
-    if len(note) > NOTE_LIMIT:
+    if len(note) >= NOTE_LIMIT:
+        # Spreadsheet readers cut text at a cell's limit, so a note this long may have lost
+        # its end: refuse it rather than store part of it.
         problem(
             "note",
-            f"the note is {len(note):,} characters long, more than a cell holds ({NOTE_LIMIT:,})",
+            f"the note is {len(note):,} characters or longer, the most a cell holds (longer "
+            "text is cut when read)",
             "shorten it (put long remarks in a file and name it in the note)",
         )
     prefill = about.kind == "review" and not about.blind

@@ -1,0 +1,360 @@
+"""Review sheets judged per code: what the coder saw, signed sheets, cells that never vanish."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pipeline.codebook.load import load_codebook
+from pipeline.coding.rules import CODER
+from pipeline.review.decisions import final_codes, final_decisions
+from pipeline.workspace import Workspace, init_workspace
+from tests.conftest import SAMPLE
+from tests.test_review import DOCS, export, run
+
+TRACKS = ("alignment", "securitization", "hedging")
+
+
+@pytest.fixture()
+def ws(tmp_path: Path) -> Workspace:
+    workspace = init_workspace(tmp_path / "ws")
+    drop = workspace.root / "drop"
+    drop.mkdir()
+    for name in DOCS:
+        shutil.copy(SAMPLE / name, drop / name)
+    run(workspace, "ingest", str(drop), "--jobs", "1")
+    run(workspace, "code")
+    return workspace
+
+
+def cells(path: Path, row: int) -> dict[str, object]:
+    sheet = load_workbook(path)["review"]
+    header = [c.value for c in sheet[1]]
+    return {h: sheet.cell(row=row, column=i + 1).value for i, h in enumerate(header)}
+
+
+def put(path: Path, values: dict[tuple[int, str], object]) -> None:
+    book = load_workbook(path)
+    sheet = book["review"]
+    header = [c.value for c in sheet[1]]
+    for (row, column), value in values.items():
+        sheet.cell(row=row, column=header.index(column) + 1).value = value
+    book.save(path)
+
+
+def row_with(path: Path, text: str) -> int:
+    sheet = load_workbook(path)["review"]
+    header = [c.value for c in sheet[1]]
+    column = header.index("machine codes") + 1
+    for row in range(2, sheet.max_row + 1):
+        if text in str(sheet.cell(row=row, column=column).value):
+            return row
+    raise AssertionError(f"no row with {text}")
+
+
+def decisions(workspace: Workspace) -> list:
+    with workspace.open_store() as store:
+        return store.decisions()
+
+
+def book_of(workspace: Workspace):  # type: ignore[no-untyped-def]
+    return load_codebook(workspace.codebook / "codebook.yaml")
+
+
+def test_accept_means_the_codes_shown_even_after_a_codebook_change(ws: Workspace) -> None:
+    sheet = export(ws)
+    row = row_with(sheet, "alignment: cooperation")
+    shown = cells(sheet, row)
+    old_version = book_of(ws).version
+    put(sheet, {(row, "decision"): "accept"})
+    # The codebook changes before the sheet comes back: the code is renamed and re-coded.
+    yaml = ws.codebook / "codebook.yaml"
+    yaml.write_text(
+        yaml.read_text(encoding="utf-8").replace(
+            "- id: alignment.cooperation", "- id: alignment.partnership"
+        ),
+        encoding="utf-8",
+    )
+    run(ws, "code")
+    assert book_of(ws).version != old_version
+    output = run(ws, "review", "import", str(sheet))
+    assert "made on codebook" in output and "kept as the coder saw it" in output
+    [decision] = decisions(ws)
+    assert decision.action == "accept"
+    assert decision.codebook_version == old_version
+    assert "alignment.cooperation" in decision.codes
+    assert decision.codes == decision.machine_codes, shown["machine codes"]
+
+
+def test_one_code_kept_one_dropped_one_added_without_typing_ids(ws: Workspace) -> None:
+    sheet = export(ws, "--size", "12")
+    row = row_with(sheet, "alignment: cooperation;")
+    before = cells(sheet, row)
+    assert before["alignment"] == "cooperation; counterterrorism"  # prefilled by the machine
+    put(sheet, {(row, "alignment"): "cooperation", (row, "hedging"): "china"})
+    put(sheet, {(row, "decision"): "as marked"})
+    assert "recorded 1 decision(s) by amina (coder): relabel 1" in run(
+        ws, "review", "import", str(sheet)
+    )
+    [decision] = decisions(ws)
+    assert "alignment.cooperation" in decision.codes
+    assert "alignment.counterterrorism" not in decision.codes
+    assert "hedging.china" in decision.codes
+    assert set(decision.codes) >= {
+        c for c in decision.machine_codes if c.startswith("securitization.")
+    }
+    final = final_codes(decisions(ws), book_of(ws))[decision.segment_id]
+    assert {"alignment", "alignment.cooperation", "hedging", "hedging.china"} <= final
+    assert "alignment.counterterrorism" not in final
+
+
+def test_a_sheet_about_one_track_says_nothing_about_the_others(ws: Workspace) -> None:
+    from pipeline.learning.store_io import training_data
+
+    sheet = export(ws, "--code", "securitization", "--size", "3")
+    header = [c.value for c in load_workbook(sheet)["review"][1]]
+    assert "securitization" in header and "alignment" not in header and "hedging" not in header
+    put(sheet, {(2, "decision"): "no code applies"})
+    run(ws, "review", "import", str(sheet))
+    [decision] = decisions(ws)
+    assert decision.scope and all(c.startswith("securitization") for c in decision.scope)
+    book = book_of(ws)
+    with ws.open_store() as store:
+        tags = store.machine_tags(CODER, book.version)[decision.segment_id]
+        _, labels, _, _, ids = training_data(store, book)
+    machine = {c for c, _, _ in tags} | {t for _, t, _ in tags}
+    others = {c for c in machine if not c.startswith("securitization")}
+    final = final_decisions(decisions(ws), book)[decision.segment_id]
+    assert not any(c.startswith("securitization") for c in final.codes)
+    assert others <= final.codes, "codes the coder did not judge were dropped"
+    assert final.judged == frozenset(decision.scope)
+    assert others <= labels[ids.index(decision.segment_id)]
+    # Agreement measures only the judged track on this segment.
+    report = run(ws, "agreement", "--boot", "0", "--all-codes")
+    lines = {line.split()[0]: line.split() for line in report.splitlines() if line.strip()}
+    assert lines["alignment"][1] == "0" and lines["securitization"][1] == "1"
+
+
+def test_blind_sheets_offer_no_code_applies(ws: Workspace) -> None:
+    sheet = export(ws, "--blind")
+    book = load_workbook(sheet)
+    options = [c.value for c in book["lists"]["A"] if c.value]
+    assert options == ["as marked", "no code applies"]
+    assert "'no code applies' records that none" in str(book["how to fill in"]["A4"].value)
+    assert all(cells(sheet, 2)[t] is None for t in TRACKS)
+    put(sheet, {(2, "decision"): "no code applies", (3, "decision"): "as marked"})
+    put(sheet, {(3, "hedging"): "china; gulf"})
+    run(ws, "review", "import", str(sheet))
+    first, second = decisions(ws)
+    assert (first.action, first.codes, first.machine_codes) == ("reject", [], [])
+    assert second.codes == ["hedging.china", "hedging.gulf"]
+    assert second.scope and all(c.startswith("hedging") for c in second.scope)
+
+
+@pytest.mark.parametrize(
+    ("sheet_name", "cell", "value", "where"),
+    [
+        ("about", "B3", "adjudicator", "about!B3: role reads 'adjudicator'"),
+        ("about", "B2", "bilal", "about!B2: coder reads 'bilal'"),
+        ("about", "B9", "0" * 64, "about!B9: the sheet's signature does not match"),
+        ("about", "B6", "yes", "about!B6: blind reads 'yes'"),
+    ],
+)
+def test_a_sheet_whose_identity_was_edited_is_refused(
+    ws: Workspace, sheet_name: str, cell: str, value: str, where: str
+) -> None:
+    sheet = export(ws)
+    put(sheet, {(2, "decision"): "accept"})
+    book = load_workbook(sheet)
+    book[sheet_name][cell] = value
+    book.save(sheet)
+    output = run(ws, "review", "import", str(sheet), code=8)
+    assert where in output and "nothing was applied" in output
+    assert decisions(ws) == []
+
+
+def test_edited_hidden_column_is_refused_and_the_role_comes_from_the_store(
+    ws: Workspace,
+) -> None:
+    sheet = export(ws)
+    put(sheet, {(2, "decision"): "accept", (3, "decision"): "accept"})
+    put(sheet, {(3, "text_sha1"): "0123456789abcdef"})
+    output = run(ws, "review", "import", str(sheet), code=8)
+    header = [c.value for c in load_workbook(sheet)["review"][1]]
+    letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[header.index("text_sha1")]
+    assert f"review!{letter}3: the hidden text hash was edited" in output
+    put(sheet, {(3, "text_sha1"): cells(sheet, 2)["text_sha1"]})  # still wrong for row 3
+    run(ws, "review", "import", str(sheet), code=8)
+    with sqlite3.connect(ws.store_path) as db:
+        db.execute("UPDATE review_exports SET role = 'adjudicator'")
+    fresh = export(ws)
+    put(fresh, {(2, "decision"): "accept"})
+    run(ws, "review", "import", str(fresh))
+    assert [d.role for d in decisions(ws)] == ["coder"]  # the fresh export's record says coder
+
+
+def test_a_formula_in_any_cell_is_reported_and_nothing_applied(ws: Workspace) -> None:
+    sheet = export(ws)
+    put(sheet, {(2, "decision"): "accept", (3, "decision"): "accept"})
+    put(sheet, {(3, "note"): '=HYPERLINK("http://x")', (4, "before"): "=1+1"})
+    output = run(ws, "review", "import", str(sheet), code=8)
+    header = [c.value for c in load_workbook(sheet)["review"][1]]
+    note = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[header.index("note")]
+    assert f"review!{note}3: a formula (=HYPERLINK" in output
+    assert "review!D4: a formula (=1+1)" in output
+    assert decisions(ws) == []
+
+
+def test_a_note_is_kept_in_full_or_refused_with_its_length(ws: Workspace) -> None:
+    sheet = export(ws)
+    note = "'=+-@ starts like a formula. " + "A long remark. " * 2000
+    book = load_workbook(sheet)
+    header = [c.value for c in book["review"][1]]
+    cell = book["review"].cell(row=2, column=header.index("note") + 1)
+    cell.value, cell.data_type = note, "s"
+    book["review"].cell(row=2, column=header.index("decision") + 1).value = "accept"
+    book.save(sheet)
+    run(ws, "review", "import", str(sheet))
+    [decision] = decisions(ws)
+    assert decision.note == note
+    again = export(ws)
+    book = load_workbook(again)
+    cell = book["review"].cell(row=2, column=header.index("note") + 1)
+    cell.value, cell.data_type = "x" * 40_000, "s"
+    book["review"].cell(row=2, column=header.index("decision") + 1).value = "accept"
+    book.save(again)
+    output = run(ws, "review", "import", str(again), code=8)
+    assert "the note is 32,767 characters or longer" in output
+
+
+def test_a_byte_different_resave_records_nothing_again(ws: Workspace) -> None:
+    sheet = export(ws)
+    put(sheet, {(2, "decision"): "accept", (3, "decision"): "no code applies"})
+    run(ws, "review", "import", str(sheet))
+    book = load_workbook(sheet)
+    book["review"].column_dimensions["B"].width = 40  # a re-save with different bytes
+    book.save(sheet)
+    output = run(ws, "review", "import", str(sheet))
+    assert "recorded 0 decision(s)" in output and "2 row(s) already recorded" in output
+    put(sheet, {(3, "decision"): "accept", (4, "decision"): "accept"})
+    dry = run(ws, "review", "import", "--dry-run", str(sheet))
+    assert "would record 2 decision(s) by amina (coder): accept 2" in dry
+    assert len(decisions(ws)) == 2
+    assert "recorded 2 decision(s)" in run(ws, "review", "import", str(sheet))
+    assert len(decisions(ws)) == 4
+
+
+def test_an_old_export_without_a_record_of_what_it_showed_is_refused(ws: Workspace) -> None:
+    sheet = export(ws)
+    put(sheet, {(2, "decision"): "accept"})
+    with sqlite3.connect(ws.store_path) as db:
+        db.execute("UPDATE review_exports SET signature = NULL")
+    output = run(ws, "review", "import", str(sheet), code=8)
+    assert "made by an older dshift" in output and "export a new sheet for amina" in output
+
+
+def test_adjudication_shows_coders_side_by_side_and_settles_the_list(ws: Workspace) -> None:
+    output = run(
+        ws,
+        "review",
+        "assign",
+        "--coders",
+        "amina,bilal",
+        "--size",
+        "3",
+        "--overlap",
+        "1.0",
+        "--strategy",
+        "all-coded",
+    )
+    first, second = (Path(p) for p in output.strip().splitlines()[:2])
+    for path, hedging in ((first, "china"), (second, "no")):
+        for row in (2, 3):
+            put(path, {(row, "decision"): "as marked", (row, "hedging"): hedging})
+            put(path, {(row, "alignment"): "no", (row, "securitization"): "no"})
+        run(ws, "review", "import", str(path))
+    assert "2 segment(s) with disagreements" in run(ws, "agreement", "--boot", "0")
+    one = Path(run(ws, "review", "adjudicate", "--coder", "senior").splitlines()[0])
+    two = Path(run(ws, "review", "adjudicate", "--coder", "senior").splitlines()[0])
+    assert one != two and one.exists() and two.exists()
+    header = [c.value for c in load_workbook(one)["review"][1]]
+    assert {"coded by amina", "coded by bilal", "machine codes"} <= set(header)
+    row = cells(one, 2)
+    assert "hedging: china" in str(row["coded by amina"])
+    assert "hedging: no" in str(row["coded by bilal"])
+    assert row["hedging"] is None  # the adjudicator marks afresh
+    put(one, {(2, "decision"): "as marked", (2, "hedging"): "china"})
+    put(one, {(2, "alignment"): "no", (2, "securitization"): "no"})
+    assert "by senior (adjudicator)" in run(ws, "review", "import", str(one))
+    assert "1 segment(s) with disagreements" in run(ws, "agreement", "--boot", "0")
+    three = Path(run(ws, "review", "adjudicate", "--coder", "senior").splitlines()[0])
+    assert load_workbook(three)["review"].max_row == 2  # only the unresolved one
+    put(three, {(2, "decision"): "no code applies"})
+    run(ws, "review", "import", str(three))
+    assert "disagreements" not in run(ws, "agreement", "--boot", "0")
+    assert "no disagreements left" in run(ws, "review", "adjudicate", "--coder", "senior")
+    final = final_decisions(decisions(ws), book_of(ws))
+    assert {f.decided_by for f in final.values()} == {"adjudicator"}
+
+
+TRICKY = (
+    "'Tis the season, the Foreign Office said of its talks with China on connectivity.",
+    "=SUM(A1) is not a formula but text about Pakistan and China.",
+    "+92 is the dialling code of Pakistan, the spokesperson said.",
+    "-5 degrees did not stop the talks with the United States on counter-terrorism.",
+    "@MOFA posted that Pakistan and China signed a corridor agreement.",
+)
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.parametrize("through", ["openpyxl", "libreoffice"])
+def test_text_starting_like_a_formula_round_trips_untouched(tmp_path: Path, through: str) -> None:
+    if through == "libreoffice" and soffice() is None:
+        pytest.skip("LibreOffice is not installed")
+    workspace = init_workspace(tmp_path / "ws")
+    drop = workspace.root / "drop"
+    drop.mkdir()
+    (drop / "2020-01-01_press-release_tricky.txt").write_text(
+        "\n\n".join(TRICKY) + "\n", encoding="utf-8"
+    )
+    run(workspace, "ingest", str(drop), "--jobs", "1")
+    run(workspace, "code")
+    sheet = Path(
+        run(
+            workspace,
+            "review",
+            "export",
+            "--coder",
+            "amina",
+            "--size",
+            "20",
+            "--strategy",
+            "random",
+            "--blind",
+        ).splitlines()[0]
+    )
+    rows = load_workbook(sheet)["review"]
+    texts = [rows.cell(row=r, column=5).value for r in range(2, rows.max_row + 1)]
+    assert sorted(texts) == sorted(TRICKY)
+    put(sheet, {(r, "decision"): "no code applies" for r in range(2, len(TRICKY) + 2)})
+    if through == "libreoffice":
+        out = tmp_path / "resaved"
+        subprocess.run(
+            [soffice(), "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(sheet)],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+        sheet = out / sheet.name
+        again = load_workbook(sheet)["review"]
+        assert sorted(again.cell(row=r, column=5).value for r in range(2, 7)) == sorted(TRICKY)
+    output = run(workspace, "review", "import", str(sheet))
+    assert f"recorded {len(TRICKY)} decision(s)" in output, output
