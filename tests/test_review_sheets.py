@@ -249,13 +249,14 @@ def test_a_byte_different_resave_records_nothing_again(ws: Workspace) -> None:
     assert len(decisions(ws)) == 4
 
 
-def test_an_old_export_without_a_record_of_what_it_showed_is_refused(ws: Workspace) -> None:
+def test_a_sheet_of_an_unrecorded_export_is_refused(ws: Workspace) -> None:
     sheet = export(ws)
     put(sheet, {(2, "decision"): "accept"})
-    with sqlite3.connect(ws.store_path) as db:
-        db.execute("UPDATE review_exports SET signature = NULL")
+    book = load_workbook(sheet)
+    book["about"]["B4"] = "adjudicate"  # what older adjudication sheets said
+    book.save(sheet)
     output = run(ws, "review", "import", str(sheet), code=8)
-    assert "made by an older dshift" in output and "export a new sheet for amina" in output
+    assert "about!B4: no export 'adjudicate' was made from this workspace" in output
 
 
 def test_adjudication_shows_coders_side_by_side_and_settles_the_list(ws: Workspace) -> None:
@@ -358,3 +359,79 @@ def test_text_starting_like_a_formula_round_trips_untouched(tmp_path: Path, thro
         assert sorted(again.cell(row=r, column=5).value for r in range(2, 7)) == sorted(TRICKY)
     output = run(workspace, "review", "import", str(sheet))
     assert f"recorded {len(TRICKY)} decision(s)" in output, output
+
+
+def test_a_sheet_made_before_signing_is_imported_as_the_coder_saw_it(ws: Workspace) -> None:
+    import json
+
+    from tests.conftest import ROOT
+
+    sheet = ws.root / "legacy-review-amina.xlsx"
+    shutil.copy(ROOT / "tests" / "fixtures" / "sheets" / sheet.name, sheet)
+    book = load_workbook(sheet)
+    about, rows = book["about"], book["review"]
+    header = [c.value for c in rows[1]]
+    assert "codes" in header and about["A4"].value == "export_id"
+    ids = [rows.cell(row=r, column=1).value for r in range(2, rows.max_row + 1)]
+    with ws.open_store() as store:
+        about["B1"] = store.workspace_id()
+    about["B3"] = "adjudicator"  # a role in the file is never believed
+    for row, action, codes in (
+        (2, "accept", None),
+        (3, "relabel", "hedging.china"),
+        (4, "reject", None),
+    ):
+        rows.cell(row=row, column=header.index("decision") + 1).value = action
+        rows.cell(row=row, column=header.index("codes") + 1).value = codes
+    book.save(sheet)
+    with sqlite3.connect(ws.store_path) as db:  # what older dshift recorded for the export
+        db.execute(
+            "INSERT INTO review_exports (id, coder, path, strategy, blind, segments, created_at) "
+            "VALUES (?, 'amina', ?, 'all-coded', 0, ?, '2026-11-01T00:00:00Z')",
+            (about["B4"].value, str(sheet), json.dumps(ids)),
+        )
+    output = run(ws, "review", "import", str(sheet))
+    assert "recorded 3 decision(s) by amina (coder)" in output
+    accepted, relabelled, rejected = decisions(ws)
+    book_now = book_of(ws)
+    with ws.open_store() as store:
+        tags = store.machine_tags(CODER, book_now.version)[ids[0]]
+    assert accepted.codes == sorted({c for c, _, _ in tags}) and accepted.codes
+    assert relabelled.codes == ["hedging.china"] and rejected.codes == []
+    assert {d.role for d in decisions(ws)} == {"coder"}
+    assert all(d.scope is None for d in decisions(ws))  # they judged every code
+
+
+def test_agreement_and_final_codes_count_only_the_codes_each_coder_judged() -> None:
+    from pipeline.review.agreement import between_coders, disagreements
+    from pipeline.store.review import DecisionRow
+    from tests.conftest import ROOT
+
+    book = load_codebook(ROOT / "codebook" / "codebook.yaml")
+    hedging = [c for c in book.codes if c.startswith("hedging")]
+
+    def event(i: int, segment: str, coder: str, codes: list[str], scope: list[str] | None,
+              role: str = "coder") -> DecisionRow:  # fmt: skip
+        return DecisionRow(
+            i, segment, coder, role, "relabel", codes, ["alignment.aid"], "", "cb", "t", "t",
+            scope=scope,
+        )  # fmt: skip
+
+    events = [
+        event(1, "s1", "a", ["hedging.china"], hedging),  # judged only hedging
+        event(2, "s1", "b", ["hedging.china", "alignment.cooperation"], None),
+        event(3, "s2", "a", [], hedging),
+        event(4, "s2", "b", ["hedging.gulf"], None),
+    ]
+    coders, _ = between_coders(events, book, ["alignment", "hedging"], n_boot=0)
+    units = coders.set_index("code")["units"]
+    assert units["hedging"] == 2 and units["alignment"] == 0  # a never judged alignment
+    assert disagreements(events, book) == ["s2"]  # alignment on s1 is no disagreement
+    final = final_decisions(events, book)
+    assert final["s1"].codes == {"hedging", "hedging.china", "alignment", "alignment.cooperation"}
+    later = [*events, event(5, "s1", "a", [], ["alignment", "alignment.cooperation"])]
+    # a's later sheet about alignment leaves a's hedging judgement standing.
+    assert "hedging.china" in final_decisions(later, book)["s1"].codes
+    settled = [*events, event(6, "s2", "senior", ["hedging.gulf"], hedging, "adjudicator")]
+    assert disagreements(settled, book) == []
+    assert final_decisions(settled, book)["s2"].decided_by == "adjudicator"

@@ -18,10 +18,13 @@ from pipeline.review.decisions import judgements
 from pipeline.review.select import Candidate, select
 from pipeline.review.sheets import (
     About,
+    ParsedSheet,
+    RawSheet,
     SheetProblem,
     SheetRow,
     Track,
     build_sheet,
+    check_legacy_sheet,
     check_sheet,
     columns_of,
     describe,
@@ -380,6 +383,67 @@ class ImportResult:
         return line
 
 
+def _current_hashes(store: Store) -> dict[str, str]:
+    texts: dict[int, str] = {}
+    segments: dict[str, str] = {}
+    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
+        if doc_id not in texts:
+            texts[doc_id] = store.document_text(doc_id)
+        segments[segment_id] = text_hash(texts[doc_id][start:end])
+    return segments
+
+
+def _import_legacy(
+    store: Store,
+    codebook: Codebook,
+    path: Path,
+    raw: RawSheet,
+    export: ReviewExport,
+    result: ImportResult,
+    skip_bad: bool,
+    sha: str,
+    rejects_folder: Path,
+) -> ImportResult:
+    """Import a sheet made before sheets were signed: its coder and blindness come from the
+    store's record of the export, its role is always coder, and 'accept' means the machine's
+    codes under the codebook version the sheet names (the tags of every version are kept)."""
+    row, version = raw.about.get("codebook_version", (5, ""))
+    problems = list(raw.problems)
+    if raw.about.get("workspace_id", (1, ""))[1] != store.workspace_id():
+        problems.append(
+            SheetProblem(
+                "about", 1, "B", "the sheet comes from another workspace", "import it there"
+            )
+        )
+    elif version not in store.coded_versions(CODER):
+        problems.append(
+            SheetProblem(
+                "about",
+                row,
+                "B",
+                f"codebook version '{version}' was never coded in this workspace",
+                "undo the edit to the hidden 'about' sheet",
+            )
+        )
+    if problems and any(p.sheet != "review" for p in problems):
+        result.problems = problems
+        return result
+    about = About(
+        store.workspace_id(), export.coder, "coder", export.id, version, export.blind, "legacy"
+    )
+    tags = store.machine_tags(CODER, version)
+    shown = {
+        s: [] if export.blind else sorted({c for c, _, _ in tags.get(s, [])})
+        for s in export.segment_ids
+    }
+    parsed = check_legacy_sheet(raw, about, shown, _current_hashes(store), codebook)
+    result.problems = parsed.problems
+    fatal = [p for p in parsed.problems if p.sheet != "review" or not p.row]
+    if parsed.about is None or fatal or (parsed.problems and not skip_bad):
+        return result
+    return _record(store, codebook, path, parsed, result, skip_bad, sha, rejects_folder)
+
+
 def _about_of(store: Store, export: ReviewExport) -> About:
     return About(
         store.workspace_id(),
@@ -419,33 +483,33 @@ def import_sheet(
     raw = open_sheet(data)
     export = store.review_export(raw.export_id) if raw.export_id else None
     if export is not None and export.signature is None:
-        result.problems = [
-            *raw.problems,
-            SheetProblem(
-                "about",
-                raw.about.get("export_id", (4, ""))[0],
-                "B",
-                f"sheet {raw.export_id} was made by an older dshift that did not record what "
-                "it showed, so its decisions cannot be checked",
-                f"export a new sheet for {export.coder} (dshift review export --coder "
-                f"{export.coder}) and copy the answers over",
-            ),
-        ]
-        return result
+        return _import_legacy(
+            store, codebook, path, raw, export, result, skip_bad, sha, rejects_folder
+        )
     about = _about_of(store, export) if export is not None else None
-    texts: dict[int, str] = {}
-    segments: dict[str, str] = {}
-    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
-        if doc_id not in texts:
-            texts[doc_id] = store.document_text(doc_id)
-        segments[segment_id] = text_hash(texts[doc_id][start:end])
+    segments = _current_hashes(store)
     shown = {r.segment_id: (r.text_sha, r.machine_codes) for r in export.rows} if export else {}
     parsed = check_sheet(raw, about, store.sheet_key(), shown, segments, store.workspace_id())
     result.problems = parsed.problems
     fatal = [p for p in parsed.problems if p.sheet != "review" or not p.row]
     if parsed.about is None or fatal or (parsed.problems and not skip_bad):
         return result
+    return _record(store, codebook, path, parsed, result, skip_bad, sha, rejects_folder)
+
+
+def _record(
+    store: Store,
+    codebook: Codebook,
+    path: Path,
+    parsed: ParsedSheet,
+    result: ImportResult,
+    skip_bad: bool,
+    sha: str,
+    rejects_folder: Path,
+) -> ImportResult:
+    """Record a checked sheet's decisions, leaving out rows recorded unchanged before."""
     about = parsed.about
+    assert about is not None
     result.coder, result.role = about.coder, about.role
     result.codebook_version = about.codebook_version
     result.older_codebook = about.codebook_version != codebook.version
@@ -458,7 +522,7 @@ def import_sheet(
         last = before.get(d.segment_id)
         if last is not None and (
             (last.action, sorted(last.codes), last.note, sorted(last.scope or []))
-            == (d.action, sorted(d.codes), d.note, sorted(d.scope))
+            == (d.action, sorted(d.codes), d.note, sorted(d.scope or []))
         ):
             result.unchanged += 1
             continue
@@ -474,11 +538,11 @@ def import_sheet(
                 d.note,
                 about.codebook_version,
                 f"{path.name} row {d.row}",
-                scope=d.scope,
+                scope=d.scope if about.kind != "legacy" else None,
                 export_id=about.export_id,
             )
         )
-    if dry_run:
+    if result.dry_run:
         result.applied = len(decisions)
         return result
     arguments = {"file": str(path), "skip_bad": skip_bad, "export": about.export_id}

@@ -77,6 +77,7 @@ class ReviewExport:
     signature: str | None
     rows: list[ShownRow]
     tracks: dict[str, list[str]]
+    segment_ids: list[str]
 
 
 class ReviewQueries:
@@ -243,7 +244,7 @@ class ReviewQueries:
         """The review export with this id, with what each row showed; None if unknown."""
         row = self.db.execute(
             "SELECT id, kind, coder, role, path, blind, codebook_version, scope, signature, "
-            "tracks FROM review_exports WHERE id = ?",
+            "tracks, segments FROM review_exports WHERE id = ?",
             (export_id,),
         ).fetchone()
         if row is None:
@@ -268,6 +269,7 @@ class ReviewQueries:
             row[8],
             shown,
             json.loads(row[9] or "{}"),
+            json.loads(row[10]),
         )
 
     def segment_rows(self, segmenter: str) -> list[tuple[str, int, int, int, str]]:
