@@ -496,6 +496,8 @@ class RawSheet:
     header: list[str] = field(default_factory=list)
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     problems: list[SheetProblem] = field(default_factory=list)
+    lengths: dict[tuple[int, int], int] = field(default_factory=dict)
+    """(row, column) -> true length of text cut at a cell's limit when read."""
 
     @property
     def export_id(self) -> str:
@@ -517,6 +519,69 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _column_number(reference: str) -> int:
+    number = 0
+    for ch in reference:
+        if not ch.isalpha():
+            break
+        number = number * 26 + ord(ch.upper()) - 64
+    return number
+
+
+def long_texts(data: bytes, sheet_name: str) -> dict[tuple[int, int], int]:
+    """(row, column) -> true length of every text cell of ``sheet_name`` longer than a cell's
+    limit: openpyxl cuts such text when reading, so its real length is read from the XML."""
+    import posixpath
+    import zipfile
+
+    import defusedxml.ElementTree as safe_xml
+
+    out: dict[tuple[int, int], int] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        workbook = safe_xml.fromstring(archive.read("xl/workbook.xml"))
+        relation = next(
+            (
+                s.get(f"{_RELS}id")
+                for s in workbook.iter(f"{_MAIN}sheet")
+                if s.get("name") == sheet_name
+            ),
+            None,
+        )
+        rels = safe_xml.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        target = next((r.get("Target") for r in rels if r.get("Id") == relation), None)
+        if not target:
+            return out
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        shared: list[int] = []
+        if "xl/sharedStrings.xml" in names:
+            strings = safe_xml.fromstring(archive.read("xl/sharedStrings.xml"))
+            shared = [
+                sum(len(t.text or "") for t in si.iter(f"{_MAIN}t"))
+                for si in strings.iter(f"{_MAIN}si")
+            ]
+        if path not in names:
+            return out
+        for cell in safe_xml.fromstring(archive.read(path)).iter(f"{_MAIN}c"):
+            kind, reference = cell.get("t"), cell.get("r", "")
+            if kind == "s":
+                value = cell.find(f"{_MAIN}v")
+                index = int(value.text) if value is not None and value.text else -1
+                length = shared[index] if 0 <= index < len(shared) else 0
+            elif kind == "inlineStr":
+                length = sum(len(t.text or "") for t in cell.iter(f"{_MAIN}t"))
+            else:
+                continue
+            if length > NOTE_LIMIT and reference:
+                row = int("".join(ch for ch in reference if ch.isdigit()))
+                out[(row, _column_number(reference) - 1)] = length
+    return out
 
 
 def open_sheet(data: bytes) -> RawSheet:
@@ -572,7 +637,22 @@ def open_sheet(data: bytes) -> RawSheet:
         if any(t.strip() for t in texts):
             raw.rows.append((number, texts))
     book.close()
+    cut = _cut_cells(raw)
+    if cut:
+        lengths = long_texts(data, REVIEW)
+        for row, column in cut:
+            if lengths.get((row, column), 0) > NOTE_LIMIT:
+                raw.lengths[(row, column)] = lengths[(row, column)]
     return raw
+
+
+def _cut_cells(raw: RawSheet) -> list[tuple[int, int]]:
+    return [
+        (number, column)
+        for number, texts in raw.rows
+        for column, text in enumerate(texts)
+        if len(text) >= NOTE_LIMIT
+    ]
 
 
 def check_sheet(
@@ -649,10 +729,27 @@ def check_sheet(
             parsed.rejected_rows.append(number)
         elif decision is not None:
             parsed.decisions.append(decision)
-    formula_rows = {p.row for p in raw.problems if p.sheet == REVIEW}
-    parsed.decisions = [d for d in parsed.decisions if d.row not in formula_rows]
-    parsed.rejected_rows = sorted(set(parsed.rejected_rows) | formula_rows)
+    _refuse_cut_cells(raw, parsed)
     return parsed
+
+
+def _refuse_cut_cells(raw: RawSheet, parsed: ParsedSheet) -> None:
+    """Refuse rows with a formula, or with text longer than a cell holds (never store part)."""
+    for (row, column), length in sorted(raw.lengths.items()):
+        name = raw.header[column] if column < len(raw.header) else _letter(column)
+        parsed.problems.append(
+            SheetProblem(
+                REVIEW,
+                row,
+                _letter(column),
+                f"the {name} is {length:,} characters long, more than a cell holds "
+                f"({NOTE_LIMIT:,}); it would be cut",
+                "shorten it (put long remarks in a file and name it in the note)",
+            )
+        )
+    bad = {p.row for p in raw.problems if p.sheet == REVIEW} | {r for r, _ in raw.lengths}
+    parsed.decisions = [d for d in parsed.decisions if d.row not in bad]
+    parsed.rejected_rows = sorted(set(parsed.rejected_rows) | bad)
 
 
 def _check_identity(
@@ -762,15 +859,6 @@ def _check_row(
             "leave this row blank; the segment will be offered again on a new sheet",
         )
     note = cells["note"] if cells["note"].strip() else ""
-    if len(note) >= NOTE_LIMIT:
-        # Spreadsheet readers cut text at a cell's limit, so a note this long may have lost
-        # its end: refuse it rather than store part of it.
-        problem(
-            "note",
-            f"the note is {len(note):,} characters or longer, the most a cell holds (longer "
-            "text is cut when read)",
-            "shorten it (put long remarks in a file and name it in the note)",
-        )
     prefill = about.kind == "review" and not about.blind
     marked: dict[str, set[str] | None] = {}
     changed = False
@@ -918,8 +1006,6 @@ def check_legacy_sheet(
         for code in codes if action == "relabel" else []:
             if code not in codebook.codes:
                 problem("codes", f"unknown code '{code}'", "use ids from the codebook sheet")
-        if len(cells["note"]) >= NOTE_LIMIT:
-            problem("note", f"the note is {len(cells['note']):,} characters or longer", "")
         if len(parsed.problems) > before or number in formula_rows:
             parsed.rejected_rows.append(number)
             continue
@@ -931,4 +1017,5 @@ def check_legacy_sheet(
         parsed.decisions.append(
             SheetDecision(number, segment_id, action, sorted(final), note, machine, [])
         )
+    _refuse_cut_cells(raw, parsed)
     return parsed
