@@ -62,9 +62,10 @@ def _export(
         )
     for path in paths:
         click.echo(str(path))
+    choices = "as marked, no code applies" if blind else "accept, as marked, no code applies"
     click.echo(
-        "fill in 'decision' (accept, as marked, no code applies), the track columns for "
-        "'as marked', and 'note'; then: dshift review import FILE",
+        f"fill in 'decision' ({choices}), the track columns for 'as marked', and 'note' "
+        "(see the sheet 'how to fill in'); then: dshift review import FILE",
         err=True,
     )
 
