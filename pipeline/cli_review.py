@@ -62,9 +62,10 @@ def _export(
         )
     for path in paths:
         click.echo(str(path))
+    choices = "as marked, no code applies" if blind else "accept, as marked, no code applies"
     click.echo(
-        "fill in 'decision' (accept, reject, relabel), 'codes' when relabelling and "
-        "'note'; then: dshift review import FILE",
+        f"fill in 'decision' ({choices}), the track columns for 'as marked', and 'note' "
+        "(see the sheet 'how to fill in'); then: dshift review import FILE",
         err=True,
     )
 
@@ -168,26 +169,21 @@ def review_adjudicate(ctx: click.Context, coder: str) -> None:
     Example:
         dshift review adjudicate --coder senior
     """
-    from pipeline.review.agreement import disagreements
-    from pipeline.review.run import sheet_rows
-    from pipeline.review.sheets import About, build_sheet
+    from pipeline.review.run import adjudication_sheet
 
     workspace = workspace_of(ctx)
     book = workspace_codebook(workspace)
     with workspace.lock("dshift review adjudicate"), workspace.open_store() as store:
-        segments = disagreements(store.decisions(), book)
-        if not segments:
-            click.echo("no disagreements to adjudicate", err=True)
-            return
-        from pipeline.coding.rules import CODER
-
-        rows = sheet_rows(store, segments, store.machine_tags(CODER, book.version))
-        about = About(store.workspace_id(), coder, "adjudicator", "adjudicate", book.version, False)
-        folder = workspace.outputs / "review"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"adjudicate-{coder}.xlsx"
-        path.write_bytes(build_sheet(rows, about, book))
+        path = adjudication_sheet(store, book, workspace.outputs / "review", coder)
+    if path is None:
+        click.echo("no disagreements left to adjudicate", err=True)
+        return
     click.echo(str(path))
+    click.echo(
+        "each row shows how every coder and the machine coded the segment; fill in "
+        "'decision' and the track columns, then: dshift review import FILE",
+        err=True,
+    )
 
 
 @review.command("import")
@@ -195,13 +191,19 @@ def review_adjudicate(ctx: click.Context, coder: str) -> None:
 @click.option(
     "--skip-bad", is_flag=True, help="Apply the valid rows and write the rejected ones to a file."
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the sheet and say what would be recorded; record nothing.",
+)
 @click.pass_context
 @friendly_errors
-def review_import(ctx: click.Context, file: str, skip_bad: bool) -> None:
+def review_import(ctx: click.Context, file: str, skip_bad: bool, dry_run: bool) -> None:
     """Check a filled-in sheet (or a REFI-QDA .qdpx project), then record its decisions.
 
-    Nothing is applied if any row is bad, unless --skip-bad. Importing the same file twice
-    changes nothing. From a .qdpx, each named coder's codings become their decisions.
+    The whole sheet is checked first: nothing is applied if any row is bad, unless --skip-bad.
+    Importing the same file twice changes nothing; a re-saved sheet adds only the rows whose
+    answers changed. From a .qdpx, each named coder's codings become their decisions.
 
     \b
     Example:
@@ -232,20 +234,21 @@ def review_import(ctx: click.Context, file: str, skip_bad: bool) -> None:
             Path(file),
             skip_bad=skip_bad,
             rejects_folder=workspace.outputs / "review",
+            dry_run=dry_run,
         )
     if result.already_imported:
         click.echo(f"already imported from {result.already_imported}: nothing changed", err=True)
         return
     for problem in result.problems:
         click.echo(f"{Path(file).name}: {problem.format()}", err=True)
-    if result.problems and not result.applied and not skip_bad:
+    if result.problems and not result.coder:
         click.echo(
-            f"{len(result.problems)} problem(s): nothing was applied. Fix them, or use "
-            "--skip-bad to apply the valid rows.",
+            f"{len(result.problems)} problem(s): nothing was applied. Fix them"
+            + (", or use --skip-bad to apply the valid rows." if not skip_bad else "."),
             err=True,
         )
         sys.exit(EXIT_INVALID_SHEET)
-    click.echo(f"recorded {result.applied} decision(s) by {result.coder}", err=True)
+    click.echo(result.summary(), err=True)
     if result.rejects:
         click.echo(f"rejected rows: {result.rejects}", err=True)
 
@@ -286,7 +289,7 @@ def agreement(
     """
     from pipeline.coding.rules import CODER
     from pipeline.review.agreement import between_coders, disagreements, gate, machine_against_human
-    from pipeline.review.decisions import final_codes
+    from pipeline.review.decisions import final_decisions
 
     workspace = workspace_of(ctx)
     book = workspace_codebook(workspace)
@@ -302,9 +305,11 @@ def agreement(
         tags = store.machine_tags(CODER, book.version)
     codes = list(book.codes) if all_codes else [c.id for c in book.children(None)]
     coders, pairs = between_coders(events, book, codes, n_boot=boot)
-    reference = final_codes(events, book)
     machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
-    versus = machine_against_human(reference, machine, codes, n_boot=boot)
+    finals = final_decisions(events, book, machine=machine)
+    reference = {s: set(f.codes) for s, f in finals.items()}
+    judged = {s: f.judged for s, f in finals.items()}
+    versus = machine_against_human(reference, machine, codes, n_boot=boot, judged=judged)
     show = lambda frame: frame.to_string(index=False, float_format=lambda v: f"{v:.3f}")  # noqa: E731
     click.echo("between coders (segments decided by two or more):")
     click.echo(

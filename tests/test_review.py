@@ -78,12 +78,25 @@ def fill(
     decisions: dict[int, tuple[str, str]],
     edit: dict[tuple[int, str], str] | None = None,
 ) -> None:
+    """Fill rows as a coder would: ``codes`` (dotted ids, for relabel) go into the track
+    columns by their short names; every other track is marked 'no'."""
     book = load_workbook(path)
     sheet = book["review"]
     header = [c.value for c in sheet[1]]
+    tracks = [t for t in ("alignment", "securitization", "hedging") if t in header]
     for row, (action, codes) in decisions.items():
         sheet.cell(row=row, column=header.index("decision") + 1).value = action
-        sheet.cell(row=row, column=header.index("codes") + 1).value = codes
+        if action != "relabel":
+            continue
+        wanted = [c.strip() for c in codes.split(";") if c.strip()]
+        for track in tracks:
+            mine = [
+                c.split(".", 1)[1] if "." in c else "yes"
+                for c in wanted
+                if c.split(".")[0] == track
+            ]
+            value = "; ".join(mine) or "no"
+            sheet.cell(row=row, column=header.index(track) + 1).value = value
     for (row, column), value in (edit or {}).items():
         sheet.cell(row=row, column=header.index(column) + 1).value = value
     book.save(path)
@@ -135,25 +148,26 @@ def test_every_bad_row_is_reported_and_nothing_applied(workspace: Workspace) -> 
     fill(
         sheet,
         {
-            2: ("relabel", ""),
+            2: ("as marked", ""),
             3: ("relabel", "hedging.chna"),
             4: ("maybe", ""),
             5: ("accept", ""),
             6: ("accept", ""),
         },
         edit={
+            **{(2, t): None for t in ("alignment", "securitization", "hedging")},
             (5, "segment"): "An edited sentence.",
             (6, "segment_id"): first_id,
             (7, "segment_id"): "s000000000000",
         },
     )
     output = run(workspace, "review", "import", str(sheet), code=8)
-    assert "relabel needs the codes" in output
-    assert "unknown code 'hedging.chna' (did you mean 'hedging.china'?)" in output
+    assert "'as marked' but no track is marked" in output
+    assert "'chna' is not a code of hedging (did you mean 'china'?)" in output
     assert "'maybe' is not a decision" in output
     assert "text was edited" in output
     assert "is also on row 2" in output
-    assert "unknown segment id 's000000000000'" in output
+    assert "segment 's000000000000' was not on this sheet" in output
     assert "nothing was applied" in output
     with sqlite3.connect(workspace.store_path) as db:
         assert db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
@@ -164,11 +178,13 @@ def test_missing_coder_and_foreign_workspace_are_refused(
 ) -> None:
     sheet = export(workspace)
     book = load_workbook(sheet)
-    book["about"]["B1"] = "0000000000000000"
     book["about"]["B2"] = ""
     book.save(sheet)
     output = run(workspace, "review", "import", str(sheet), code=8)
-    assert "another workspace" in output and "coder's name is missing" in output
+    assert "about!B2: coder reads '', but export" in output
+    book["about"]["B1"] = "0000000000000000"
+    book.save(sheet)
+    assert "another workspace" in run(workspace, "review", "import", str(sheet), code=8)
 
 
 def test_decisions_are_append_only(workspace: Workspace) -> None:
@@ -226,7 +242,7 @@ def test_agreement_before_and_after_double_coding(workspace: Workspace) -> None:
     with workspace.open_store() as store:
         coders, _ = between_coders(store.decisions(), book, ["hedging", "securitization"], n_boot=0)
     assert coders.set_index("code").loc["hedging", "alpha"] == pytest.approx(1.0)
-    assert "adjudicate-senior.xlsx" in run(workspace, "review", "adjudicate", "--coder", "senior")
+    assert "adjudicate-senior-" in run(workspace, "review", "adjudicate", "--coder", "senior")
 
 
 def test_refi_round_trip_turns_another_users_codings_into_decisions(workspace: Workspace) -> None:
@@ -288,7 +304,7 @@ def test_accept_is_refused_on_a_blind_sheet(workspace: Workspace) -> None:
     sheet = export(workspace, "--blind")
     machine = load_workbook(sheet)["review"]
     header = [c.value for c in machine[1]]
-    assert not machine.cell(row=2, column=header.index("machine_codes") + 1).value
+    assert "machine codes" not in header and "evidence" not in header
     fill(sheet, {2: ("accept", "")})
     assert "not available on a blind sheet" in run(
         workspace, "review", "import", str(sheet), code=8

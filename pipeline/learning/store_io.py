@@ -30,9 +30,16 @@ def training_data(
     store: Store, codebook: Codebook, *, weak: bool = False
 ) -> tuple[list[str], list[set[str]], list[str], list[bool], list[str]]:
     """(texts, code sets, document groups, is-human, segment ids) of decided segments (and,
-    with weak, of confidently rule-tagged ones)."""
-    decided = final_codes(store.decisions(), codebook)
-    tags = store.machine_tags(CODER, codebook.version) if weak else {}
+    with weak, of confidently rule-tagged ones).
+
+    Decisions are read per code: a code the coders did not judge on a segment (a sheet about
+    hedging says nothing about alignment) takes the machine's current verdict, never a "no"
+    inferred from the coders' silence.
+    """
+    every_tag = store.machine_tags(CODER, codebook.version)
+    machine = {s: {c for c, _, _ in f} | {t for _, t, _ in f} for s, f in every_tag.items()}
+    decided = final_codes(store.decisions(), codebook, machine=machine)
+    tags = every_tag if weak else {}
     texts, labels, groups, human, ids = [], [], [], [], []
     documents: dict[int, str] = {}
     for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):

@@ -18,17 +18,29 @@ from sklearn.metrics import cohen_kappa_score
 
 from pipeline.codebook.model import Codebook
 from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
-from pipeline.review.decisions import current, with_ancestors
+from pipeline.review.decisions import judgements
 from pipeline.store.review import DecisionRow
+
+
+def coder_verdicts(
+    events: Iterable[DecisionRow], codebook: Codebook
+) -> dict[str, dict[str, dict[str, bool]]]:
+    """segment id -> coder -> code -> whether the coder gives it, for the codes each coder
+    judged (ancestors included); coders only, adjudicators left out."""
+    out: dict[str, dict[str, dict[str, bool]]] = {}
+    for segment_id, by_coder in judgements(events, codebook).items():
+        for coder, view in by_coder.items():
+            if view.role == "coder":
+                out.setdefault(segment_id, {})[coder] = dict(view.verdicts)
+    return out
 
 
 def coder_codes(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, dict[str, set]]:
     """segment id -> coder -> that coder's current codes (ancestors included); coders only."""
-    out: dict[str, dict[str, set[str]]] = {}
-    for (segment_id, coder), decision in current(events).items():
-        if decision.role == "coder":
-            out.setdefault(segment_id, {})[coder] = with_ancestors(decision.codes, codebook)
-    return out
+    return {
+        s: {c: {code for code, yes in v.items() if yes} for c, v in by.items()}
+        for s, by in coder_verdicts(events, codebook).items()
+    }
 
 
 def alpha(matrix: np.ndarray) -> float:
@@ -80,18 +92,23 @@ def between_coders(
     n_boot: int = 500,
     seed: int = 20011,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per code: alpha with interval, percent agreement, units; and Cohen's kappa per pair."""
-    decided = coder_codes(events, codebook)
+    """Per code: alpha with interval, percent agreement, units; and Cohen's kappa per pair.
+
+    A coder's value for a code is missing on a segment where they did not judge that code, so
+    a code's units are the segments two or more coders judged it on.
+    """
+    decided = coder_verdicts(events, codebook)
     shared = {s: c for s, c in decided.items() if len(c) >= 2}
     coders = sorted({coder for c in shared.values() for coder in c})
     rows, pairs = [], []
     for code in codes:
-        units = sorted(shared)
+        units = sorted(s for s, by in shared.items() if sum(code in v for v in by.values()) >= 2)
         matrix = np.full((len(coders), len(units)), np.nan)
         for j, segment in enumerate(units):
             for i, coder in enumerate(coders):
-                if coder in shared[segment]:
-                    matrix[i, j] = 1.0 if code in shared[segment][coder] else 0.0
+                verdicts = shared[segment].get(coder, {})
+                if code in verdicts:
+                    matrix[i, j] = 1.0 if verdicts[code] else 0.0
         percent = _percent_agreement(matrix)
         p_low, p_high = _boot(matrix, _percent_agreement, n_boot, f"pa|{code}", seed)
         low, high = _boot(matrix, alpha, n_boot, code, seed)
@@ -133,11 +150,16 @@ def machine_against_human(
     *,
     n_boot: int = 500,
     seed: int = 20011,
+    judged: dict[str, frozenset[str]] | None = None,
 ) -> pd.DataFrame:
-    """Per code: precision, recall, F1 and alpha of the machine against the final human codes."""
-    units = sorted(reference)
+    """Per code: precision, recall, F1 and alpha of the machine against the final human codes.
+
+    With ``judged`` (segment id -> the codes humans judged, see ``FinalDecision.judged``), a
+    code is measured only on the segments where humans judged it.
+    """
     rows = []
     for code in codes:
+        units = sorted(s for s in reference if judged is None or code in judged.get(s, ()))
         gold = np.array([code in reference[s] for s in units], dtype=float)
         found = np.array([code in machine.get(s, set()) for s in units], dtype=float)
         tp = float(((gold == 1) & (found == 1)).sum())
@@ -169,13 +191,17 @@ def machine_against_human(
 
 
 def disagreements(events: Iterable[DecisionRow], codebook: Codebook) -> list[str]:
-    """Segments where coders' current codes differ (for adjudication), in id order."""
-    decided = coder_codes(events, codebook)
-    return sorted(
-        s
-        for s, by in decided.items()
-        if len(by) >= 2 and len({frozenset(v) for v in by.values()}) > 1
-    )
+    """Segments where two coders judged a code differently and no adjudicator has settled that
+    code yet (for adjudication), in id order."""
+    out = []
+    for segment, by_coder in judgements(events, codebook).items():
+        settled = {c for v in by_coder.values() if v.role == "adjudicator" for c in v.verdicts}
+        coders = [v for v in by_coder.values() if v.role == "coder"]
+        for code in {c for v in coders for c in v.verdicts} - settled:
+            if len({v.verdicts[code] for v in coders if code in v.verdicts}) > 1:
+                out.append(segment)
+                break
+    return sorted(out)
 
 
 def gate(

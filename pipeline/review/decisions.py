@@ -1,16 +1,21 @@
 """The current state of coders' decisions, computed from the append-only events (pure).
 
 A coder's current decision on a segment is their latest event, where an ``undo`` takes back the
-one before it. A segment's final codes are the adjudicator's current decision if there is one,
-else the majority of the coders' current decisions (the latest settles a tie); segments nobody
-decided keep the machine's.
+one before it. Decisions are read per code: a decision speaks only for the codes it judged (its
+``scope``; a decision without one judged every code), so a sheet about hedging says nothing
+about alignment, and no "no" is ever inferred for a code the coder did not judge. For each
+code, a coder's judgement is their latest current decision that judged it.
+
+A segment's final code set: for each code, an adjudicator's judgement if there is one, else the
+majority of the coders who judged it (the latest settles a tie); codes nobody judged keep the
+machine's; segments nobody decided keep the machine's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from pipeline.codebook.model import Codebook
 from pipeline.store.review import DecisionRow
@@ -40,6 +45,62 @@ def with_ancestors(codes: Iterable[str], codebook: Codebook) -> set[str]:
     return out
 
 
+def scope_of(decision: DecisionRow, codebook: Codebook) -> set[str]:
+    """The codes a decision judged: its scope, else every code of the codebook."""
+    return set(codebook.codes) if decision.scope is None else set(decision.scope)
+
+
+@dataclass
+class Judgement:
+    """One coder's current judgement of one segment, code by code.
+
+    Attributes:
+        coder: who judged.
+        role: ``coder`` or ``adjudicator`` (of their newest decision on the segment).
+        verdicts: code -> whether the coder gives it, for every code they judged (ancestors of a
+            code they give count as given).
+        event_of: code -> id of the decision event that settles the code for this coder.
+        newest: the coder's newest current decision on the segment.
+    """
+
+    coder: str
+    role: str
+    verdicts: dict[str, bool] = field(default_factory=dict)
+    event_of: dict[str, int] = field(default_factory=dict)
+    newest: DecisionRow | None = None
+
+    @property
+    def codes(self) -> set[str]:
+        """The codes this coder gives the segment."""
+        return {c for c, given in self.verdicts.items() if given}
+
+
+def judgements(
+    events: Iterable[DecisionRow], codebook: Codebook
+) -> dict[str, dict[str, Judgement]]:
+    """segment id -> coder -> that coder's current judgement, code by code."""
+    out: dict[str, dict[str, Judgement]] = defaultdict(dict)
+    stacks: dict[tuple[str, str], list[DecisionRow]] = defaultdict(list)
+    for event in sorted(events, key=lambda e: e.id):
+        stack = stacks[(event.segment_id, event.coder)]
+        if event.action == "undo":
+            if stack:
+                stack.pop()
+        else:
+            stack.append(event)
+    for (segment_id, coder), stack in stacks.items():
+        if not stack:
+            continue
+        judgement = Judgement(coder, stack[-1].role, newest=stack[-1])
+        for event in stack:
+            given = with_ancestors(event.codes, codebook)
+            for code in scope_of(event, codebook) | given:
+                judgement.verdicts[code] = code in given
+                judgement.event_of[code] = event.id
+        out[segment_id][coder] = judgement
+    return dict(out)
+
+
 @dataclass(frozen=True)
 class FinalDecision:
     """What humans settled for one segment, and who settled it.
@@ -49,48 +110,75 @@ class FinalDecision:
         decided_by: ``adjudicator`` when an adjudicator's decision stands, else ``coders``.
         coders: every coder whose current decision on the segment counts, sorted.
         action: the action of the deciding event (the adjudicator's, or the latest coder's).
+        judged: the codes humans judged; the others in ``codes`` are the machine's.
     """
 
     codes: frozenset[str]
     decided_by: str
     coders: tuple[str, ...]
     action: str
+    judged: frozenset[str] = frozenset()
 
 
-def final_decisions(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, FinalDecision]:
-    """Final decision of every segment a human decided.
-
-    An adjudicator's current decision wins. Otherwise each code the majority of the coders who
-    decided the segment gave it is final; on a tie, the most recent decision settles it.
-    """
-    by_segment: dict[str, list[DecisionRow]] = defaultdict(list)
-    for (segment_id, _), decision in current(events).items():
-        by_segment[segment_id].append(decision)
-    out: dict[str, FinalDecision] = {}
-    for segment_id, decisions in by_segment.items():
-        coders = tuple(sorted(d.coder for d in decisions))
-        judges = [d for d in decisions if d.role == "adjudicator"]
+def settle(views: Iterable[Judgement]) -> dict[str, bool]:
+    """Per code judged by anyone: the adjudicators' latest verdict, else the coders' majority
+    (on a tie, the verdict of the most recent judging decision)."""
+    views = list(views)
+    out: dict[str, bool] = {}
+    for code in sorted({c for v in views for c in v.verdicts}):
+        judging = [v for v in views if code in v.verdicts]
+        judges = [v for v in judging if v.role == "adjudicator"]
         if judges:
-            judge = max(judges, key=_rank)
-            codes = with_ancestors(judge.codes, codebook)
-            out[segment_id] = FinalDecision(frozenset(codes), "adjudicator", coders, judge.action)
+            out[code] = max(judges, key=lambda v: v.event_of[code]).verdicts[code]
             continue
-        votes = [with_ancestors(d.codes, codebook) for d in decisions]
-        newest = max(decisions, key=_rank)
-        latest = with_ancestors(newest.codes, codebook)
-        final = set()
-        for code in set().union(*votes):
-            count = sum(code in v for v in votes)
-            if 2 * count > len(votes) or (2 * count == len(votes) and code in latest):
-                final.add(code)
-        out[segment_id] = FinalDecision(frozenset(final), "coders", coders, newest.action)
+        yes = sum(v.verdicts[code] for v in judging)
+        if 2 * yes != len(judging):
+            out[code] = 2 * yes > len(judging)
+        else:
+            out[code] = max(judging, key=lambda v: v.event_of[code]).verdicts[code]
     return out
 
 
-def final_codes(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, set[str]]:
+def final_decisions(
+    events: Iterable[DecisionRow],
+    codebook: Codebook,
+    *,
+    machine: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, FinalDecision]:
+    """Final decision of every segment a human decided.
+
+    Code by code (see :func:`settle`): an adjudicator's judgement wins, else the majority of
+    the coders who judged the code. A code no human judged keeps the machine's verdict: from
+    ``machine`` (segment id -> the machine's current codes) when given, else from the machine
+    codes the newest decision was shown.
+    """
+    out: dict[str, FinalDecision] = {}
+    for segment_id, by_coder in judgements(events, codebook).items():
+        views = list(by_coder.values())
+        verdicts = settle(views)
+        judges = [v for v in views if v.role == "adjudicator"]
+        deciding = max(
+            judges or views, key=lambda v: v.newest.id if v.newest is not None else 0
+        ).newest
+        assert deciding is not None
+        given = {c for c, yes in verdicts.items() if yes}
+        source = machine.get(segment_id, ()) if machine is not None else deciding.machine_codes
+        unjudged = {c for c in with_ancestors(source, codebook) if c not in verdicts}
+        out[segment_id] = FinalDecision(
+            frozenset(with_ancestors(given, codebook) | unjudged),
+            "adjudicator" if judges else "coders",
+            tuple(sorted(by_coder)),
+            deciding.action,
+            frozenset(verdicts),
+        )
+    return out
+
+
+def final_codes(
+    events: Iterable[DecisionRow],
+    codebook: Codebook,
+    *,
+    machine: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, set[str]]:
     """Final codes of every segment a human decided (see :func:`final_decisions`)."""
-    return {s: set(f.codes) for s, f in final_decisions(events, codebook).items()}
-
-
-def _rank(decision: DecisionRow) -> tuple[int, int]:
-    return (1 if decision.role == "adjudicator" else 0, decision.id)
+    return {s: set(f.codes) for s, f in final_decisions(events, codebook, machine=machine).items()}

@@ -5,18 +5,36 @@ from __future__ import annotations
 import csv
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipeline.archives import SHEET_LIMITS, check_zip
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.coding.rules import CODER
 from pipeline.errors import DshiftError
-from pipeline.review.decisions import current
+from pipeline.review.agreement import disagreements
+from pipeline.review.decisions import judgements
 from pipeline.review.select import Candidate, select
-from pipeline.review.sheets import About, SheetProblem, SheetRow, build_sheet, read_sheet, text_hash
+from pipeline.review.sheets import (
+    About,
+    ParsedSheet,
+    RawSheet,
+    SheetProblem,
+    SheetRow,
+    Track,
+    build_sheet,
+    check_legacy_sheet,
+    check_sheet,
+    columns_of,
+    describe,
+    open_sheet,
+    sign,
+    text_hash,
+    tracks_of,
+)
 from pipeline.store import Store
-from pipeline.store.review import NewDecision
+from pipeline.store.review import DecisionRow, NewDecision, ReviewExport, ShownRow
 
 CONTEXT = 160  # characters of context shown before and after a segment
 
@@ -137,6 +155,57 @@ def _context_after(text: str, end: int) -> str:
     return text[end:limit].strip() + ("…" if limit < stop else "")
 
 
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+
+
+def _new_export_id(store: Store, folder: Path, prefix: str, coder: str) -> tuple[str, Path]:
+    """A fresh export id and the sheet's path; never an existing file or export."""
+    while True:
+        export_id = secrets.token_hex(4)
+        path = folder / f"{prefix}-{_safe(coder)}-{export_id}.xlsx"
+        if not path.exists() and store.review_export(export_id) is None:
+            return export_id, path
+
+
+def _issue(
+    store: Store,
+    codebook: Codebook,
+    path: Path,
+    rows: list[SheetRow],
+    about: About,
+    strategy: str,
+) -> None:
+    """Sign a sheet, record what it shows in the store, then write it."""
+    shown = [
+        ShownRow(r.segment_id, text_hash(r.text), [] if about.blind else r.machine_codes)
+        for r in rows
+    ]
+    signed = replace(
+        about,
+        signature=sign(
+            store.sheet_key(), about, [(r.segment_id, r.text_sha, r.machine_codes) for r in shown]
+        ),
+    )
+    data = build_sheet(rows, signed, codebook)
+    store.record_review_export(
+        about.export_id,
+        about.coder,
+        str(path),
+        strategy,
+        about.blind,
+        [r.segment_id for r in rows],
+        kind=about.kind,
+        role=about.role,
+        codebook_version=about.codebook_version,
+        scope=[c for t in about.tracks for c in t.codes],
+        signature=signed.signature,
+        shown=shown,
+        tracks={t.id: list(t.codes) for t in about.tracks},
+    )
+    path.write_bytes(data)
+
+
 def export_sheets(
     store: Store,
     codebook: Codebook,
@@ -154,14 +223,24 @@ def export_sheets(
     with_csv: bool = False,
     model_folder: Path | None = None,
 ) -> list[Path]:
-    """Write one sheet per coder; with several coders, ``overlap`` of the rows go to all."""
+    """Write one sheet per coder; with several coders, ``overlap`` of the rows go to all.
+
+    A sheet made with ``code`` asks only about that code's track. Segments a coder has already
+    judged on every code the sheet asks about are not sent to them again.
+    """
     if not coders or any(not c.strip() for c in coders):
         raise DshiftError("a coder name is needed", "give --coder NAME (or --coders A,B)")
     if code is not None and code not in codebook.codes:
         raise DshiftError(f"unknown code '{code}'", "see 'dshift codebook show'")
+    tracks = tuple(tracks_of(codebook, code))
+    scope = {c for t in tracks for c in t.codes}
     pool = candidates(store, codebook, model_folder if strategy == "uncertain" else None)
     tags = store.machine_tags(CODER, codebook.version)
-    done = {segment for segment, coder in current(store.decisions()) if coder in coders}
+    done = {
+        segment
+        for segment, by_coder in judgements(store.decisions(), codebook).items()
+        if any(c in by_coder and scope <= set(by_coder[c].verdicts) for c in coders)
+    }
     shared_count = round(overlap * size) if len(coders) > 1 else size
     shared = select(
         pool, strategy=strategy, size=shared_count, seed=seed, code=code, year=year, exclude=done
@@ -190,112 +269,297 @@ def export_sheets(
                 "no segment to review with these options",
                 "widen --code/--year, or this coder has decided them all",
             )
-        export_id = secrets.token_hex(4)
-        about = About(store.workspace_id(), coder, role, export_id, codebook.version, blind)
+        export_id, path = _new_export_id(store, folder, "review", coder)
+        about = About(
+            store.workspace_id(),
+            coder,
+            role,
+            export_id,
+            codebook.version,
+            blind,
+            tracks=tracks,
+        )
         rows = sheet_rows(store, chosen, tags)
-        safe_name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in coder)
-        path = folder / f"review-{safe_name}-{export_id}.xlsx"
-        path.write_bytes(build_sheet(rows, about, codebook))
+        _issue(store, codebook, path, rows, about, strategy)
         if with_csv:
-            _write_csv(path.with_suffix(".csv"), rows, blind)
-        store.record_review_export(export_id, coder, str(path), strategy, blind, chosen)
+            _write_csv(path.with_suffix(".csv"), rows, about)
         paths.append(path)
     return paths
 
 
-def _write_csv(path: Path, rows: list[SheetRow], blind: bool) -> None:
+def adjudication_sheet(store: Store, codebook: Codebook, folder: Path, coder: str) -> Path | None:
+    """Write a sheet of the segments coders still disagree on, for ``coder`` to settle.
+
+    Each row shows, side by side, how every coder and the machine coded the segment. Segments
+    an adjudicator has settled are left out; every call writes a new file (None: nothing to do).
+    """
+    if not coder.strip():
+        raise DshiftError("an adjudicator's name is needed", "give --coder NAME")
+    events = store.decisions()
+    segments = disagreements(events, codebook)
+    if not segments:
+        return None
+    tracks = tuple(tracks_of(codebook))
+    views = judgements(events, codebook)
+    coders = sorted({c for s in segments for c, v in views.get(s, {}).items() if v.role == "coder"})
+    rows = []
+    for row in sheet_rows(store, segments, store.machine_tags(CODER, codebook.version)):
+        by = views.get(row.segment_id, {})
+        coded = tuple(
+            (c, describe(by[c].codes, tracks, by[c].verdicts) if c in by else "") for c in coders
+        )
+        rows.append(replace(row, coded_by=coded))
+    folder.mkdir(parents=True, exist_ok=True)
+    export_id, path = _new_export_id(store, folder, "adjudicate", coder)
+    about = About(
+        store.workspace_id(),
+        coder,
+        "adjudicator",
+        export_id,
+        codebook.version,
+        False,
+        kind="adjudicate",
+        tracks=tracks,
+        coders=tuple(coders),
+    )
+    _issue(store, codebook, path, rows, about, "disagreements")
+    return path
+
+
+def _write_csv(path: Path, rows: list[SheetRow], about: About) -> None:
     from pipeline.exports.safe import neutralise
-    from pipeline.review.sheets import COLUMNS
 
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
+        columns = columns_of(about)
+        writer.writerow(columns)
         for r in rows:
-            writer.writerow(
-                [
-                    neutralise(v)
-                    for v in (
-                        r.segment_id,
-                        r.document,
-                        r.source_type,
-                        r.date,
-                        r.before,
-                        r.text,
-                        r.after,
-                        "" if blind else "; ".join(r.machine_codes),
-                        "" if blind else r.evidence,
-                        "",
-                        "",
-                        "",
-                        text_hash(r.text),
-                    )
-                ]
-            )
+            values = {
+                "segment_id": r.segment_id,
+                "document": r.document,
+                "date": r.date,
+                "before": r.before,
+                "segment": r.text,
+                "after": r.after,
+                "machine codes": describe(r.machine_codes, about.tracks, None),
+                "evidence": r.evidence,
+                "text_sha1": text_hash(r.text),
+                **{t.id: "" if about.blind else t.cell_text(r.machine_codes) for t in about.tracks},
+            }
+            writer.writerow([neutralise(values.get(c, "")) for c in columns])
 
 
 @dataclass
 class ImportResult:
-    """What an import did."""
+    """What an import did (or, with dry_run, would do)."""
 
     path: Path
     coder: str = ""
+    role: str = ""
     applied: int = 0
+    unchanged: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    codebook_version: str = ""
+    older_codebook: bool = False
+    dry_run: bool = False
     already_imported: str | None = None
     problems: list[SheetProblem] = field(default_factory=list)
     rejects: Path | None = None
 
+    def summary(self) -> str:
+        """One line saying what was (or would be) recorded."""
+        verb = "would record" if self.dry_run else "recorded"
+        detail = ", ".join(f"{a} {n}" for a, n in sorted(self.actions.items()))
+        line = f"{verb} {self.applied} decision(s) by {self.coder} ({self.role})"
+        if detail:
+            line += f": {detail}"
+        if self.unchanged:
+            line += f"; {self.unchanged} row(s) already recorded from this sheet"
+        if self.older_codebook:
+            line += (
+                f"; made on codebook {self.codebook_version} (not the current one): kept as "
+                "the coder saw it"
+            )
+        return line
 
-def import_sheet(
-    store: Store, codebook: Codebook, path: Path, *, skip_bad: bool, rejects_folder: Path
-) -> ImportResult:
-    """Check a filled-in sheet; apply its decisions if all rows are valid (or with skip_bad)."""
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    result = ImportResult(path)
-    earlier = store.review_file(sha)
-    if earlier is not None:
-        result.already_imported = f"{earlier[0]} (coder {earlier[1]}, {earlier[2]})"
-        return result
+
+def _current_hashes(store: Store) -> dict[str, str]:
     texts: dict[int, str] = {}
     segments: dict[str, str] = {}
     for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
         if doc_id not in texts:
             texts[doc_id] = store.document_text(doc_id)
         segments[segment_id] = text_hash(texts[doc_id][start:end])
-    parsed = read_sheet(data, codebook, segments, store.workspace_id())
+    return segments
+
+
+def _import_legacy(
+    store: Store,
+    codebook: Codebook,
+    path: Path,
+    raw: RawSheet,
+    export: ReviewExport,
+    result: ImportResult,
+    skip_bad: bool,
+    sha: str,
+    rejects_folder: Path,
+) -> ImportResult:
+    """Import a sheet made before sheets were signed: its coder and blindness come from the
+    store's record of the export, its role is always coder, and 'accept' means the machine's
+    codes under the codebook version the sheet names (the tags of every version are kept)."""
+    row, version = raw.about.get("codebook_version", (5, ""))
+    problems = list(raw.problems)
+    if raw.about.get("workspace_id", (1, ""))[1] != store.workspace_id():
+        problems.append(
+            SheetProblem(
+                "about", 1, "B", "the sheet comes from another workspace", "import it there"
+            )
+        )
+    elif version not in store.coded_versions(CODER):
+        problems.append(
+            SheetProblem(
+                "about",
+                row,
+                "B",
+                f"codebook version '{version}' was never coded in this workspace",
+                "undo the edit to the hidden 'about' sheet",
+            )
+        )
+    if problems and any(p.sheet != "review" for p in problems):
+        result.problems = problems
+        return result
+    about = About(
+        store.workspace_id(), export.coder, "coder", export.id, version, export.blind, "legacy"
+    )
+    tags = store.machine_tags(CODER, version)
+    shown = {
+        s: [] if export.blind else sorted({c for c, _, _ in tags.get(s, [])})
+        for s in export.segment_ids
+    }
+    parsed = check_legacy_sheet(raw, about, shown, _current_hashes(store), codebook)
     result.problems = parsed.problems
     fatal = [p for p in parsed.problems if p.sheet != "review" or not p.row]
     if parsed.about is None or fatal or (parsed.problems and not skip_bad):
         return result
-    tags = store.machine_tags(CODER, codebook.version)
+    return _record(store, codebook, path, parsed, result, skip_bad, sha, rejects_folder)
+
+
+def _about_of(store: Store, export: ReviewExport) -> About:
+    return About(
+        store.workspace_id(),
+        export.coder,
+        export.role,
+        export.id,
+        export.codebook_version,
+        export.blind,
+        kind=export.kind,
+        tracks=tuple(Track(t, tuple(codes)) for t, codes in export.tracks.items()),
+    )
+
+
+def import_sheet(
+    store: Store,
+    codebook: Codebook,
+    path: Path,
+    *,
+    skip_bad: bool,
+    rejects_folder: Path,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Check a filled-in sheet; apply its decisions if all rows are valid (or with skip_bad).
+
+    What the sheet showed, to whom and as what role come from the store's record of its
+    export, never from the file. Rows already recorded unchanged from the same export are not
+    recorded again, so a re-saved sheet adds only the answers that changed.
+    """
+    data = path.read_bytes()
+    check_zip(data, str(path), SHEET_LIMITS)
+    sha = hashlib.sha256(data).hexdigest()
+    result = ImportResult(path, dry_run=dry_run)
+    earlier = store.review_file(sha)
+    if earlier is not None:
+        result.already_imported = f"{earlier[0]} (coder {earlier[1]}, {earlier[2]})"
+        return result
+    raw = open_sheet(data)
+    export = store.review_export(raw.export_id) if raw.export_id else None
+    if export is not None and export.signature is None:
+        return _import_legacy(
+            store, codebook, path, raw, export, result, skip_bad, sha, rejects_folder
+        )
+    about = _about_of(store, export) if export is not None else None
+    segments = _current_hashes(store)
+    shown = {r.segment_id: (r.text_sha, r.machine_codes) for r in export.rows} if export else {}
+    parsed = check_sheet(raw, about, store.sheet_key(), shown, segments, store.workspace_id())
+    result.problems = parsed.problems
+    fatal = [p for p in parsed.problems if p.sheet != "review" or not p.row]
+    if parsed.about is None or fatal or (parsed.problems and not skip_bad):
+        return result
+    return _record(store, codebook, path, parsed, result, skip_bad, sha, rejects_folder)
+
+
+def _record(
+    store: Store,
+    codebook: Codebook,
+    path: Path,
+    parsed: ParsedSheet,
+    result: ImportResult,
+    skip_bad: bool,
+    sha: str,
+    rejects_folder: Path,
+) -> ImportResult:
+    """Record a checked sheet's decisions, leaving out rows recorded unchanged before."""
+    about = parsed.about
+    assert about is not None
+    result.coder, result.role = about.coder, about.role
+    result.codebook_version = about.codebook_version
+    result.older_codebook = about.codebook_version != codebook.version
+    before: dict[str, DecisionRow] = {}
+    for event in store.decisions([d.segment_id for d in parsed.decisions]):
+        if event.export_id == about.export_id and event.coder == about.coder:
+            before[event.segment_id] = event
     decisions = []
     for d in parsed.decisions:
-        machine = sorted({c for c, _, _ in tags.get(d.segment_id, [])})
-        codes = machine if d.action == "accept" else d.codes
+        last = before.get(d.segment_id)
+        if last is not None and (
+            (last.action, sorted(last.codes), last.note, sorted(last.scope or []))
+            == (d.action, sorted(d.codes), d.note, sorted(d.scope or []))
+        ):
+            result.unchanged += 1
+            continue
+        result.actions[d.action] = result.actions.get(d.action, 0) + 1
         decisions.append(
             NewDecision(
                 d.segment_id,
-                parsed.about.coder,
-                parsed.about.role,
+                about.coder,
+                about.role,
                 d.action,
-                codes,
-                machine,
+                d.codes,
+                d.machine_codes,
                 d.note,
-                codebook.version,
+                about.codebook_version,
                 f"{path.name} row {d.row}",
+                scope=d.scope if about.kind != "legacy" else None,
+                export_id=about.export_id,
             )
         )
-    result.coder = parsed.about.coder
-    with store.recorded_run("review import", {"file": str(path), "skip_bad": skip_bad}) as run:
+    if result.dry_run:
+        result.applied = len(decisions)
+        return result
+    arguments = {"file": str(path), "skip_bad": skip_bad, "export": about.export_id}
+    with store.recorded_run("review import", arguments) as run:
         result.applied = store.add_decisions(
             decisions,
             sha256=sha,
             path=str(path),
             kind="sheet",
-            coder=parsed.about.coder,
+            coder=about.coder,
             run_id=run.id,
         )
-        run.counts = {"decisions": result.applied, "rejected_rows": len(parsed.rejected_rows)}
+        run.counts = {
+            "decisions": result.applied,
+            "unchanged": result.unchanged,
+            "rejected_rows": len(parsed.rejected_rows),
+        }
     if parsed.problems:
         rejects_folder.mkdir(parents=True, exist_ok=True)
         result.rejects = rejects_folder / f"{path.stem}.rejects.csv"

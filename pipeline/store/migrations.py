@@ -231,5 +231,30 @@ def m003_review() -> str:
         """
 
 
+def m004_per_code_review() -> str:
+    """What each review sheet showed, the codes each decision judged, and the sheet key."""
+    return """
+        -- The codes a decision judged (JSON list); NULL: every code of the codebook.
+        ALTER TABLE decisions ADD COLUMN scope TEXT;
+        -- The review export a decision was filled in on (NULL for CAQDAS projects).
+        ALTER TABLE decisions ADD COLUMN export_id TEXT;
+        CREATE INDEX decisions_export ON decisions(export_id, segment_id, coder);
+
+        ALTER TABLE review_exports ADD COLUMN kind TEXT NOT NULL DEFAULT 'review';
+        ALTER TABLE review_exports ADD COLUMN role TEXT NOT NULL DEFAULT 'coder';
+        ALTER TABLE review_exports ADD COLUMN codebook_version TEXT NOT NULL DEFAULT '';
+        ALTER TABLE review_exports ADD COLUMN scope TEXT;      -- JSON list; NULL: every code
+        ALTER TABLE review_exports ADD COLUMN tracks TEXT;     -- JSON {track: [its codes]}
+        ALTER TABLE review_exports ADD COLUMN signature TEXT;  -- NULL: made before signing
+        CREATE TABLE review_shown (           -- per export and segment: what the sheet showed
+            export_id TEXT NOT NULL REFERENCES review_exports(id),
+            segment_id TEXT NOT NULL REFERENCES segments(id),
+            text_sha TEXT NOT NULL,           -- hash of the segment's text on the sheet
+            machine_codes TEXT NOT NULL,      -- JSON: machine codes shown (empty when blind)
+            PRIMARY KEY (export_id, segment_id)
+        );
+        """
+
+
 # Each returns the SQL of one step; the store runs it and records the version atomically.
-MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_coding, m003_review]
+MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_coding, m003_review, m004_per_code_review]

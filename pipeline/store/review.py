@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -28,6 +29,10 @@ class DecisionRow:
     codebook_version: str
     source: str
     created_at: str
+    scope: list[str] | None = None
+    """The codes the decision judged; None: every code of the codebook."""
+    export_id: str | None = None
+    """The review export (sheet) it was filled in on, if any."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,38 @@ class NewDecision:
     note: str
     codebook_version: str
     source: str
+    scope: list[str] | None = None
+    export_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ShownRow:
+    """One segment as a review export showed it."""
+
+    segment_id: str
+    text_sha: str
+    machine_codes: list[str]
+
+
+@dataclass(frozen=True)
+class ReviewExport:
+    """What a review export sent, to whom, as what, and what each of its rows showed.
+
+    ``signature`` is None for exports made before sheets were signed (``rows`` is then empty).
+    """
+
+    id: str
+    kind: str
+    coder: str
+    role: str
+    path: str
+    blind: bool
+    codebook_version: str
+    scope: list[str] | None
+    signature: str | None
+    rows: list[ShownRow]
+    tracks: dict[str, list[str]]
+    segment_ids: list[str]
 
 
 class ReviewQueries:
@@ -62,6 +99,19 @@ class ReviewQueries:
         ).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
+    def sheet_key(self) -> bytes:
+        """This workspace's key for signing review sheets, made once and kept in the store."""
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM workspace_info WHERE key = 'sheet_key'").fetchone()
+            if row is None:
+                value = secrets.token_hex(32)
+                db.execute(
+                    "INSERT INTO workspace_info (key, value) VALUES ('sheet_key', ?)", (value,)
+                )
+            else:
+                value = row[0]
+        return bytes.fromhex(value)
+
     def add_decisions(
         self,
         decisions: list[NewDecision],
@@ -72,7 +122,11 @@ class ReviewQueries:
         coder: str,
         run_id: str,
     ) -> int:
-        """Record an imported file and its decisions in one transaction; return how many."""
+        """Record an imported file and its decisions in one transaction; return how many.
+
+        The file is recorded even when ``decisions`` is empty (a re-save with nothing new), so
+        that the same bytes are recognised next time.
+        """
         now = _now()
         with self.transaction() as db:
             cursor = db.execute(
@@ -83,8 +137,8 @@ class ReviewQueries:
             file_id = cursor.lastrowid
             db.executemany(
                 "INSERT INTO decisions (segment_id, coder, role, action, codes, machine_codes, "
-                "note, codebook_version, source, file_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "note, codebook_version, source, file_id, created_at, scope, export_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         d.segment_id,
@@ -98,6 +152,8 @@ class ReviewQueries:
                         d.source,
                         file_id,
                         now,
+                        None if d.scope is None else json.dumps(sorted(d.scope)),
+                        d.export_id,
                     )
                     for d in decisions
                 ],
@@ -108,7 +164,7 @@ class ReviewQueries:
         """Every decision event, oldest first (optionally for some segments only)."""
         query = (
             "SELECT id, segment_id, coder, role, action, codes, machine_codes, note, "
-            "codebook_version, source, created_at FROM decisions"
+            "codebook_version, source, created_at, scope, export_id FROM decisions"
         )
         params: list[str] = []
         if segment_ids is not None:
@@ -130,6 +186,8 @@ class ReviewQueries:
                 r[8],
                 r[9],
                 r[10],
+                None if r[11] is None else json.loads(r[11]),
+                r[12],
             )
             for r in rows
         ]
@@ -142,13 +200,77 @@ class ReviewQueries:
         strategy: str,
         blind: bool,
         segment_ids: list[str],
+        *,
+        kind: str = "review",
+        role: str = "coder",
+        codebook_version: str = "",
+        scope: list[str] | None = None,
+        signature: str | None = None,
+        shown: list[ShownRow] | None = None,
+        tracks: dict[str, list[str]] | None = None,
     ) -> None:
+        """Record a review export and, per segment, what its sheet showed."""
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO review_exports (id, coder, path, strategy, blind, segments, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (export_id, coder, path, strategy, int(blind), json.dumps(segment_ids), _now()),
+                "created_at, kind, role, codebook_version, scope, signature, tracks) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    export_id,
+                    coder,
+                    path,
+                    strategy,
+                    int(blind),
+                    json.dumps(segment_ids),
+                    _now(),
+                    kind,
+                    role,
+                    codebook_version,
+                    None if scope is None else json.dumps(sorted(scope)),
+                    signature,
+                    json.dumps(tracks or {}),
+                ),
             )
+            db.executemany(
+                "INSERT INTO review_shown (export_id, segment_id, text_sha, machine_codes) "
+                "VALUES (?, ?, ?, ?)",
+                [
+                    (export_id, r.segment_id, r.text_sha, json.dumps(sorted(r.machine_codes)))
+                    for r in shown or []
+                ],
+            )
+
+    def review_export(self, export_id: str) -> ReviewExport | None:
+        """The review export with this id, with what each row showed; None if unknown."""
+        row = self.db.execute(
+            "SELECT id, kind, coder, role, path, blind, codebook_version, scope, signature, "
+            "tracks, segments FROM review_exports WHERE id = ?",
+            (export_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        shown = [
+            ShownRow(r[0], r[1], json.loads(r[2]))
+            for r in self.db.execute(
+                "SELECT segment_id, text_sha, machine_codes FROM review_shown "
+                "WHERE export_id = ? ORDER BY segment_id",
+                (export_id,),
+            )
+        ]
+        return ReviewExport(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            bool(row[5]),
+            row[6],
+            None if row[7] is None else json.loads(row[7]),
+            row[8],
+            shown,
+            json.loads(row[9] or "{}"),
+            json.loads(row[10]),
+        )
 
     def segment_rows(self, segmenter: str) -> list[tuple[str, int, int, int, str]]:
         """(segment id, document id, start, end, document sha256) of current documents."""
