@@ -461,3 +461,27 @@ def test_the_writer_lists_every_coding_it_cannot_write() -> None:
     crlf = [RefiSource(GUID_A, "x", "a\r\nb", {})]
     assert "carriage returns" in problems(lambda: export(sources=crlf, codings=[]))
     assert "is not an ISO date-time" in problems(lambda: export(created="2024-05-01"))
+
+
+def test_the_export_holds_each_coders_codes_settled_code_by_code() -> None:
+    from pipeline.codebook.load import load_codebook
+    from pipeline.review.refi_io import exported_state
+    from pipeline.store.review import DecisionRow
+
+    book = load_codebook(ROOT / "codebook" / "codebook.yaml")
+
+    def event(n: int, coder: str, codes: list[str], scope: list[str] | None) -> DecisionRow:
+        action = "relabel" if codes else "reject"
+        return DecisionRow(n, "s1", coder, "coder", action, codes, [], "", "", "t", "", scope)
+
+    hedging = [c for c in book.codes if c.split(".")[0] == "hedging"]
+    events = [
+        event(1, "amina", ["alignment.aid"], None),  # the whole tree: aid, nothing else
+        event(2, "amina", ["hedging.china"], hedging),  # then a sheet about hedging alone
+        event(3, "bilal", [], hedging),  # no hedging: says nothing about the rest
+        event(4, "chen", [], None),  # no code at all
+    ]
+    state = exported_state(events, book)
+    assert state[("s1", "amina")][0] == {"alignment.aid", "hedging.china"}
+    assert ("s1", "bilal") not in state
+    assert state[("s1", "chen")][0] == frozenset()

@@ -50,6 +50,20 @@ EXPECTED = [
 ]
 
 
+SEC, ALI = "securitization", "alignment"
+SCOPES = {
+    ("s00af088e74f1", "amina"): [SEC, f"{SEC}.defence_cooperation", f"{SEC}.terrorism"],
+    ("s01c7c978f681", "chen"): [SEC, f"{SEC}.terrorism"],
+    ("s12b94ad8d10d", "chen"): ["hedging", "hedging.china"],
+    ("s1d4d13252c37", "amina"): None,
+    ("s31af84932ee7", "amina"): [ALI, f"{ALI}.cooperation"],
+    ("s337fc4d2186d", "amina"): [SEC, f"{SEC}.operations"],
+    ("sa902e7bab013", "chen"): None,
+    ("sab7822520d5f", "chen"): [ALI, f"{ALI}.cooperation"],
+    ("sc7ce99443142", "chen"): [ALI, f"{ALI}.aid"],
+}
+
+
 # --- the workspace the fixture was made from -------------------------------------------------
 
 DOCS = [
@@ -211,6 +225,9 @@ def test_the_decisions_of_both_coders_come_back_exactly(workspace: Workspace) ->
         events = store.decisions()
     assert result.applied and result.decisions == 9
     assert recorded(events[12:]) == EXPECTED
+    # Each decision judges what the coder touched there (with parents), or every code where they
+    # put "(no code applies)": amina's added operations code says nothing about other tracks.
+    assert {(e.segment_id, e.coder): e.scope for e in events[12:]} == SCOPES
     assert {e.source for e in events[12:]} == {"qualcoder-two-coders.qdpx (REFI-QDA)"}
     # The unchanged decisions of amina (her reject with its note among them) are not repeated.
     assert [e.id for e in events if e.segment_id == "s0b6fc9d7e69f"] == [3]

@@ -105,7 +105,7 @@ def load_frame(
             "run 'dshift code' first (or 'dshift run DROP' to ingest and code)",
         )
     if decided is None:
-        decided = final_decisions(store.decisions(), codebook)
+        decided = HumanDecisions.read(store, codebook).finals
     return assemble_frame(
         store.frame_segments(DEFAULT_SEGMENTER),
         store.frame_tags(CODER, codebook.version),
@@ -114,6 +114,28 @@ def load_frame(
         list(codebook.partners),
         decided={s: set(f.codes) for s, f in decided.items()},
     )
+
+
+@dataclass(frozen=True)
+class HumanDecisions:
+    """Coders' final decisions with the machine codes they are settled against (read once)."""
+
+    finals: dict[str, FinalDecision]
+    machine: dict[str, set[str]]
+
+    @classmethod
+    def read(cls, store: Store, codebook: Codebook) -> HumanDecisions:
+        """Read the decisions; the machine's current codes are read only if there are any."""
+        events = store.decisions()
+        if not events:
+            return cls({}, {})
+        tags = store.machine_tags(CODER, codebook.version)
+        machine = {s: {c for c, _, _ in f} | {t for _, t, _ in f} for s, f in tags.items()}
+        return cls(final_decisions(events, codebook, machine=machine), machine)
+
+    def codes(self) -> dict[str, set[str]]:
+        """Final codes of every human-decided segment."""
+        return {s: set(f.codes) for s, f in self.finals.items()}
 
 
 def _partners_of(
@@ -142,7 +164,8 @@ def compute_tables(
     from pipeline.indices.compute import compute_indices, coverage
     from pipeline.indices.shifts import change_points_table, flag_shifts
 
-    decided = final_decisions(store.decisions(), codebook)
+    human = HumanDecisions.read(store, codebook)
+    decided = human.finals
     frame = load_frame(store, codebook, decided)
     codes = list(codebook.codes)
     partners = list(codebook.partners)
@@ -211,8 +234,8 @@ def compute_tables(
         partners=partners,
         baseline_documents=baseline_documents(frame, settings.baseline),
     )
-    tables.reliability = reliability(store, codebook, settings)
-    add_corrected_shares(store, codebook, settings, tables)
+    tables.reliability = reliability(human, codebook, settings)
+    add_corrected_shares(store, codebook, settings, tables, human)
     gated = set(tables.reliability.get("below_gate", []))
     tables.tidy["reliability_flag"] = tables.tidy["code"].isin(gated)
     if gated:
@@ -229,23 +252,26 @@ def compute_tables(
     return tables
 
 
-def reliability(store: Store, codebook: Codebook, settings: IndexSettings) -> dict[str, Any]:
-    """Machine-human agreement per code on reviewed segments, and the codes below the gate."""
-    from pipeline.review.agreement import gate, machine_against_human
-    from pipeline.review.decisions import final_codes
+def reliability(
+    human: HumanDecisions, codebook: Codebook, settings: IndexSettings
+) -> dict[str, Any]:
+    """Machine-human agreement per code on reviewed segments, and the codes below the gate.
 
-    events = store.decisions()
-    if not events:
+    A code is measured only on the segments where humans judged it.
+    """
+    from pipeline.review.agreement import gate, machine_against_human
+
+    if not human.finals:
         return {
             "reviewed_segments": 0,
             "below_gate": [],
             "threshold": settings.gate,
             "min_units": settings.gate_min_units,
         }
-    reference = final_codes(events, codebook)
-    tags = store.machine_tags(CODER, codebook.version)
-    machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
-    table = machine_against_human(reference, machine, list(codebook.codes), n_boot=0)
+    reference = human.codes()
+    machine = human.machine
+    judged = {s: f.judged for s, f in human.finals.items()}
+    table = machine_against_human(reference, machine, list(codebook.codes), n_boot=0, judged=judged)
     return {
         "reviewed_segments": len(reference),
         "threshold": settings.gate,
@@ -259,7 +285,11 @@ def reliability(store: Store, codebook: Codebook, settings: IndexSettings) -> di
 
 
 def add_corrected_shares(
-    store: Store, codebook: Codebook, settings: IndexSettings, tables: IndexTables
+    store: Store,
+    codebook: Codebook,
+    settings: IndexSettings,
+    tables: IndexTables,
+    human: HumanDecisions,
 ) -> None:
     """Beside each overall share of a top code, the share corrected for the machine's errors.
 
@@ -271,13 +301,12 @@ def add_corrected_shares(
 
     from pipeline.indices.compute import period_of
     from pipeline.learning.prevalence import corrected_share
-    from pipeline.review.decisions import final_codes
 
     tidy = tables.tidy
     for column in ("corrected_share", "corrected_low", "corrected_high"):
         tidy[column] = np.nan
     tidy["correction_differs"] = False
-    reviewed = final_codes(store.decisions(), codebook)
+    reviewed = human.codes()
     if len(reviewed) < settings.gate_min_units:
         return
     machine = assemble_frame(
@@ -288,9 +317,14 @@ def add_corrected_shares(
         [],
     )
     labels = period_of(machine, settings.period)
-    in_review = machine["segment_id"].isin(list(reviewed))
     for code in TOP_CODES:
         column = f"code__{code}"
+        # Error rates only from segments where humans judged this code (a per-code decision
+        # elsewhere says nothing about it).
+        judged = [s for s, f in human.finals.items() if code in f.judged]
+        in_review = machine["segment_id"].isin(judged)
+        if int(in_review.sum()) < settings.gate_min_units:
+            continue
         gold = np.array([code in reviewed[s] for s in machine.loc[in_review, "segment_id"]])
         by_machine = machine.loc[in_review, column].to_numpy(bool)
         for period, part in machine.groupby(labels, sort=True):

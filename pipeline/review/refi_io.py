@@ -8,8 +8,9 @@ decision the export went and whose decisions on that document it holds.
 
 Back (:func:`import_refi`): the file's sources, codes and users are matched to ours
 (:mod:`pipeline.refi.match`), each coder's codings on a segment become that coder's decision on
-it, judged over the whole code tree (``codes`` = every code they left there). A segment is a
-removal (a decision without codes) only when its source was matched, the export held that
+it (``codes`` = every code they left there), judging the codes they touched — held in our
+export or hold now, with their parents — or every code where they put the marker. A segment is
+a removal (a decision without codes) only when its source was matched, the export held that
 coder's decision on it, and the file has no coding of theirs there now. What cannot be placed
 is reported and nothing is recorded unless ``skip_unplaced``; ``dry_run`` records nothing.
 """
@@ -47,7 +48,7 @@ from pipeline.refi.write import (
     source_guid,
     text_source_name,
 )
-from pipeline.review.decisions import current
+from pipeline.review.decisions import judgements, with_ancestors
 from pipeline.store import Store
 from pipeline.store.review import DecisionRow, NewDecision
 from pipeline.store.sqlite import utc_now
@@ -125,17 +126,28 @@ def export_refi(store: Store, codebook: Codebook, folder: Path, name: str) -> li
 def exported_state(
     events: list[DecisionRow], codebook: Codebook
 ) -> dict[tuple[str, str], tuple[frozenset[str], str]]:
-    """Return what an export writes for each (segment, coder): their codes and note.
+    """Return what an export writes for each (segment, coder): the codes they give and a note.
 
-    A decision whose codes are all outside the codebook is not written (nothing could say it),
-    so it is left out here too; a reject is written as the marker code.
+    Codes are settled code by code over the coder's decisions (a sheet about one track changes
+    only that track), and written without the parents their subcodes imply. An empty set is
+    written as the marker code, so only a coder who judged every code and gave none gets it; a
+    coder who judged part of the tree and gave nothing there is not written (the file could not
+    say what they judged). A decision whose codes are all outside the codebook is left out too.
     """
     out: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
-    for key, decision in current(events).items():
-        codes = frozenset(c for c in decision.codes if c in codebook.codes)
-        if decision.codes and not codes:
-            continue
-        out[key] = (codes, decision.note.strip())
+    everything = set(codebook.codes)
+    for segment_id, by_coder in judgements(events, codebook).items():
+        for coder, judgement in by_coder.items():
+            given = {c for c, yes in judgement.verdicts.items() if yes}
+            implied = {codebook.codes[c].parent for c in given} - {None}
+            codes = frozenset(given - implied)
+            newest = judgement.newest
+            if not codes:
+                if newest is not None and newest.codes:
+                    continue  # codes all outside this codebook: nothing could say them
+                if not everything <= set(judgement.verdicts):
+                    continue
+            out[(segment_id, coder)] = (codes, newest.note.strip() if newest else "")
     return out
 
 
@@ -297,6 +309,7 @@ class _Coded:
     codes: dict[_Key, set[str]] = field(default_factory=dict)
     notes: dict[_Key, set[str]] = field(default_factory=lambda: defaultdict(set))
     incomplete: set[_Key] = field(default_factory=set)  # a code there is not ours
+    marked: set[_Key] = field(default_factory=set)  # "(no code applies)" there
     coders: set[str] = field(default_factory=set)
     unplaced: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
 
@@ -380,6 +393,8 @@ def _gather(
             held = coded.codes.setdefault(key, set())
             if code_id != NO_CODE:
                 held.add(code_id)
+            else:
+                coded.marked.add(key)
             if span.note:
                 coded.notes[key].add(span.note)
     return coded
@@ -395,7 +410,7 @@ def _decide(
 ) -> list[NewDecision]:
     """Return a decision for each (segment, coder) whose codes changed since our export and
     differ from what is recorded; nothing where any of their codes there is not ours."""
-    now = current(events)
+    now = exported_state(events, codebook)
     roles = {e.coder: e.role for e in events}
     tags = store.machine_tags(CODER, codebook.version)
     planned = []
@@ -405,19 +420,28 @@ def _decide(
         segment, coder = key
         codes = frozenset(coded.codes[key])
         note = "\n\n".join(sorted(coded.notes.get(key, set())))
+        full = with_ancestors(codes, codebook)  # a subcode implies its parent
         before = baseline.get(key)
-        if before is not None and before[0] == codes and (before[1] == note or not note):
+        if (
+            before is not None
+            and with_ancestors(before[0], codebook) == full
+            and (before[1] == note or not note)
+        ):
             continue  # unchanged in the program since our export
         latest = now.get(key)
         if (
             latest is not None
-            and frozenset(latest.codes) == codes
-            and (latest.note.strip() == note or not note)
+            and with_ancestors(latest[0], codebook) == full
+            and (latest[1] == note or not note)
         ):
             continue  # already recorded
         machine = sorted({c for c, _, _ in tags.get(segment, [])})
         ordered = sorted(codes)
         action = "reject" if not ordered else ("accept" if ordered == machine else "relabel")
+        # What the coder judged: every code with the marker, else the codes they touched
+        # (held before, or hold now) with their parents; silence on other codes is no verdict.
+        touched = set(codes) | (set(before[0]) if before is not None else set())
+        scope = None if key in coded.marked else sorted(with_ancestors(touched, codebook))
         planned.append(
             NewDecision(
                 segment_id=segment,
@@ -429,6 +453,7 @@ def _decide(
                 note=note,
                 codebook_version=codebook.version,
                 source=origin,
+                scope=scope,
             )
         )
     return planned
