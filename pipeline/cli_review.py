@@ -194,11 +194,19 @@ def review_adjudicate(ctx: click.Context, coder: str) -> None:
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Check the sheet and say what would be recorded; record nothing.",
+    help="Check the sheet or project and say, per coder, what would be recorded; record nothing.",
+)
+@click.option(
+    "--skip-unplaced",
+    is_flag=True,
+    help="From a .qdpx: record what could be placed even though some codings could not be "
+    "(they are listed).",
 )
 @click.pass_context
 @friendly_errors
-def review_import(ctx: click.Context, file: str, skip_bad: bool, dry_run: bool) -> None:
+def review_import(
+    ctx: click.Context, file: str, skip_bad: bool, dry_run: bool, skip_unplaced: bool
+) -> None:
     """Check a filled-in sheet (or a REFI-QDA .qdpx project), then record its decisions.
 
     The whole sheet is checked first: nothing is applied if any row is bad, unless --skip-bad.
@@ -216,16 +224,15 @@ def review_import(ctx: click.Context, file: str, skip_bad: bool, dry_run: bool) 
         from pipeline.review.refi_io import import_refi
 
         with workspace.lock("dshift review import"), workspace.open_store() as store:
-            refi = import_refi(store, workspace_codebook(workspace), Path(file))
-        if refi.already_imported:
-            click.echo(f"already imported from {refi.already_imported}: nothing changed", err=True)
-            return
-        click.echo(
-            f"recorded {refi.decisions} decision(s) from the codings of "
-            f"{', '.join(refi.users) or 'no coder'}"
-            + (f"; {refi.unplaced} coding(s) fell on no segment" if refi.unplaced else ""),
-            err=True,
-        )
+            refi = import_refi(
+                store,
+                workspace_codebook(workspace),
+                Path(file),
+                dry_run=dry_run,
+                skip_unplaced=skip_unplaced,
+            )
+        for line in refi.summary():
+            click.echo(line, err=True)
         return
     with workspace.lock("dshift review import"), workspace.open_store() as store:
         result = import_sheet(

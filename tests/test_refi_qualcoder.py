@@ -355,3 +355,32 @@ def test_a_source_whose_text_changed_is_not_matched_by_its_id(workspace: Workspa
         "so its offsets cannot be trusted"
     }
     assert not any(d.segment_id in {"s1d4d13252c37", "sa902e7bab013"} for d in result.planned)
+
+
+def test_the_cli_shows_per_coder_what_a_project_would_record_and_asks_before_skipping(
+    workspace: Workspace,
+) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    def review_import(*flags: str) -> tuple[int, str]:
+        args = ["--workspace", str(workspace.root), "review", "import", str(QUALCODER), *flags]
+        result = CliRunner().invoke(cli, args)
+        assert "Traceback" not in result.output
+        return result.exit_code, result.output
+
+    def count() -> int:
+        with workspace.open_store() as store:
+            return len(store.decisions())
+
+    code, output = review_import("--dry-run")
+    assert code == 0 and count() == 12
+    assert "chen (new to the file): would record 5 decision(s)" in output
+    assert "amina: would record 4 decision(s)" in output
+    code, output = review_import()
+    assert code != 0 and count() == 12
+    assert "could not be placed" in output and "--skip-unplaced" in output
+    code, output = review_import("--skip-unplaced")
+    assert code == 0 and count() == 21
+    assert "chen (new to the file): records 5 decision(s)" in output
