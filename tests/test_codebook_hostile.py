@@ -16,9 +16,13 @@ from pipeline.codebook import load as loader
 from pipeline.codebook.load import CodebookError, load_codebook, parse_codebook
 from pipeline.codebook.model import Code, Codebook, Pattern
 from pipeline.codebook.regexcheck import REGEX_ATTRS, regex_problem
+from pipeline.coding.browse import explain_segment
 from pipeline.coding.nlp import make_nlp
 from pipeline.coding.rules import RegexTooSlow, RuleCoder
+from pipeline.coding.run import code_corpus
 from pipeline.coding.timed_regex import FIELDS, RegexTimeout, TokenRegex
+from pipeline.executor import SerialExecutor
+from pipeline.ingest.run import IngestSettings, ingest
 from pipeline.workspace import Workspace
 from tests.conftest import ROOT
 
@@ -376,3 +380,42 @@ def test_every_command_reports_the_problem_and_its_line(
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert f"{book}{expected}" in result.stderr
     assert "Traceback" not in result.output
+
+
+def ingested(workspace: Workspace, text: str) -> None:
+    drop = workspace.root / "drop"
+    drop.mkdir()
+    (drop / "2015-01-01_mofa_note.txt").write_text(text, encoding="utf-8")
+    with workspace.open_store() as store:
+        ingest(store, [drop], IngestSettings(), executor=SerialExecutor())
+
+
+def test_code_stops_at_a_slow_regex_and_records_the_run_as_failed(workspace: Workspace) -> None:
+    ingested(workspace, "Pakistan welcomed aid.\n\nHere " + "x" * 40 + "1 again.\n")
+    book = workspace.root / "cb.yaml"
+    book.write_text(with_pattern('{id: p1, tokens: [{TEXT: {REGEX: "^(x|[a-z])*$"}}]}'), "utf-8")
+    result = run_dshift("--workspace", str(workspace.root), "code", "--codebook", str(book))
+    assert result.returncode == 6 and "Traceback" not in result.stderr
+    assert f"error: {book}:7: pattern 'p1': the regular expression" in result.stderr
+    assert "coding stopped (documents already coded are kept)" in result.stderr
+    version = load_codebook(book).version
+    with workspace.open_store() as store:
+        assert store.coding_counts("rules.v1", version)[0] == 0  # the document is not half-coded
+    status = run_dshift("--workspace", str(workspace.root), "status")
+    assert " code    failed" in status.stdout
+
+
+def test_show_still_explains_tags_under_a_stored_codebook_refused_today(
+    workspace: Workspace,
+) -> None:
+    """Codebooks stored before today's rules (with YAML anchors) no longer parse: show copes."""
+    ingested(workspace, "Pakistan welcomed aid from the United States.\n")
+    book = load_codebook(ROOT / "codebook" / "codebook.yaml")
+    with workspace.open_store() as store:
+        code_corpus(
+            store, book, "name: &n old\n" + (ROOT / "codebook" / "codebook.yaml").read_text("utf-8")
+        )
+        tagged = store.tagged_segments("rules.v1", book.version)
+        segment_id = sorted(tagged["alignment"])[0]
+        shown = explain_segment(store, segment_id)
+    assert "alignment" in shown and "by " in shown
