@@ -103,7 +103,7 @@ def test_a_key_given_twice_is_a_problem_not_a_silent_overwrite() -> None:
 
 
 def test_deep_nesting_is_refused_before_the_recursive_composer_sees_it() -> None:
-    text = with_pattern("{id: p1, lemmas: [aid]}") + "note: " + "[" * 5000 + "]" * 5000 + "\n"
+    text = with_pattern("{id: p1, lemmas: [aid]}") + "note: " + "[" * 100 + "]" * 100 + "\n"
     [problem] = problems_of(text)
     assert problem.startswith("cb.yaml:8: (yaml): lists and mappings are nested more than 32")
 
@@ -419,3 +419,15 @@ def test_show_still_explains_tags_under_a_stored_codebook_refused_today(
         segment_id = sorted(tagged["alignment"])[0]
         shown = explain_segment(store, segment_id)
     assert "alignment" in shown and "by " in shown
+
+
+def test_too_many_regexes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader, "MAX_REGEXES", 2)
+    found = problems_of(
+        with_pattern('{id: p1, tokens: [{LOWER: {REGEX: "^a"}}, {LOWER: {REGEX: "^b"}}]}')
+        + '      - {id: p2, tokens: [{LOWER: {REGEX: {IN: ["^c", "^d"]}}}]}\n'
+    )
+    assert found == [
+        "cb.yaml:8: codes[0].patterns[1].tokens[0].LOWER.REGEX: the codebook has more than 2 "
+        "regular expressions; use lemmas or IN lists of words instead of most of them"
+    ]

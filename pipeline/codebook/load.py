@@ -95,6 +95,7 @@ MAX_CODES = 2_000
 MAX_PATTERNS = 10_000  # patterns and exclusions of all codes together
 MAX_TOKENS = 50  # token specifications in one token pattern
 MAX_REPEAT = 50  # the largest n in a token operator {n}, {n,m}
+MAX_REGEXES = 1_000  # regular expressions in the whole codebook
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,9 @@ class CodebookProblem:
     message: str
 
     def format(self, file: str) -> str:
-        return f"{file}:{self.line}: {self.where}: {self.message}"
+        """``file:line: where: message``; without the line for the file as a whole (line 0)."""
+        at = f"{file}:{self.line}" if self.line else file
+        return f"{at}: {self.where}: {self.message}"
 
 
 class CodebookError(DshiftError):
@@ -144,6 +147,7 @@ class _Checker:
         self.problems: list[CodebookProblem] = []
         self.pattern_ids: set[str] = set()
         self.n_patterns = 0
+        self.n_regexes = 0
 
     def problem(self, path: Path_, message: str) -> None:
         line = self.lines.get(path) or self.lines.get(path[:-1], 0)
@@ -492,6 +496,15 @@ class _Checker:
                 "{NOT_IN: [...]} (none of) with a list of them",
             )
             return
+        self.n_regexes += len(items)
+        if self.n_regexes > MAX_REGEXES:
+            if self.n_regexes - len(items) <= MAX_REGEXES:
+                self.problem(
+                    path,
+                    f"the codebook has more than {MAX_REGEXES} regular expressions; "
+                    "use lemmas or IN lists of words instead of most of them",
+                )
+            return
         for where, source in items:
             if not isinstance(source, str) or not source:
                 self.problem(where, "must be a regular expression in quotes")
@@ -548,13 +561,13 @@ def _check_token_patterns_with_spacy(codes: dict[str, Code], checker: _Checker) 
     from spacy.matcher import Matcher
     from spacy.vocab import Vocab
 
-    matcher = Matcher(Vocab(), validate=True)
+    vocab = Vocab()
     for code in codes.values():
         for pattern in (*code.patterns, *code.exclusions):
             if pattern.kind != "tokens":
                 continue
-            try:
-                matcher.add(pattern.id, [list(pattern.tokens)])
+            try:  # a matcher each: spaCy's bookkeeping of predicates is quadratic in one
+                Matcher(vocab, validate=True).add(pattern.id, [list(pattern.tokens)])
             except (MatchPatternError, ValueError) as exc:
                 message = " ".join(str(exc).split())
                 checker.problems.append(
