@@ -431,3 +431,101 @@ def test_too_many_regexes(monkeypatch: pytest.MonkeyPatch) -> None:
         "cb.yaml:8: codes[0].patterns[1].tokens[0].LOWER.REGEX: the codebook has more than 2 "
         "regular expressions; use lemmas or IN lists of words instead of most of them"
     ]
+
+
+@pytest.mark.parametrize(
+    ("pattern_or_parent", "expected"),
+    [
+        (
+            "{id: p1, tokens: [{LOWER: a, OP: [x]}]}",
+            "cb.yaml:7: codes[0].patterns[0].tokens[0].OP: unknown operator '['x']'",
+        ),
+        (
+            '{id: p1, tokens: [{LOWER: {REGEX: "a{99999999999}"}}]}',
+            "cb.yaml:7: codes[0].patterns[0].tokens[0].LOWER.REGEX: invalid regular expression "
+            "'a{99999999999}': the repetition number is too large",
+        ),
+        (
+            "PARENT [a, b]",
+            "cb.yaml:4: codes[0].parent: must be the id of another code",
+        ),
+    ],
+)
+def test_odd_values_found_by_fuzzing_are_problems(pattern_or_parent: str, expected: str) -> None:
+    if pattern_or_parent.startswith("PARENT "):
+        text = HEAD.replace(
+            "    label: A\n", "    parent: " + pattern_or_parent[7:] + "\n    label: A\n"
+        )
+        text += "      - {id: p1, lemmas: [aid]}\n"
+    else:
+        text = with_pattern(pattern_or_parent)
+    assert any(p.startswith(expected) for p in problems_of(text)), problems_of(text)
+
+
+def test_random_odd_values_give_problems_or_a_working_coder() -> None:
+    """Seeded fuzzing: any value in any place is a CodebookError or a codebook that codes."""
+    import copy
+    import random
+
+    base: dict = {
+        "name": "t",
+        "negation": {"cues": ["not"], "scope": 3, "exceptions": ["no doubt"]},
+        "partners": [{"id": "us", "label": "US", "aliases": ["US", "United States"]}],
+        "codes": [
+            {
+                "id": "a",
+                "label": "A",
+                "definition": "D.",
+                "examples": {"positive": ["x"], "negative": ["y"]},
+                "patterns": [
+                    {"id": "p1", "lemmas": ["aid"]},
+                    {
+                        "id": "p2",
+                        "tokens": [
+                            {"LOWER": "a", "OP": "?"},
+                            {"TEXT": {"REGEX": "^x"}},
+                            {"LOWER": {"IN": ["a"]}},
+                        ],
+                    },
+                    {"id": "p3", "near": {"a": {"lemmas": ["aid"]}, "b": {"partner": "us"}}},
+                ],
+                "exclusions": [{"lemmas": ["b"]}],
+            },
+            {"id": "a.b", "parent": "a", "label": "B", "definition": "D."},
+        ],
+    }
+    weird: list = [None, [], {}, [1], {"a": 1}, 1, -1, 1.5, True, "", "x", "9" * 5000, [[1]]]
+    weird += [{"IN": [1]}, {"REGEX": {"IN": [1]}}, {"REGEX": 5}, "{0,999999999999999}"]
+
+    def paths(value: object, path: tuple = ()) -> list[tuple]:
+        out = [path]
+        items = (
+            value.items()
+            if isinstance(value, dict)
+            else enumerate(value)
+            if isinstance(value, list)
+            else []
+        )
+        for key, child in items:
+            out += paths(child, (*path, key))
+        return out
+
+    places = paths(base)[1:]
+    rng = random.Random(9)
+    coder_nlp = make_nlp()
+    for _ in range(300):
+        data = copy.deepcopy(base)
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice(places)
+            target = data
+            try:
+                for key in parents:
+                    target = target[key]
+                target[last] = copy.deepcopy(rng.choice(weird))
+            except (KeyError, IndexError, TypeError):
+                pass
+        try:
+            book = parse_codebook(json.dumps(data))
+        except CodebookError:
+            continue
+        RuleCoder(book, coder_nlp).code_text("Pakistan welcomed aid from the US. x a b. not aid.")

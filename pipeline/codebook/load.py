@@ -267,7 +267,9 @@ class _Checker:
             if cid in codes:
                 self.problem((*where, "id"), f"code '{cid}' is defined twice")
             parent = item.get("parent")
-            if parent is not None:
+            if parent is not None and not isinstance(parent, str):
+                self.problem((*where, "parent"), "must be the id of another code")
+            elif parent is not None:
                 parents.append((cid, parent, (*where, "parent")))
             examples = item.get("examples") or {}
             if examples and not self.keys(examples, (*where, "examples"), EXAMPLE_KEYS, "examples"):
@@ -446,14 +448,17 @@ class _Checker:
                         (*where, attr),
                         f"unknown token attribute '{attr}'{_suggest(str(attr), TOKEN_ATTRS)}",
                     )
-                elif attr == "OP" and wanted not in OPS and not _RANGE_OP.match(str(wanted)):
+                elif attr == "OP" and (
+                    not isinstance(wanted, str)
+                    or (wanted not in OPS and not _RANGE_OP.match(wanted))
+                ):
                     self.problem(
                         (*where, attr),
                         f"unknown operator '{wanted}' (use one of {' '.join(sorted(OPS))} or "
                         "a range such as {0,4})",
                     )
                 elif attr == "OP" and any(
-                    int(n) > MAX_REPEAT for n in re.findall(r"\d+", str(wanted))
+                    len(n) > 6 or int(n) > MAX_REPEAT for n in re.findall(r"\d+", str(wanted))
                 ):
                     self.problem(
                         (*where, attr),

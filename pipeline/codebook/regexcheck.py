@@ -65,13 +65,13 @@ def regex_problem(source: str) -> str | None:
         warnings.simplefilter("error", FutureWarning)
         try:
             re.compile(source)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:  # a{99999999999}, ((((...
             return f"invalid regular expression {shown}: {exc}"
         except FutureWarning as exc:
             return f"unclear regular expression {shown}: {exc}; write '\\[' for a literal '['"
     try:
         regex.compile(source)
-    except regex.error as exc:
+    except (regex.error, OverflowError, RecursionError) as exc:
         return f"invalid regular expression {shown}: {exc}"
     brace = _loose_brace(source)
     if brace is not None:
