@@ -2,6 +2,12 @@
 
 Errors look like ``codebook/codebook.yaml:42: codes[3].patterns[1].tokens[0]: unknown token
 attribute 'LEMA' (did you mean 'LEMMA'?)``. Nothing runs on an invalid codebook.
+
+A codebook is edited by hand and may be hostile, so what it may ask for is bounded: the file's
+size (:data:`MAX_BYTES`), the number of codes, patterns and tokens per pattern, repeat counts in
+token patterns; YAML anchors and aliases are refused (see :mod:`pipeline.codebook.yamlpos`), and
+every regular expression must compile and have no catastrophic shape
+(:mod:`pipeline.codebook.regexcheck`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.codebook.model import Code, Codebook, Negation, Partner, Pattern, Term
-from pipeline.codebook.yamlpos import Path_, YamlSyntaxError, load_with_lines
+from pipeline.codebook.regexcheck import REGEX_ATTRS, regex_problem
+from pipeline.codebook.yamlpos import Path_, YamlRefused, YamlSyntaxError, load_with_lines
 from pipeline.errors import DshiftError
 
 TOP_KEYS = {"name", "description", "version_label", "negation", "partners", "codes"}
@@ -82,6 +89,13 @@ PREDICATES = {
     "INTERSECTS",
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
+# Bounds on what a codebook may ask for (the default codebook is 32 KB, 22 codes, 41 patterns).
+MAX_BYTES = 2_000_000
+MAX_CODES = 2_000
+MAX_PATTERNS = 10_000  # patterns and exclusions of all codes together
+MAX_TOKENS = 50  # token specifications in one token pattern
+MAX_REPEAT = 50  # the largest n in a token operator {n}, {n,m}
+MAX_REGEXES = 1_000  # regular expressions in the whole codebook
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,9 @@ class CodebookProblem:
     message: str
 
     def format(self, file: str) -> str:
-        return f"{file}:{self.line}: {self.where}: {self.message}"
+        """``file:line: where: message``; without the line for the file as a whole (line 0)."""
+        at = f"{file}:{self.line}" if self.line else file
+        return f"{at}: {self.where}: {self.message}"
 
 
 class CodebookError(DshiftError):
@@ -130,6 +146,8 @@ class _Checker:
         self.lines = lines
         self.problems: list[CodebookProblem] = []
         self.pattern_ids: set[str] = set()
+        self.n_patterns = 0
+        self.n_regexes = 0
 
     def problem(self, path: Path_, message: str) -> None:
         line = self.lines.get(path) or self.lines.get(path[:-1], 0)
@@ -233,6 +251,13 @@ class _Checker:
         if not isinstance(value, list) or not value:
             self.problem(path, "the codebook needs a non-empty list of codes")
             return codes
+        if len(value) > MAX_CODES:
+            self.problem(
+                path,
+                f"the codebook has {len(value)} codes; at most {MAX_CODES} are allowed: "
+                "split it into several codebooks",
+            )
+            return codes
         parents: list[tuple[str, str, Path_]] = []
         for i, item in enumerate(value):
             where = (*path, i)
@@ -242,7 +267,9 @@ class _Checker:
             if cid in codes:
                 self.problem((*where, "id"), f"code '{cid}' is defined twice")
             parent = item.get("parent")
-            if parent is not None:
+            if parent is not None and not isinstance(parent, str):
+                self.problem((*where, "parent"), "must be the id of another code")
+            elif parent is not None:
                 parents.append((cid, parent, (*where, "parent")))
             examples = item.get("examples") or {}
             if examples and not self.keys(examples, (*where, "examples"), EXAMPLE_KEYS, "examples"):
@@ -296,6 +323,15 @@ class _Checker:
             return ()
         if not isinstance(value, list):
             self.problem(path, "must be a list of patterns")
+            return ()
+        self.n_patterns += len(value)
+        if self.n_patterns > MAX_PATTERNS:
+            if self.n_patterns - len(value) <= MAX_PATTERNS:
+                self.problem(
+                    path,
+                    f"the codebook has more than {MAX_PATTERNS} patterns and exclusions; "
+                    "merge lemma phrases into fewer patterns or split the codebook",
+                )
             return ()
         out = []
         for i, item in enumerate(value):
@@ -363,6 +399,7 @@ class _Checker:
             window=window,
             confidence=float(confidence),
             negatable=negatable,
+            line=self.lines.get(path, 0),
         )
 
     def term(self, value: Any, path: Path_, partners: dict[str, Partner]) -> Term:
@@ -388,6 +425,11 @@ class _Checker:
         if not isinstance(value, list) or not value:
             self.problem(path, "must be a non-empty list of token specifications")
             return []
+        if len(value) > MAX_TOKENS:
+            self.problem(
+                path, f"a token pattern has at most {MAX_TOKENS} tokens; this one has {len(value)}"
+            )
+            return []
         for i, spec in enumerate(value):
             where = (*path, i)
             if not isinstance(spec, dict):
@@ -406,11 +448,22 @@ class _Checker:
                         (*where, attr),
                         f"unknown token attribute '{attr}'{_suggest(str(attr), TOKEN_ATTRS)}",
                     )
-                elif attr == "OP" and wanted not in OPS and not _RANGE_OP.match(str(wanted)):
+                elif attr == "OP" and (
+                    not isinstance(wanted, str)
+                    or (wanted not in OPS and not _RANGE_OP.match(wanted))
+                ):
                     self.problem(
                         (*where, attr),
                         f"unknown operator '{wanted}' (use one of {' '.join(sorted(OPS))} or "
                         "a range such as {0,4})",
+                    )
+                elif attr == "OP" and any(
+                    len(n) > 6 or int(n) > MAX_REPEAT for n in re.findall(r"\d+", str(wanted))
+                ):
+                    self.problem(
+                        (*where, attr),
+                        f"the operator '{wanted}' repeats a token more than {MAX_REPEAT} times; "
+                        f"use at most {{0,{MAX_REPEAT}}}",
                     )
                 elif isinstance(wanted, dict):
                     for predicate in wanted:
@@ -420,12 +473,57 @@ class _Checker:
                                 f"unknown predicate '{predicate}'"
                                 f"{_suggest(str(predicate), PREDICATES)}",
                             )
+                    if "REGEX" in wanted:
+                        self.regexes(str(attr), wanted["REGEX"], (*where, attr, "REGEX"))
         return value
+
+    def regexes(self, attr: str, value: Any, path: Path_) -> None:
+        """Check the regular expression(s) of one REGEX predicate."""
+        if attr not in REGEX_ATTRS:
+            self.problem(
+                path,
+                f"REGEX works on the text of a token ({', '.join(sorted(REGEX_ATTRS))}), "
+                f"not on '{attr}'",
+            )
+            return
+        if isinstance(value, str):
+            items: list[tuple[Path_, Any]] = [(path, value)]
+        elif (
+            isinstance(value, dict)
+            and value
+            and all(k in ("IN", "NOT_IN") and isinstance(v, list) and v for k, v in value.items())
+        ):
+            items = [((*path, k, i), s) for k, v in value.items() for i, s in enumerate(v)]
+        else:
+            self.problem(
+                path,
+                "REGEX takes a regular expression in quotes, or {IN: [...]} (any of) or "
+                "{NOT_IN: [...]} (none of) with a list of them",
+            )
+            return
+        self.n_regexes += len(items)
+        if self.n_regexes > MAX_REGEXES:
+            if self.n_regexes - len(items) <= MAX_REGEXES:
+                self.problem(
+                    path,
+                    f"the codebook has more than {MAX_REGEXES} regular expressions; "
+                    "use lemmas or IN lists of words instead of most of them",
+                )
+            return
+        for where, source in items:
+            if not isinstance(source, str) or not source:
+                self.problem(where, "must be a regular expression in quotes")
+                continue
+            reason = regex_problem(source)
+            if reason is not None:
+                self.problem(where, reason)
 
 
 def version_of(data: Any) -> str:
     """Return the version of codebook content: a hash of its normalised JSON form."""
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return "cb-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
@@ -435,10 +533,19 @@ def parse_codebook(text: str, file: str = "codebook.yaml", path: Path | None = N
     Raises:
         CodebookError: listing every problem found, each with its line.
     """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        raise CodebookError(file, [_too_big(size)])
     try:
         data, lines = load_with_lines(text)
     except YamlSyntaxError as exc:
         raise CodebookError(file, [CodebookProblem(exc.line, "(syntax)", str(exc))]) from None
+    except YamlRefused as exc:
+        problems = [
+            CodebookProblem(p.line, "(yaml)" if p.where is None else _where(p.where), p.message)
+            for p in exc.problems
+        ]
+        raise CodebookError(file, problems) from None
     checker = _Checker(lines)
     if not checker.keys(data, (), TOP_KEYS, "the codebook"):
         raise CodebookError(file, checker.problems)
@@ -459,22 +566,37 @@ def _check_token_patterns_with_spacy(codes: dict[str, Code], checker: _Checker) 
     from spacy.matcher import Matcher
     from spacy.vocab import Vocab
 
-    matcher = Matcher(Vocab(), validate=True)
+    vocab = Vocab()
     for code in codes.values():
         for pattern in (*code.patterns, *code.exclusions):
             if pattern.kind != "tokens":
                 continue
-            try:
-                matcher.add(pattern.id, [list(pattern.tokens)])
+            try:  # a matcher each: spaCy's bookkeeping of predicates is quadratic in one
+                Matcher(vocab, validate=True).add(pattern.id, [list(pattern.tokens)])
             except (MatchPatternError, ValueError) as exc:
                 message = " ".join(str(exc).split())
-                checker.problems.append(CodebookProblem(0, f"pattern {pattern.id}", message))
+                checker.problems.append(
+                    CodebookProblem(pattern.line, f"pattern {pattern.id}", message)
+                )
+
+
+def _too_big(size: int) -> CodebookProblem:
+    return CodebookProblem(
+        0,
+        "(file)",
+        f"the file is {size:,} bytes; a codebook may be at most {MAX_BYTES:,} bytes "
+        "(the default one is about 32,000): remove what is not codes, patterns or partners",
+    )
 
 
 def load_codebook(path: Path) -> Codebook:
     """Read and validate the codebook file at ``path``."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:  # read at most one byte too many, even from a pipe
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise CodebookError(str(path), [_too_big(max(len(raw), path.stat().st_size))])
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text
     except FileNotFoundError:
         raise DshiftError(
             f"no codebook at {path}", "create one with 'dshift init', or give --codebook PATH"

@@ -26,6 +26,8 @@ class Pattern:
             pattern) or 'near' (term ``a`` within ``window`` tokens of term ``b``).
         confidence: how sure a match makes the coder (0-1).
         negatable: whether a negation cue just before the match cancels it.
+        line: where the pattern is in the codebook file (for messages; not part of its
+            meaning, so moving a pattern does not change it).
     """
 
     id: str
@@ -38,6 +40,7 @@ class Pattern:
     window: int = 8
     confidence: float = 0.8
     negatable: bool = True
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.codebook.load import parse_codebook
+from pipeline.codebook.load import CodebookError, parse_codebook
 from pipeline.codebook.model import Codebook
 from pipeline.codebook.report import describe_pattern
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
@@ -90,7 +90,10 @@ def explain_segment(store: Store, segment_id: str) -> str:
         version = tag.codebook_version
         if version not in books:
             content = store.codebook_content(version)
-            books[version] = parse_codebook(content, version) if content else None
+            try:
+                books[version] = parse_codebook(content, version) if content else None
+            except CodebookError:  # stored before today's rules (e.g. with YAML anchors)
+                books[version] = None
         book = books[version]
         partners = f"; partners {', '.join(tag.partners)}" if tag.partners else ""
         lines.append(

@@ -4,6 +4,7 @@ A sentence gets a code when one of the code's patterns matches in it, unless a n
 just before the match ("no military solution") or one of the code's exclusions covers it
 ("Security Council" for securitization). Proximity rules need both terms in the same sentence
 within a window of tokens. Every tag keeps its evidence: pattern ids and character spans.
+Regular expressions in token patterns run under a time limit (:mod:`pipeline.coding.timed_regex`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,16 @@ from spacy.tokens import Doc
 
 from pipeline.codebook.model import Codebook, Pattern, Term
 from pipeline.coding.segment import sentence_spans
+from pipeline.coding.timed_regex import BUDGET_SECONDS, RegexTimeout, without_regexes
+from pipeline.errors import DshiftError
 
 CODER = "rules.v1"
+
+
+class RegexTooSlow(DshiftError):
+    """A codebook regex ran past its time limit; coding stopped."""
+
+    exit_code = 6
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ class RuleCoder:
         self.lemma_matcher = PhraseMatcher(vocab, attr="NORM")
         self.lower_matcher = PhraseMatcher(vocab, attr="LOWER")
         self.orth_matcher = PhraseMatcher(vocab, attr="ORTH")
-        self._token_matchers: list[tuple[list[set[int]], Matcher]] = []
+        self._token_matchers: list[tuple[list[set[int]], Matcher, Pattern]] = []
         lemmas = nlp.get_pipe("dshift_lemmas")
         self._lemma_doc = lambda text: lemmas(nlp.make_doc(text))
         for partner in codebook.partners.values():
@@ -153,9 +162,17 @@ class RuleCoder:
         elif pattern.kind == "tokens":
             # One matcher per token pattern, run only on paragraphs holding its fixed words:
             # spaCy's Matcher looks at every token, which is costly for patterns that rarely fit.
+            # Their regexes become token extensions that run them under a time limit.
+            tokens = []
+            for spec in pattern.tokens:
+                safe, tests = without_regexes(spec)
+                tokens.append(safe)
+                for test in tests:
+                    test.register()
             matcher = Matcher(self.nlp.vocab)
-            matcher.add(f"p|{pattern.id}", [list(pattern.tokens)])
-            self._token_matchers.append((_anchors(pattern, self.nlp.vocab.strings), matcher))
+            matcher.add(f"p|{pattern.id}", [tokens])
+            anchors = _anchors(pattern, self.nlp.vocab.strings)
+            self._token_matchers.append((anchors, matcher, pattern))
         else:
             for side, term in (("a", pattern.a), ("b", pattern.b)):
                 if term is not None and term.lemmas:
@@ -173,9 +190,13 @@ class RuleCoder:
             found.extend((strings[key], start, end) for key, start, end in matcher(doc))
         if self._token_matchers:
             present = set(doc.to_array([LOWER, NORM, ORTH]).ravel().tolist())
-            for anchors, token_matcher in self._token_matchers:
+            for anchors, token_matcher, pattern in self._token_matchers:
                 if all(present & anchor for anchor in anchors):
-                    found.extend((strings[k], s, e) for k, s, e in token_matcher(doc))
+                    try:
+                        hits = token_matcher(doc)
+                    except RegexTimeout as exc:
+                        raise self._too_slow(pattern, exc) from None
+                    found.extend((strings[k], s, e) for k, s, e in hits)
         alpha = [0, *numpy.cumsum(doc.to_array(IS_ALPHA), dtype=numpy.int64).tolist()]
         spans = list(sentence_spans(doc))
         starts = [s[2] for s in spans]
@@ -196,6 +217,22 @@ class RuleCoder:
                 self._code_sentence(doc, tok_start, matches, excepted, offset, coding)
             codings.append(coding)
         return codings
+
+    def _too_slow(self, pattern: Pattern, exc: RegexTimeout) -> RegexTooSlow:
+        where = f"{self.codebook.path or 'the codebook'}:{pattern.line}"
+        token = exc.text if len(exc.text) <= 40 else exc.text[:37] + "..."
+        what = (
+            f"has spent more than {BUDGET_SECONDS:.0f} s in all matching tokens"
+            if exc.total
+            else f"took more than {exc.seconds:g} s on the token {token!r}"
+        )
+        return RegexTooSlow(
+            f"{where}: pattern '{pattern.id}': the regular expression {exc.source!r} {what}, "
+            "so coding stopped (documents already coded are kept)",
+            "rewrite the regular expression so that it cannot backtrack without end (no "
+            "repetition of a repeated part such as (a+)+, no alternatives that match the same "
+            "text such as (a|ab)*), then run again",
+        )
 
     def _code_sentence(
         self,
