@@ -287,7 +287,7 @@ def test_refi_round_trip_turns_another_users_codings_into_decisions(workspace: W
         )
     )
     output = run(workspace, "review", "import", str(returned))
-    assert "recorded 1 decision(s) from the codings of chen" in output
+    assert "chen (new to the file): records 1 decision(s) (1 relabel)" in output
     assert "nothing changed" in run(workspace, "review", "import", str(returned))
     with workspace.open_store() as store:
         [decision] = store.decisions()
