@@ -95,6 +95,26 @@ def test_undated_flags_of_documents_stored_by_a_killed_run_come_back(
     assert len([p for p in open_problems(workspace) if p.code == "undated"]) == 6
 
 
+def test_sidecar_values_recorded_by_a_killed_run_are_filed_by_the_next(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from pipeline.models import MetaValue
+
+    drop = _undated_drop(tmp_path / "drop", 1)
+    run(workspace, drop)
+    (drop / "metadata.csv").write_text("file,date\nnote-a.txt,2012-03-01\n", encoding="utf-8")
+    # What a run killed between recording the sidecar's values and filing the document leaves.
+    with workspace.open_store() as store, store.recorded_run("ingest", {}) as killed:
+        (document,) = store.current_documents()
+        value = MetaValue("date", "2012-03-01", "sidecar", "metadata.csv line 2")
+        store.add_metadata(document.id, [value], killed.id)
+    run(workspace, drop)
+    with workspace.open_store() as store:
+        (document,) = store.current_documents()
+        assert (document.date, document.provenance["date"]) == ("2012-03-01", "sidecar")
+        assert not [p for p in store.open_problems() if p.code == "undated"]
+
+
 def test_a_dismissed_undated_flag_stays_dismissed(workspace: Workspace, tmp_path: Path) -> None:
     drop = _undated_drop(tmp_path / "drop", 2)
     run(workspace, drop)

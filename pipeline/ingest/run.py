@@ -2,7 +2,9 @@
 
 :func:`ingest` does the I/O around the pure pieces (readers, metadata inference). Each document
 is written in one transaction, so a run killed at any point leaves whole documents only; the next
-run skips what is stored (identity is the sha256 of the bytes) and finishes the drop.
+run skips what is stored (identity is the sha256 of the bytes) and finishes the drop. Flags that
+follow from what is stored ('undated', the filing of sidecar values) are reconciled against the
+store at the end of every run, so the run after a kill also restores them.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from pipeline.executor import Executor, Failure, LocalExecutor
 from pipeline.ingest import metadata as meta
 from pipeline.ingest.drop import DropFile, SidecarRow, scan
 from pipeline.ingest.options import ReadOptions
-from pipeline.models import Extraction, MetaValue, Sighting
-from pipeline.store import Store
+from pipeline.models import Extraction, MetaValue, Resolved, Sighting
+from pipeline.store import DocumentRow, Store
 
 STAGE = "ingest"
 _FAILURE_CODES = {
@@ -393,7 +395,8 @@ def _store_new(
         summary.changed += 1
         summary.changed_names.append(item.name)
     summary.pages += len(extraction.pages)
-    store.link_problems_to_documents(sha)
+    if extraction.warnings or conflict:
+        store.link_problems_to_documents(sha)
     return doc_id
 
 
@@ -423,17 +426,42 @@ def _apply_sidecars(
             )
             continue
         values = [v for row in rows for v in row.values]
-        known = {(v.field, v.value, v.source, v.detail) for v, _ in store.metadata(document.id)}
+        metadata = store.metadata(document.id)
+        known = {(v.field, v.value, v.source, v.detail) for v, _ in metadata}
         new = [v for v in values if (v.field, v.value, v.source, v.detail) not in known]
         if new:
             store.add_metadata(document.id, new, summary.run_id)
             store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
             updated += 1
             stored.add(document.id)
-        elif document.id in stored:
-            # Stored by this run: re-resolve with the real timestamps of the sidecar values.
-            store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
+            continue
+        # Stored by this run: resolve again with the real timestamps of the sidecar values. Or
+        # a run was killed between recording the values and resolving them: resolve now.
+        resolved = meta.resolve(metadata)
+        if document.id in stored or not _filed_under(document, resolved):
+            store.set_resolved(document.id, resolved)
     return updated
+
+
+def _filed_under(document: DocumentRow, resolved: Resolved) -> bool:
+    """True if the stored document is filed under ``resolved`` already."""
+    return (
+        document.source_type,
+        document.issuer,
+        document.date,
+        document.year,
+        document.title,
+        document.language,
+        document.provenance,
+    ) == (
+        resolved.source_type,
+        resolved.issuer,
+        resolved.date,
+        resolved.year,
+        resolved.title,
+        resolved.language,
+        resolved.provenance,
+    )
 
 
 def reconcile_flags(store: Store, summary: IngestSummary) -> None:
