@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
+import sqlite3
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,11 +21,12 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
-from pipeline.errors import DshiftError
+from pipeline.errors import DshiftError, system_failure
 from pipeline.workspace import ENV_VAR, Workspace, find_workspace, init_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_PROBLEMS = 5
+EXIT_BUG = 70  # EX_SOFTWARE of sysexits.h
 
 
 def friendly_errors(fn: F) -> F:
@@ -41,8 +47,23 @@ def friendly_errors(fn: F) -> F:
                 err=True,
             )
             sys.exit(130)
+        except (OSError, sqlite3.Error) as exc:
+            failure = system_failure(exc, _workspace_folder())
+            if failure is None:
+                raise  # not the machine refusing: a bug, reported by main()
+            click.secho(f"error: {failure.message}", fg="red", err=True)
+            click.echo(f"  fix: {failure.hint}", err=True)
+            sys.exit(failure.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _workspace_folder() -> str:
+    """The folder of the current command's workspace, for messages; '' if there is none."""
+    try:
+        return str(workspace_of(click.get_current_context()).root)
+    except (DshiftError, RuntimeError, AttributeError, OSError):
+        return ""
 
 
 def workspace_codebook(workspace: Workspace) -> Any:
@@ -147,6 +168,12 @@ def ingest_options(fn: F) -> F:
             "--retry-problems", is_flag=True, help="Read again files that failed in an earlier run."
         ),
         click.option(
+            "--follow-links",
+            is_flag=True,
+            help="Follow symbolic links that point out of the drop (by default they are "
+            "reported and skipped).",
+        ),
+        click.option(
             "--strict",
             is_flag=True,
             help=f"Exit with status {EXIT_PROBLEMS} if any file of the drops has a problem.",
@@ -168,6 +195,7 @@ def _run_ingest(ctx: click.Context, drops: tuple[str, ...], command: str, **opti
         timeout=options["timeout"],
         max_memory_mb=options["max_memory_mb"],
         retry_problems=options["retry_problems"],
+        follow_links=options["follow_links"],
         read=ReadOptions(
             engine=options["engine"],
             max_pages=options["max_pages"],
@@ -415,9 +443,76 @@ def doc_set_date(ctx: click.Context, ref: str, date: str, note: str) -> None:
     )
 
 
+def _interrupt_on_sigterm() -> None:
+    """Make SIGTERM (kill, systemd, a closing terminal) an orderly interrupt, like Ctrl-C.
+
+    The run is then recorded as interrupted and the worker processes are stopped with it. A
+    second SIGTERM while that clean-up runs ends the process at once.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _write_traceback(exc: BaseException) -> Path | None:
+    """Write the full traceback of ``exc`` to a new file in the system's temp folder."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    text = (
+        f"dshift {__version__}, Python {sys.version.split()[0]}, {sys.platform}\n"
+        f"command: {' '.join(sys.argv)}\n\n"
+        + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    )
+    try:
+        handle, name = tempfile.mkstemp(prefix=f"dshift-crash-{stamp}-", suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError:
+        return None
+    return Path(name)
+
+
+def _report_bug(exc: BaseException) -> None:
+    command = " ".join(["dshift", *sys.argv[1:]])
+    click.secho(
+        f"error: '{command}' failed unexpectedly ({type(exc).__name__}: {exc})", fg="red", err=True
+    )
+    click.echo(
+        "  this is a bug in dshift, not something you did; the store keeps only whole writes, "
+        "so nothing stored was lost",
+        err=True,
+    )
+    written = _write_traceback(exc)
+    if written is not None:
+        click.echo(f"  full traceback: {written}", err=True)
+    click.echo(
+        "  report it: send that file and the command above to the dshift maintainers "
+        "(an issue in the project's tracker)",
+        err=True,
+    )
+
+
 def main() -> None:
-    """Entry point of the ``dshift`` console script."""
-    cli(prog_name="dshift")
+    """Entry point of the ``dshift`` console script.
+
+    Our errors are reported by :func:`friendly_errors`; here anything else becomes a short
+    message (no traceback reaches a user): disk full, permission and read-only failures say
+    where and how to fix them, any other exception is reported as a bug with its traceback
+    written to a file.
+    """
+    _interrupt_on_sigterm()
+    try:
+        cli(prog_name="dshift")
+    except Exception as exc:
+        failure = system_failure(exc)
+        if failure is None:
+            _report_bug(exc)
+            sys.exit(EXIT_BUG)
+        click.secho(f"error: {failure.message}", fg="red", err=True)
+        click.echo(f"  fix: {failure.hint}", err=True)
+        sys.exit(failure.exit_code)
 
 
 # Commands of later stages register themselves on the group.

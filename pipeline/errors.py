@@ -12,6 +12,8 @@ Each entry has a stable code so that users, tests and later issues can refer to 
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -48,6 +50,49 @@ class StoreError(DshiftError):
     """The corpus store cannot be opened or is of an unknown version."""
 
     exit_code = 4
+
+
+class SystemFailure(DshiftError):
+    """The machine refused a read or write: disk full, permission denied, read-only disk."""
+
+    exit_code = 6
+
+
+def system_failure(exc: BaseException, near: str = "") -> SystemFailure | None:
+    """Name a disk-full, permission or read-only failure with its path and fix, else None.
+
+    Covers :class:`OSError` and SQLite's own reports of the same conditions (SQLite does not
+    raise OSError). ``near`` (the workspace) stands in for the path when the error has none, as
+    a failed write does not say which file it was writing.
+    """
+    path, code = "", None
+    if isinstance(exc, OSError):
+        code = exc.errno
+        path = str(exc.filename or "") or (f"a file under {near}" if near else "")
+    elif isinstance(exc, sqlite3.Error):
+        text = str(exc).lower()
+        if "disk is full" in text:
+            code = errno.ENOSPC
+        elif "readonly database" in text or "read-only" in text:
+            code = errno.EROFS
+        path = "the corpus store in the workspace's corpus/ folder"
+    where = f": {path}" if path else ""
+    again = "then run the same command again (stored work is complete: every write is all or none)"
+    if code == errno.ENOSPC:
+        return SystemFailure(
+            f"the disk is full: a write failed{where}", f"free space on that disk, {again}"
+        )
+    if code in (errno.EACCES, errno.EPERM):
+        return SystemFailure(
+            f"permission denied{where}",
+            f"give your user the right to read and write it (e.g. chmod u+rw), {again}",
+        )
+    if code == errno.EROFS:
+        return SystemFailure(
+            f"the file system is read-only{where}",
+            f"use a workspace on a writable disk (or remount this one read-write), {again}",
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -94,7 +139,8 @@ PROBLEM_KINDS = _kinds(
         "corrupt",
         "error",
         "the PDF is damaged and cannot be read",
-        "re-download or re-export the file; 'qpdf --check FILE' shows the damage",
+        "re-download or re-export the file; 'qpdf --check FILE' shows the damage and "
+        "'qpdf FILE repaired.pdf' often repairs it (then drop the repaired copy)",
     ),
     ProblemKind(
         "truncated",
@@ -163,6 +209,25 @@ PROBLEM_KINDS = _kinds(
         "error",
         "the file could not be read",
         "check the file's permissions and that the disk is mounted",
+    ),
+    ProblemKind(
+        "link-outside",
+        "error",
+        "a symbolic link that points outside the drop; it was not followed",
+        "copy what it points to into the drop, or run again with --follow-links if you "
+        "trust where the link points",
+    ),
+    ProblemKind(
+        "broken-link",
+        "error",
+        "a symbolic link whose target does not exist",
+        "remove the link, or put the file it names back",
+    ),
+    ProblemKind(
+        "not-a-file",
+        "error",
+        "not a regular file; it was not opened",
+        "remove it from the drop: only regular files (PDF, DOCX, HTML, text) are ingested",
     ),
     ProblemKind(
         "bad-encoding",

@@ -7,15 +7,19 @@ A file that hangs or eats memory costs one worker, which is killed and replaced;
 
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import os
 import resource
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -73,12 +77,34 @@ class SerialExecutor:
         pass
 
 
-def _prepare_worker(max_memory_mb: int | None, warm_up: Callable[[], object] | None) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have Linux kill this worker when its parent dies, even by SIGKILL (no orphan readers).
+
+    Without it a worker busy in a long file reads on until it tries to send its result. Linux
+    ties the signal to the thread that forked the worker: a pool must live in a thread that
+    outlives it (the main thread, or pebble's own manager thread for replacement workers).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the call above took effect
+        os._exit(1)
+
+
+def _prepare_worker(
+    max_memory_mb: int | None, warm_up: Callable[[], object] | None, parent: int | None = None
+) -> None:
     # Runs first in each worker. Imports and tables come before the memory limit, so that the
     # limit bounds the work on one file (a decompression bomb fails there instead of swapping)
     # and not the loading of numerical libraries.
     # A worker dying on a bad file is reported as a problem; a fault dump would only be noise.
     faulthandler.disable()
+    if parent is not None:
+        _die_with_parent(parent)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if warm_up is not None:
@@ -115,7 +141,7 @@ class LocalExecutor:
             max_workers=self.jobs,
             max_tasks=max_tasks_per_worker,
             initializer=_prepare_worker,
-            initargs=(max_memory_mb, warm_up),
+            initargs=(max_memory_mb, warm_up, os.getpid()),
         )
 
     def map_unordered(
@@ -124,7 +150,22 @@ class LocalExecutor:
         # A bounded window of tasks in flight keeps memory flat however many files there are.
         window = 2 * self.jobs + 2
         pending: dict[Future[R], T] = {}
-        source = iter(items)
+        try:
+            yield from self._run(fn, iter(items), window, pending)
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM (made an interrupt by the CLI): the workers end with the run.
+            for future in pending:
+                future.cancel()
+            self.close()
+            raise
+
+    def _run(
+        self,
+        fn: Callable[[T], R],
+        source: Iterator[T],
+        window: int,
+        pending: dict[Future[R], T],
+    ) -> Iterator[tuple[T, Outcome[R]]]:
         exhausted = False
         while pending or not exhausted:
             while not exhausted and len(pending) < window:
@@ -161,5 +202,6 @@ class LocalExecutor:
             return Outcome(failure=Failure("error", f"{type(exc).__name__}: {exc}", exc))
 
     def close(self) -> None:
+        """Stop the workers (those still reading are terminated) and wait until they are gone."""
         self._pool.stop()
         self._pool.join(timeout=10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import signal
 import sqlite3
@@ -187,3 +189,159 @@ def test_problems_can_be_dismissed_and_init_keeps_user_files(
     codebook.write_text("# edited by a coder\n", "utf-8")
     init_workspace(workspace.root)
     assert codebook.read_text("utf-8") == "# edited by a coder\n"
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid``, from /proc (every thread's list)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _drop_of_copies(folder: Path, copies: int = 4) -> Path:
+    folder.mkdir()
+    pdfs = sorted(p for p in SAMPLE.glob("*.pdf") if p.stat().st_size > 20_000)[:12]
+    for i in range(copies):  # distinct bytes: enough work to be caught in the middle
+        for pdf in pdfs:
+            (folder / f"{i}-{pdf.name}").write_bytes(pdf.read_bytes() + f"\n% copy {i}\n".encode())
+    return folder
+
+
+def test_sigterm_mid_run_is_an_interrupt_and_takes_the_workers_with_it(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    import psutil
+
+    drop = _drop_of_copies(tmp_path / "drop")
+    process = dshift(workspace, "ingest", str(drop), "--jobs", "2")
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline and process.poll() is None and stored < 3:
+        if workspace.store_path.exists():
+            with sqlite3.connect(workspace.store_path) as db:
+                stored = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        time.sleep(0.05)
+    assert process.poll() is None and stored >= 3, "the run ended before it could be stopped"
+    workers = [psutil.Process(pid) for pid in _children(process.pid)]
+    assert workers, "no worker processes to watch"
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    # The parent waited for its workers: none is left, not even for a moment.
+    assert not [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    with sqlite3.connect(workspace.store_path) as db:
+        assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    again = dshift(workspace, "ingest", str(drop))
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    with sqlite3.connect(workspace.store_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 48
+
+
+# -- no traceback reaches a user -----------------------------------------------------------
+
+_FAULT = """
+import sys
+import pipeline.status
+from pipeline.cli import main
+
+def broken(store, runs=5):
+    raise ValueError("an unforeseen state")
+
+pipeline.status.format_status = broken  # fault injection: a bug in a command
+sys.argv = ["dshift", "--workspace", sys.argv[1], "status"]
+main()
+"""
+
+
+def test_a_bug_is_a_short_message_with_the_traceback_in_a_file(workspace: Workspace) -> None:
+    process = subprocess.run(
+        [sys.executable, "-c", _FAULT, str(workspace.root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert process.returncode == 70
+    assert "Traceback" not in process.stderr
+    assert "'dshift --workspace" in process.stderr and "status' failed" in process.stderr
+    assert "ValueError: an unforeseen state" in process.stderr
+    assert "bug" in process.stderr and "report it" in process.stderr
+    written = Path(process.stderr.split("full traceback: ")[1].split()[0])
+    try:
+        text = written.read_text("utf-8")
+        assert "Traceback (most recent call last)" in text and "an unforeseen state" in text
+    finally:
+        written.unlink()
+
+
+def test_a_full_disk_says_so_with_where_and_the_fix(workspace: Workspace, tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "empty.pdf").write_bytes(b"")
+    # The problems CSV is written through outputs/problems.tmp; /dev/full refuses every write
+    # with ENOSPC, as a full disk does.
+    (workspace.outputs / "problems.tmp").symlink_to("/dev/full")
+    process = dshift(workspace, "ingest", str(drop), "--jobs", "1")
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 6, err
+    assert "Traceback" not in err
+    assert "error: the disk is full" in err and str(workspace.root) in err
+    assert "fix: free space" in err and "run the same command again" in err
+
+
+def _read_only(folder: Path) -> None:
+    if os.geteuid() == 0:  # root passes permission bits; the immutable flag stops even root
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("this file system has no immutable flag (chattr)")
+    else:
+        folder.chmod(0o555)
+
+
+def _writable(folder: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+    else:
+        folder.chmod(0o755)
+
+
+def test_permission_denied_names_the_path_and_the_fix(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    _read_only(locked)
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "pipeline", "init", str(locked / "ws")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        _writable(locked)
+    assert process.returncode == 6, process.stderr
+    assert "Traceback" not in process.stderr
+    assert f"error: permission denied: {locked / 'ws'}" in process.stderr
+    assert "fix: give your user the right" in process.stderr
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (OSError(errno.EROFS, "Read-only file system", "/mnt/ro/ws"), "read-only: /mnt/ro/ws"),
+        (OSError(errno.ENOSPC, "No space left on device"), "disk is full: a write failed: a file"),
+        (PermissionError(errno.EACCES, "Permission denied", "/srv/x"), "permission denied: /srv/x"),
+        (sqlite3.OperationalError("database or disk is full"), "disk is full"),
+        (sqlite3.OperationalError("attempt to write a readonly database"), "read-only"),
+    ],
+    ids=["erofs", "enospc-no-path", "eacces", "sqlite-full", "sqlite-readonly"],
+)
+def test_system_failures_are_named(error: Exception, says: str) -> None:
+    from pipeline.errors import system_failure
+
+    failure = system_failure(error, near="/home/me/ws")
+    assert failure is not None and says in failure.message and failure.hint
+    assert system_failure(OSError(errno.ECONNRESET, "reset")) is None
+    assert system_failure(ValueError("x")) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,19 +48,27 @@ class Drop:
     problems: list[Problem]
 
 
-def scan(drops: list[Path]) -> Drop:
-    """List the ingestible files under each drop (a folder or a single file), sorted."""
+def scan(drops: list[Path], *, follow_links: bool = False) -> Drop:
+    """List the ingestible files under each drop (a folder or a single file), sorted.
+
+    Only regular files are listed: a FIFO, socket or device is reported and never opened (opening
+    a FIFO blocks). A symbolic link is followed only if it points inside its drop, or with
+    ``follow_links``; the others are reported and skipped.
+    """
     found = Drop([], [], [])
     for drop in drops:
-        paths = [drop] if drop.is_file() else _walk(drop)
+        root = Path(os.path.realpath(drop))
+        paths = _walk(drop, root, follow_links, found.problems) if drop.is_dir() else [drop]
         for path in paths:
-            if path.name.lower() == SIDECAR_NAME:
+            checked = _regular_file(path, root, follow_links)
+            if isinstance(checked, Problem):
+                found.problems.append(checked)
+            elif path.name.lower() == SIDECAR_NAME:
                 rows, problems = read_sidecar(path)
                 found.sidecar_rows.extend(rows)
                 found.problems.extend(problems)
             elif path.suffix.lower() in FORMATS:
-                stat = path.stat()
-                found.files.append(DropFile(path, path.name, stat.st_size, stat.st_mtime_ns))
+                found.files.append(DropFile(path, path.name, checked.st_size, checked.st_mtime_ns))
             else:
                 supported = ", ".join(sorted(FORMATS))
                 found.problems.append(
@@ -73,11 +82,63 @@ def scan(drops: list[Path]) -> Drop:
     return found
 
 
-def _walk(folder: Path) -> list[Path]:
+def _inside(target: Path, root: Path) -> bool:
+    return target == root or root in target.parents
+
+
+def _regular_file(path: Path, root: Path, follow_links: bool) -> os.stat_result | Problem:
+    """Stat ``path`` without opening it; return why it is skipped if it is not to be read."""
+    try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            target = Path(os.path.realpath(path))
+            if not target.exists():
+                return Problem("broken-link", str(path), detail=f"it points to {target}")
+            if not follow_links and not _inside(target, root):
+                return Problem("link-outside", str(path), detail=f"it points to {target}")
+            info = path.stat()
+    except OSError as exc:
+        return Problem("unreadable", str(path), detail=exc.strerror or str(exc))
+    if not stat.S_ISREG(info.st_mode):
+        return Problem("not-a-file", str(path), detail=f"it is {_file_type(info.st_mode)}")
+    return info
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def _walk(folder: Path, root: Path, follow_links: bool, problems: list[Problem]) -> list[Path]:
+    """List the files under ``folder``; report linked folders that are not followed."""
     paths: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        paths.extend(Path(root) / f for f in sorted(files) if not _IGNORED.match(f))
+    visited: set[str] = set()
+    for here, dirs, files in os.walk(folder, followlinks=follow_links):
+        real = os.path.realpath(here)
+        if real in visited:  # a link loop, or a second way into a folder already read
+            dirs[:] = []
+            continue
+        visited.add(real)
+        kept = []
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            path = Path(here) / name
+            if path.is_symlink() and not follow_links:
+                target = Path(os.path.realpath(path))
+                if not _inside(target, root):  # a link inside the drop: its folder is read anyway
+                    problems.append(
+                        Problem("link-outside", str(path), detail=f"a folder link to {target}")
+                    )
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        paths.extend(Path(here) / f for f in sorted(files) if not _IGNORED.match(f))
     return paths
 
 

@@ -41,6 +41,23 @@ class PdfOpenError(Exception):
         self.detail = detail
 
 
+def damage(exc: BaseException) -> str | None:
+    """Say how a PDF is damaged if ``exc`` is a parser giving up on it, else None (a bug).
+
+    PDFium errors, pdfminer's syntax errors and recursion without end (a page tree or an object
+    that contains itself) are damage in the file, not failures of dshift.
+    """
+    if isinstance(exc, RecursionError):
+        return "its structure nests without end (a page tree or an object that contains itself)"
+    if isinstance(exc, pdfium.PdfiumError):
+        return f"PDFium: {exc}"
+    from pdfminer.psexceptions import PSException
+
+    if isinstance(exc, PSException):
+        return f"pdfminer: {type(exc).__name__}: {exc}".rstrip(": ")
+    return None
+
+
 @dataclass(frozen=True)
 class PdfFile:
     """What we learn from opening a PDF before reading its pages."""
@@ -72,7 +89,10 @@ def pdfium_pages(doc: pdfium.PdfDocument, limit: int | None = None) -> Iterator[
     """Yield the words of each page, read through PDFium."""
     count = len(doc) if limit is None else min(limit, len(doc))
     for index in range(count):
-        page = doc[index]
+        try:
+            page = doc[index]
+        except pdfium.PdfiumError as exc:
+            raise pdfium.PdfiumError(f"page {index + 1} cannot be loaded ({exc})") from exc
         try:
             yield _pdfium_page(page, index + 1)
         finally:

@@ -42,6 +42,7 @@ def sniff(head: bytes) -> str:
 def read_file(path: Path, options: ReadOptions) -> Extraction:
     """Read ``path`` (format chosen by its extension) into canonical text."""
     name = str(path)
+    kind = FORMATS.get(path.suffix.lower(), "")
     try:
         size = path.stat().st_size
         if size == 0:
@@ -54,7 +55,6 @@ def read_file(path: Path, options: ReadOptions) -> Extraction:
                     detail=f"{size / 2**20:.0f} MB > {options.max_bytes / 2**20:.0f} MB",
                 )
             )
-        kind = FORMATS[path.suffix.lower()]
         if kind == "pdf":
             return _read_pdf(path, options)
         _check_content_matches(path, kind)
@@ -71,8 +71,11 @@ def read_file(path: Path, options: ReadOptions) -> Extraction:
     except MemoryError as exc:
         raise ReadFailure(Problem("out-of-memory", name)) from exc
     except Exception as exc:
+        damaged = pdf.damage(exc) if kind == "pdf" else None
         if path.suffix.lower() == ".docx":
             problem = Problem("corrupt", name, detail=f"not a readable Word file ({exc})")
+        elif damaged is not None:
+            problem = Problem("corrupt", name, detail=damaged)
         else:
             problem = Problem("internal-error", name, detail=f"{type(exc).__name__}: {exc}")
         raise ReadFailure(problem) from exc

@@ -2,15 +2,18 @@
 
 :func:`ingest` does the I/O around the pure pieces (readers, metadata inference). Each document
 is written in one transaction, so a run killed at any point leaves whole documents only; the next
-run skips what is stored (identity is the sha256 of the bytes) and finishes the drop.
+run skips what is stored (identity is the sha256 of the bytes) and finishes the drop. Flags that
+follow from what is stored ('undated', the filing of sidecar values) are reconciled against the
+store at the end of every run, so the run after a kill also restores them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shlex
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline import __version__
@@ -19,8 +22,8 @@ from pipeline.executor import Executor, Failure, LocalExecutor
 from pipeline.ingest import metadata as meta
 from pipeline.ingest.drop import DropFile, SidecarRow, scan
 from pipeline.ingest.options import ReadOptions
-from pipeline.models import Extraction, MetaValue, Sighting
-from pipeline.store import Store
+from pipeline.models import Extraction, MetaValue, Resolved, Sighting
+from pipeline.store import DocumentRow, Store
 
 STAGE = "ingest"
 _FAILURE_CODES = {
@@ -44,6 +47,7 @@ _INGEST_ERRORS = (
     "unreadable",
     "internal-error",
 )
+_SKIPPED_BY_SCAN = ("link-outside", "broken-link", "not-a-file")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class IngestSettings:
     max_memory_mb: int = 2048
     read: ReadOptions = field(default_factory=ReadOptions)
     retry_problems: bool = False
+    follow_links: bool = False  # follow symbolic links that point out of the drop
 
 
 @dataclass
@@ -184,11 +189,17 @@ def _ingest(
     progress: Callable[[int], None] | None,
     on_total: Callable[[int], None] | None,
 ) -> None:
-    found = scan([d.resolve() for d in drops])
+    folders = [d.resolve() for d in drops]
+    found = scan(folders, follow_links=settings.follow_links)
     summary.files = len(found.files)
     for problem in found.problems:
         _report(store, summary, problem)
-    files = _refuse_oversized(store, summary, found.files, settings.read.max_bytes)
+    skipped = {p.path for p in found.problems if p.code in _SKIPPED_BY_SCAN}
+    for folder in folders:  # a link now followed, a FIFO removed: their problems close
+        store.resolve_problems_under(
+            summary.run_id, codes=_SKIPPED_BY_SCAN, folder=str(folder), keep=skipped
+        )
+    files = _refuse_by_size(store, summary, found.files, settings.read.max_bytes)
     batch = _Batch(store, summary, _by_name(found.sidecar_rows))
     batch.triage(files, _hash_files(store, files), settings.retry_problems)
     if on_total:
@@ -205,15 +216,20 @@ def _ingest(
     batch.finish({item.name for item in files})
 
 
-def _refuse_oversized(
+def _refuse_by_size(
     store: Store, summary: IngestSummary, files: list[DropFile], limit: int
 ) -> list[DropFile]:
-    """Report files over the size limit before hashing them (reading gigabytes is waste)."""
+    """Report empty files and files over the size limit before hashing them.
+
+    Every empty file is reported under its own path: as bytes they are all the same file.
+    """
     for item in files:
-        if item.size > limit:
+        if item.size == 0:
+            _report(store, summary, Problem("empty-file", str(item.path)))
+        elif item.size > limit:
             detail = f"{item.size / 2**20:.0f} MB > {limit / 2**20:.0f} MB"
             _report(store, summary, Problem("too-large", str(item.path), detail=detail))
-    return [item for item in files if item.size <= limit]
+    return [item for item in files if 0 < item.size <= limit]
 
 
 @dataclass
@@ -227,6 +243,7 @@ class _Batch:
     sighted: set[tuple[int, str]] = field(default_factory=set)
     to_read: dict[str, DropFile] = field(default_factory=dict)  # sha256 -> first file with it
     later_duplicates: list[tuple[DropFile, str]] = field(default_factory=list)
+    failed: dict[str, Problem] = field(default_factory=dict)  # sha256 -> why it was not stored
     stored: set[int] = field(default_factory=set)  # documents stored or re-resolved
 
     def triage(self, files: list[DropFile], hashes: dict[Path, str], retry: bool) -> None:
@@ -241,6 +258,8 @@ class _Batch:
                 self.later_duplicates.append((item, sha))
             elif not retry and self.store.has_open_error(sha, __version__):
                 self.summary.skipped_known_problems += 1
+                # The same bytes under a new path: that path gets the problems too.
+                self.store.copy_open_errors(sha, str(item.path), self.summary.run_id)
             else:
                 self.to_read[sha] = item
 
@@ -256,8 +275,10 @@ class _Batch:
             if outcome.failure is not None or result is None:
                 problem = _failure_problem(path, outcome.failure)
                 _report(self.store, self.summary, problem, sha256=sha)
+                self.failed[sha] = problem
             elif result.problem is not None:
                 _report(self.store, self.summary, result.problem, sha256=sha)
+                self.failed[sha] = result.problem
             elif result.extraction is not None:
                 item = self.to_read[sha]
                 values = [v for row in self.sidecar.get(item.name, []) for v in row.values]
@@ -268,14 +289,17 @@ class _Batch:
                 progress(1)
 
     def finish(self, names_in_drop: set[str]) -> None:
-        """Record duplicates inside the drop, apply sidecars, flag undated documents."""
+        """Record duplicates inside the drop, apply sidecars, reconcile per-document flags."""
         for item, sha in self.later_duplicates:
             if sha in self.known:
                 _see_again(self.store, self.summary, self.known[sha], item, self.sighted)
+            elif sha in self.failed:  # same bytes as a file that failed: same problem, own path
+                problem = replace(self.failed[sha], path=str(item.path))
+                _report(self.store, self.summary, problem, sha256=sha)
         self.summary.metadata_updates = _apply_sidecars(
             self.store, self.summary, self.sidecar, self.stored, names_in_drop
         )
-        _flag_undated(self.store, self.summary, self.stored)
+        reconcile_flags(self.store, self.summary)
 
 
 def _hash_files(store: Store, files: list[DropFile]) -> dict[Path, str]:
@@ -341,6 +365,20 @@ def _store_new(
     resolved = meta.resolve((value, "") for value in candidates)
     previous = store.current_document_named(item.name)
     supersedes = previous.id if previous and previous.sha256 != sha else None
+    # Flags first, keyed by the bytes, then the document: a kill between the two leaves flags
+    # that the next run links to the document (reconcile_flags), never a document without them.
+    for warning in extraction.warnings:
+        _report(store, summary, warning, sha256=sha)
+    conflict = meta.date_conflict(candidates)
+    if conflict and resolved.provenance.get("date") not in ("sidecar", "manual"):
+        ref = {"doc": shlex.quote(item.name)}
+        _report(
+            store,
+            summary,
+            Problem("date-conflict", str(item.path), conflict, params=ref),
+            sha256=sha,
+        )
+    store.resolve_problems(summary.run_id, codes=_INGEST_ERRORS, sha256=sha, path=str(item.path))
     doc_id = store.add_document(
         sha256=sha,
         text_sha256=hashlib.sha256(extraction.text.encode("utf-8")).hexdigest(),
@@ -357,17 +395,8 @@ def _store_new(
         summary.changed += 1
         summary.changed_names.append(item.name)
     summary.pages += len(extraction.pages)
-    store.resolve_problems(summary.run_id, codes=_INGEST_ERRORS, path=str(item.path))
-    for warning in extraction.warnings:
-        _report(store, summary, warning, sha256=sha, document_id=doc_id)
-    conflict = meta.date_conflict(candidates)
-    if conflict and resolved.provenance.get("date") not in ("sidecar", "manual"):
-        _report(
-            store,
-            summary,
-            Problem("date-conflict", str(item.path), detail=conflict, params={"doc": str(doc_id)}),
-            document_id=doc_id,
-        )
+    if extraction.warnings or conflict:
+        store.link_problems_to_documents(sha)
     return doc_id
 
 
@@ -397,31 +426,54 @@ def _apply_sidecars(
             )
             continue
         values = [v for row in rows for v in row.values]
-        known = {(v.field, v.value, v.source, v.detail) for v, _ in store.metadata(document.id)}
+        metadata = store.metadata(document.id)
+        known = {(v.field, v.value, v.source, v.detail) for v, _ in metadata}
         new = [v for v in values if (v.field, v.value, v.source, v.detail) not in known]
         if new:
             store.add_metadata(document.id, new, summary.run_id)
             store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
             updated += 1
             stored.add(document.id)
-        elif document.id in stored:
-            # Stored by this run: re-resolve with the real timestamps of the sidecar values.
-            store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
+            continue
+        # Stored by this run: resolve again with the real timestamps of the sidecar values. Or
+        # a run was killed between recording the values and resolving them: resolve now.
+        resolved = meta.resolve(metadata)
+        if document.id in stored or not _filed_under(document, resolved):
+            store.set_resolved(document.id, resolved)
     return updated
 
 
-def _flag_undated(store: Store, summary: IngestSummary, stored: set[int]) -> None:
-    for doc_id in sorted(stored):
-        document = store.document(doc_id)
-        if document is None:
-            continue
-        if document.date is None:
-            path = next(iter(store.file_names(doc_id)), document.name)
-            _report(
-                store,
-                summary,
-                Problem("undated", path, params={"doc": str(doc_id)}),
-                document_id=doc_id,
-            )
-        else:
-            store.resolve_problems(summary.run_id, codes=["undated"], document_id=doc_id)
+def _filed_under(document: DocumentRow, resolved: Resolved) -> bool:
+    """True if the stored document is filed under ``resolved`` already."""
+    return (
+        document.source_type,
+        document.issuer,
+        document.date,
+        document.year,
+        document.title,
+        document.language,
+        document.provenance,
+    ) == (
+        resolved.source_type,
+        resolved.issuer,
+        resolved.date,
+        resolved.year,
+        resolved.title,
+        resolved.language,
+        resolved.provenance,
+    )
+
+
+def reconcile_flags(store: Store, summary: IngestSummary) -> None:
+    """Derive the per-document flags from what the store holds, whatever earlier runs did.
+
+    A run killed after storing documents but before its end leaves them unflagged; the next run
+    (this function runs at the end of every run) flags them. A document that never had an
+    'undated' problem and has no date gets one; open ones of documents now dated close. Problems
+    written before their document (keyed by its bytes) are linked to it.
+    """
+    store.link_problems_to_documents()
+    for doc_id, path in store.undated_documents_never_flagged():
+        problem = Problem("undated", path, params={"doc": str(doc_id)})
+        _report(store, summary, problem, document_id=doc_id)
+    store.resolve_problems_of_dated(summary.run_id)

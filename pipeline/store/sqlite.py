@@ -600,12 +600,16 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
         sha256: str | None = None,
         document_id: int | None = None,
     ) -> None:
-        """Record a problem unless the same one (file, code, place) is already open."""
+        """Record a problem unless the same one (path, code, place) is already open.
+
+        A problem about bytes (``sha256``) is kept per path: two files with the same bytes are
+        two files for the user to deal with.
+        """
         with self.transaction() as db:
             exists = db.execute(
                 "SELECT 1 FROM problems WHERE resolved_at IS NULL AND code = ? AND place = ? AND "
-                "(sha256 = ? OR (sha256 IS NULL AND ? IS NULL AND path = ?) OR document_id = ?)",
-                (problem.code, problem.place, sha256, sha256, problem.path, document_id),
+                "((sha256 IS ? AND path = ?) OR document_id = ?)",
+                (problem.code, problem.place, sha256, problem.path, document_id),
             ).fetchone()
             if exists:
                 return
@@ -647,6 +651,77 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
                 f"WHERE resolved_at IS NULL"
                 f" AND code IN ({marks}) AND (sha256 = ? OR document_id = ? OR path = ?)",
                 (utc_now(), run_id, *codes, sha256, document_id, path),
+            )
+        return cursor.rowcount
+
+    def copy_open_errors(self, sha256: str, path: str, run_id: str) -> int:
+        """Give ``path`` the open ingest errors of the same bytes seen under other paths."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO problems (run_id, path, sha256, document_id, stage, code, severity, "
+                "reason, hint, place, pipeline_version, created_at) "
+                "SELECT ?, ?, sha256, document_id, stage, code, severity, reason, hint, place, "
+                "pipeline_version, ? FROM problems p WHERE resolved_at IS NULL AND sha256 = ? "
+                "AND stage = 'ingest' AND severity = 'error' AND id = (SELECT MIN(id) FROM "
+                "problems q WHERE q.resolved_at IS NULL AND q.sha256 = p.sha256 AND q.code = p.code"
+                " AND q.place = p.place) AND NOT EXISTS (SELECT 1 FROM problems o WHERE "
+                "o.resolved_at IS NULL AND o.sha256 = p.sha256 AND o.code = p.code AND "
+                "o.place = p.place AND o.path = ?)",
+                (run_id, path, utc_now(), sha256, path),
+            )
+        return cursor.rowcount
+
+    def resolve_problems_under(
+        self, run_id: str, *, codes: Iterable[str], folder: str, keep: Iterable[str]
+    ) -> int:
+        """Close open problems of ``codes`` about paths in ``folder`` except those in ``keep``."""
+        codes, kept = list(codes), set(keep)
+        marks = ",".join("?" * len(codes))
+        prefix = folder.rstrip("/") + "/"
+        rows = self.db.execute(
+            f"SELECT id, path FROM problems WHERE resolved_at IS NULL AND code IN ({marks}) "
+            "AND (path = ? OR substr(path, 1, ?) = ?)",
+            (*codes, folder, len(prefix), prefix),
+        ).fetchall()
+        ids = [r[0] for r in rows if r[1] not in kept]
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE problems SET resolved_at = ?, resolved_by_run = ? WHERE id = ?",
+                [(utc_now(), run_id, i) for i in ids],
+            )
+        return len(ids)
+
+    def link_problems_to_documents(self, sha256: str | None = None) -> None:
+        """Set the document of problems recorded by bytes before their document was stored."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE problems SET document_id = "
+                "(SELECT id FROM documents d WHERE d.sha256 = problems.sha256) "
+                "WHERE document_id IS NULL AND sha256 IN (SELECT sha256 FROM documents) "
+                "AND (? IS NULL OR sha256 = ?)",
+                (sha256, sha256),
+            )
+
+    def undated_documents_never_flagged(self) -> list[tuple[int, str]]:
+        """Return (id, first path) of current documents without a date and without any
+        'undated' problem, open or closed (a dismissed one stays dismissed)."""
+        rows = self.db.execute(
+            "SELECT d.id, COALESCE((SELECT path FROM document_files f WHERE f.document_id = d.id "
+            "ORDER BY f.id LIMIT 1), d.name) FROM documents d "
+            "WHERE d.superseded_by IS NULL AND d.date IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM problems p WHERE p.document_id = d.id AND p.code = 'undated') "
+            "ORDER BY d.id"
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def resolve_problems_of_dated(self, run_id: str) -> int:
+        """Close the open 'undated' problems of documents that now have a date."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE problems SET resolved_at = ?, resolved_by_run = ? "
+                "WHERE resolved_at IS NULL AND code = 'undated' AND document_id IN "
+                "(SELECT id FROM documents WHERE date IS NOT NULL)",
+                (utc_now(), run_id),
             )
         return cursor.rowcount
 
