@@ -55,7 +55,7 @@ class StoreError(DshiftError):
 class SystemFailure(DshiftError):
     """The machine refused a read or write: disk full, permission denied, read-only disk."""
 
-    exit_code = 6
+    exit_code = 9
 
 
 def system_failure(exc: BaseException, near: str = "") -> SystemFailure | None:

@@ -286,7 +286,7 @@ def test_a_full_disk_says_so_with_where_and_the_fix(workspace: Workspace, tmp_pa
     (workspace.outputs / "problems.tmp").symlink_to("/dev/full")
     process = dshift(workspace, "ingest", str(drop), "--jobs", "1")
     _, err = process.communicate(timeout=120)
-    assert process.returncode == 6, err
+    assert process.returncode == 9, err
     assert "Traceback" not in err
     assert "error: the disk is full" in err and str(workspace.root) in err
     assert "fix: free space" in err and "run the same command again" in err
@@ -321,7 +321,7 @@ def test_permission_denied_names_the_path_and_the_fix(tmp_path: Path) -> None:
         )
     finally:
         _writable(locked)
-    assert process.returncode == 6, process.stderr
+    assert process.returncode == 9, process.stderr
     assert "Traceback" not in process.stderr
     assert f"error: permission denied: {locked / 'ws'}" in process.stderr
     assert "fix: give your user the right" in process.stderr
