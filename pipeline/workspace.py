@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from pipeline.errors import LockedError, WorkspaceError
+from pipeline.errors import DshiftError, LockedError, SystemFailure, WorkspaceError
 from pipeline.store import Store, connect
 
 ENV_VAR = "DSHIFT_WORKSPACE"
@@ -63,7 +63,7 @@ class Workspace:
 
         Raises:
             LockedError: if another dshift process holds it.
-            WorkspaceError: if the lock file cannot be made or written (a read-only workspace,
+            SystemFailure: if the lock file cannot be made or written (a read-only workspace,
                 a full disk).
         """
         path = self.corpus / LOCK_NAME
@@ -98,9 +98,10 @@ class Workspace:
 
 def file_error(
     exc: OSError, path: Path, doing: str, folder: Path | None = None, *, workspace: bool = True
-) -> WorkspaceError:
+) -> DshiftError:
     """Return the error to raise when ``doing`` (e.g. 'write the problems list') failed on
-    ``path`` with ``exc``: what happened, where, and how to fix it.
+    ``path`` with ``exc``: what happened, where, and how to fix it (exit status 9, as every
+    refused read or write).
 
     Args:
         exc: the error of the failed file operation.
@@ -119,7 +120,7 @@ def file_error(
             free = f"{shutil.disk_usage(folder).free / 1024 / 1024:.1f} MB free now"
         except OSError:
             free = "free space unknown"
-        return WorkspaceError(
+        return SystemFailure(
             f"could not {doing}: the disk holding {path} is full",
             f"free space on that disk ({free}), then run the same command again: it resumes "
             "where it stopped",
@@ -139,8 +140,8 @@ def file_error(
                 ", or copy the whole workspace to a folder you can write; commands that only "
                 "read (status, problems, show, kwic, index) work as it is"
             )
-        return WorkspaceError(f"could not {doing}: {where} ({reason})", hint)
-    return WorkspaceError(
+        return SystemFailure(f"could not {doing}: {where} ({reason})", hint)
+    return SystemFailure(
         f"could not {doing}: {path}: {reason}",
         "check that the disk is mounted and healthy, then run the same command again",
     )
@@ -171,7 +172,7 @@ def init_workspace(directory: str | os.PathLike[str]) -> Workspace:
     """Create a workspace with the default codebook; leave existing files alone.
 
     Raises:
-        WorkspaceError: if a folder or file cannot be made (permissions, a full disk).
+        SystemFailure: if a folder or file cannot be made (permissions, a full disk).
         StoreError: if the corpus store cannot be created or opened.
     """
     root = Path(directory).expanduser().resolve()

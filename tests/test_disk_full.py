@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import Problem, StoreError, WorkspaceError
+from pipeline.errors import Problem, StoreError, SystemFailure
 from pipeline.status import export_problems
 from pipeline.store import connect
 from pipeline.workspace import Workspace, init_workspace
@@ -119,7 +119,7 @@ def check_whole(workspace: Workspace) -> tuple[list[tuple[str, str]], list[tuple
 
 def assert_says_disk_full(result: subprocess.CompletedProcess[str], path: Path) -> None:
     assert "Traceback" not in result.stderr
-    assert result.returncode in (2, 4), result.stderr
+    assert result.returncode in (4, 9), result.stderr
     assert "is full" in result.stderr and str(path) in result.stderr
     assert "fix: free space on that disk" in result.stderr
     assert "run the same command again: it resumes" in result.stderr
@@ -178,13 +178,13 @@ def test_the_lock_and_the_problems_list_on_a_full_disk_say_so(
         before = listing.read_bytes()
         store.add_problem(run, "ingest", Problem("empty-file", "/drop/b.txt"))
         fill(small_disk, leave=0)
-        with pytest.raises(WorkspaceError, match="is full") as caught:
+        with pytest.raises(SystemFailure, match="is full") as caught:
             export_problems(store, listing)
     assert str(listing) in caught.value.message and "free space" in caught.value.hint
     assert listing.read_bytes() == before, "the old list is kept whole"
     assert not listing.with_suffix(".tmp").exists()
     assert not (workspace.corpus / ".dshift.lock").exists()
-    with pytest.raises(WorkspaceError, match="full") as caught, workspace.lock("test"):
+    with pytest.raises(SystemFailure, match="full") as caught, workspace.lock("test"):
         pass
     assert ".dshift.lock" in caught.value.message and "free space" in caught.value.hint
 

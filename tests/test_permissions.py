@@ -81,7 +81,7 @@ def test_a_corpus_folder_the_user_may_not_enter_is_named(owned: Workspace) -> No
 def test_outputs_not_writable_keeps_the_ingest_and_names_the_file(owned: Workspace) -> None:
     owned.outputs.chmod(0o555)
     result = as_user("--workspace", str(owned.root), "ingest", str(owned.root.parent / "drop"))
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 9, result.stderr
     assert "Traceback" not in result.stderr
     listing = owned.outputs / "problems.csv"
     assert (
@@ -118,7 +118,7 @@ def test_init_where_the_user_may_not_write_names_the_folder(owned: Workspace) ->
     parent = owned.root.parent / "locked"
     parent.mkdir(mode=0o555)
     result = as_user("init", str(parent / "new"))
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 9, result.stderr
     assert "Traceback" not in result.stderr
     assert f"could not create the workspace: {parent / 'new'} cannot be made: {parent} is not " in (
         result.stderr
