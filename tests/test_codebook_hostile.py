@@ -529,3 +529,16 @@ def test_random_odd_values_give_problems_or_a_working_coder() -> None:
         except CodebookError:
             continue
         RuleCoder(book, coder_nlp).code_text("Pakistan welcomed aid from the US. x a b. not aid.")
+
+
+def test_an_unreadable_codebook_says_why_and_how_to_fix(tmp_path: Path) -> None:
+    from pipeline.codebook.load import load_codebook
+    from pipeline.errors import DshiftError
+
+    with pytest.raises(DshiftError, match="is a folder") as caught:
+        load_codebook(tmp_path)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("name: Kabul caf\xe9\n".encode("latin-1"))
+    with pytest.raises(DshiftError, match="byte 15 is not UTF-8") as caught:
+        load_codebook(latin)
+    assert caught.value.hint == "save it as UTF-8 text"

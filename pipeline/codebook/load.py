@@ -601,8 +601,23 @@ def load_codebook(path: Path) -> Codebook:
         raise DshiftError(
             f"no codebook at {path}", "create one with 'dshift init', or give --codebook PATH"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except PermissionError:
         raise DshiftError(
-            f"cannot read the codebook {path}: {exc}", "save it as UTF-8 text"
+            f"cannot read the codebook {path}: permission denied",
+            f"give your user read access (chmod a+r {path}), or give --codebook PATH",
+        ) from None
+    except IsADirectoryError:
+        raise DshiftError(
+            f"the codebook {path} is a folder", "give the path of the codebook's .yaml file"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DshiftError(
+            f"cannot read the codebook {path}: byte {exc.start} is not UTF-8",
+            "save it as UTF-8 text",
+        ) from None
+    except OSError as exc:
+        raise DshiftError(
+            f"cannot read the codebook {path}: {exc.strerror or exc}",
+            "check that the disk is mounted and the file readable, then run again",
         ) from None
     return parse_codebook(text, str(path), path)
