@@ -21,8 +21,9 @@ from pipeline.codebook.model import Codebook
 from pipeline.store.review import DecisionRow
 
 
-def current(events: Iterable[DecisionRow]) -> dict[tuple[str, str], DecisionRow]:
-    """Map (segment id, coder) to that coder's current decision, replaying undos."""
+def _standing(events: Iterable[DecisionRow]) -> dict[tuple[str, str], list[DecisionRow]]:
+    """(segment id, coder) -> the decisions that still stand, oldest first: each ``undo``
+    takes back the one before it."""
     stacks: dict[tuple[str, str], list[DecisionRow]] = defaultdict(list)
     for event in sorted(events, key=lambda e: e.id):
         stack = stacks[(event.segment_id, event.coder)]
@@ -31,7 +32,12 @@ def current(events: Iterable[DecisionRow]) -> dict[tuple[str, str], DecisionRow]
                 stack.pop()
         else:
             stack.append(event)
-    return {key: stack[-1] for key, stack in stacks.items() if stack}
+    return {key: stack for key, stack in stacks.items() if stack}
+
+
+def current(events: Iterable[DecisionRow]) -> dict[tuple[str, str], DecisionRow]:
+    """Map (segment id, coder) to that coder's current decision, replaying undos."""
+    return {key: stack[-1] for key, stack in _standing(events).items()}
 
 
 def with_ancestors(codes: Iterable[str], codebook: Codebook) -> set[str]:
@@ -80,17 +86,7 @@ def judgements(
 ) -> dict[str, dict[str, Judgement]]:
     """segment id -> coder -> that coder's current judgement, code by code."""
     out: dict[str, dict[str, Judgement]] = defaultdict(dict)
-    stacks: dict[tuple[str, str], list[DecisionRow]] = defaultdict(list)
-    for event in sorted(events, key=lambda e: e.id):
-        stack = stacks[(event.segment_id, event.coder)]
-        if event.action == "undo":
-            if stack:
-                stack.pop()
-        else:
-            stack.append(event)
-    for (segment_id, coder), stack in stacks.items():
-        if not stack:
-            continue
+    for (segment_id, coder), stack in _standing(events).items():
         judgement = Judgement(coder, stack[-1].role, newest=stack[-1])
         for event in stack:
             given = with_ancestors(event.codes, codebook)
