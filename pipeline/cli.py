@@ -516,4 +516,4 @@ def main() -> None:
 
 
 # Commands of later stages register themselves on the group.
-from pipeline import cli_coding, cli_indices, cli_review  # noqa: E402, F401
+from pipeline import cli_coders, cli_coding, cli_indices, cli_review  # noqa: E402, F401

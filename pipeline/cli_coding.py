@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from pipeline.cli import Progress, cli, friendly_errors, workspace_codebook, workspace_of
+from pipeline.coders import MACHINE_CODERS
 from pipeline.errors import DshiftError
 from pipeline.workspace import Workspace
 
@@ -43,11 +44,16 @@ def run_coding(
     unit: str,
     model: str | None,
     dry_run: bool,
-    coder_name: str = "rules.v1",
+    coder_name: str | None = None,
 ) -> None:
-    """Code the workspace's documents (shared by ``dshift code`` and ``dshift run``)."""
+    """Code the workspace's documents (shared by ``dshift code`` and ``dshift run``) with
+    ``coder_name``, by default the workspace's active coder."""
     from pipeline.codebook.load import load_codebook
     from pipeline.coding.run import code_corpus
+
+    with workspace.open_store() as store:
+        active = store.active_coder()
+    coder_name = coder_name or active
 
     path = _codebook_path(workspace, codebook_file)
     codebook = load_codebook(path)
@@ -116,6 +122,12 @@ def run_coding(
                     click.echo(
                         f"    {code:36} +{summary.gains[code]:<6} -{summary.losses[code]}", err=True
                     )
+    elif coder_name != active:
+        click.echo(
+            f"  the indices, exports and review read {active}, the active coder; to read "
+            f"these tags instead: dshift coder use {coder_name}",
+            err=True,
+        )
 
 
 @cli.group()
@@ -266,11 +278,11 @@ def codebook_import(ctx: click.Context, qdc: str) -> None:
 @click.option(
     "--coder",
     "coder_name",
-    type=click.Choice(["rules.v1", "ml.v1", "ensemble.v1"]),
-    default="rules.v1",
-    show_default=True,
-    help="rules.v1 (the codebook's patterns), ml.v1 (the model from 'dshift train') or "
-    "ensemble.v1 (rule tags plus the model's confident ones).",
+    type=click.Choice(list(MACHINE_CODERS)),
+    default=None,
+    help="The machine coder (default: the active one, see 'dshift coder'): "
+    + "; ".join(f"{name}, {what}" for name, what in MACHINE_CODERS.items())
+    + ".",
 )
 @click.pass_context
 @friendly_errors
@@ -280,7 +292,7 @@ def code(
     unit: str,
     dry_run: bool,
     spacy_model: str | None,
-    coder_name: str,
+    coder_name: str | None,
 ) -> None:
     """Segment and tag every document not yet coded under the current codebook version.
 

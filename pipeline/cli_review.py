@@ -294,7 +294,6 @@ def agreement(
     Example:
         dshift agreement --boot 1000
     """
-    from pipeline.coding.rules import CODER
     from pipeline.review.agreement import between_coders, disagreements, gate, machine_against_human
     from pipeline.review.decisions import final_decisions
 
@@ -309,7 +308,8 @@ def agreement(
                 "review assign --coders A,B for double coding)."
             )
             return
-        tags = store.machine_tags(CODER, book.version)
+        active = store.active_coder()
+        tags = store.machine_tags(active, book.version)
     codes = list(book.codes) if all_codes else [c.id for c in book.children(None)]
     coders, pairs = between_coders(events, book, codes, n_boot=boot)
     machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
@@ -326,7 +326,7 @@ def agreement(
     )
     if not pairs.empty and pairs["units"].max() > 0:
         click.echo("\nCohen's kappa per pair:\n" + show(pairs[pairs["units"] > 0]))
-    click.echo(f"\nmachine against the coders' final codes ({len(reference)} segments):")
+    click.echo(f"\nmachine ({active}) against the coders' final codes ({len(reference)} segments):")
     click.echo(show(versus))
     weak = gate(versus, threshold=threshold, min_units=min_units)
     if weak:

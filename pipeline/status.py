@@ -8,6 +8,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TextIO
 
+from pipeline.coders import MACHINE_CODERS
 from pipeline.errors import Problem
 from pipeline.ingest.run import IngestSummary
 from pipeline.models import SOURCE_TYPES
@@ -156,7 +157,12 @@ def format_status(store: Store, runs: int = 5) -> str:
             "with 'dshift doc set-date'):"
         )
         lines += [f"  #{d.id} {d.name}  {d.title or ''}"[:100] for d in undated[:10]]
-    for coder in ("rules.v1", "ml.v1", "ensemble.v1"):
+    active = store.active_coder()
+    lines.append(
+        f"active coder: {active} (indices, exports, review and REFI read its tags; "
+        "change with 'dshift coder use NAME')"
+    )
+    for coder in MACHINE_CODERS:
         versions = store.coded_versions(coder)
         if versions:
             n_docs, n_segments, n_tags = store.coding_counts(coder, versions[-1])

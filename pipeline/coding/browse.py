@@ -9,13 +9,12 @@ from pipeline.codebook.load import CodebookError, parse_codebook
 from pipeline.codebook.model import Codebook
 from pipeline.codebook.report import describe_pattern
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
-from pipeline.coding.rules import CODER
 from pipeline.errors import DshiftError
 from pipeline.store import Store
 
 
 def latest_version(store: Store) -> str | None:
-    versions = store.coded_versions(CODER)
+    versions = store.coded_versions(store.active_coder())
     return versions[-1] if versions else None
 
 
@@ -38,7 +37,7 @@ def kwic_lines(
         version = latest_version(store)
         if version is None:
             raise DshiftError("nothing has been coded yet", "run 'dshift code' first")
-        allowed = store.tagged_segments(CODER, version).get(code, set())
+        allowed = store.tagged_segments(store.active_coder(), version).get(code, set())
     shown = 0
     for segment, text, doc_year, name in store.segment_texts(DEFAULT_SEGMENTER, year):
         if allowed is not None and segment.id not in allowed:

@@ -17,8 +17,8 @@ import pandas as pd
 
 from pipeline import __version__
 from pipeline.codebook.model import Codebook
+from pipeline.coders import DEFAULT_CODER
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
-from pipeline.coding.rules import CODER
 from pipeline.errors import DshiftError
 from pipeline.indices.frame import PARTNER_PREFIX, assemble_frame
 from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
@@ -75,6 +75,8 @@ class IndexTables:
     baseline_documents: int
     notes: list[str] = field(default_factory=list)
     reliability: dict[str, Any] = field(default_factory=dict)
+    coder: str = DEFAULT_CODER
+    """The machine coder whose tags the tables read (the workspace's active coder)."""
 
     def export_tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -99,16 +101,19 @@ def load_frame(
     Raises:
         DshiftError: when nothing is coded under this codebook version yet.
     """
-    if codebook.version not in store.coded_versions(CODER):
+    coder = store.active_coder()
+    if codebook.version not in store.coded_versions(coder):
         raise DshiftError(
-            f"nothing is coded under the current codebook ({codebook.version})",
-            "run 'dshift code' first (or 'dshift run DROP' to ingest and code)",
+            f"nothing is coded by {coder} (the active coder) under the current codebook "
+            f"({codebook.version})",
+            f"run 'dshift code --coder {coder}' (or 'dshift run DROP' to ingest and code), "
+            "or choose another coder with 'dshift coder use NAME'",
         )
     if decided is None:
         decided = HumanDecisions.read(store, codebook).finals
     return assemble_frame(
         store.frame_segments(DEFAULT_SEGMENTER),
-        store.frame_tags(CODER, codebook.version),
+        store.frame_tags(coder, codebook.version),
         store.frame_partners(codebook.version),
         list(codebook.codes),
         list(codebook.partners),
@@ -129,7 +134,7 @@ class HumanDecisions:
         events = store.decisions()
         if not events:
             return cls({}, {})
-        tags = store.machine_tags(CODER, codebook.version)
+        tags = store.machine_tags(store.active_coder(), codebook.version)
         machine = {s: {c for c, _, _ in f} | {t for _, t, _ in f} for s, f in tags.items()}
         return cls(final_decisions(events, codebook, machine=machine), machine)
 
@@ -164,6 +169,7 @@ def compute_tables(
     from pipeline.indices.compute import compute_indices, coverage
     from pipeline.indices.shifts import change_points_table, flag_shifts
 
+    coder = store.active_coder()
     human = HumanDecisions.read(store, codebook)
     decided = human.finals
     frame = load_frame(store, codebook, decided)
@@ -223,7 +229,7 @@ def compute_tables(
         change_points=change_points,
         coverage=coverage(frame, settings.period),
         segments=segments_table(
-            store.coded_segment_rows(CODER, codebook.version),
+            store.coded_segment_rows(coder, codebook.version),
             codebook,
             decided,
             store.segment_export_rows(decided),
@@ -233,6 +239,7 @@ def compute_tables(
         codes=codes,
         partners=partners,
         baseline_documents=baseline_documents(frame, settings.baseline),
+        coder=coder,
     )
     tables.reliability = reliability(human, codebook, settings)
     add_corrected_shares(store, codebook, settings, tables, human)
@@ -311,7 +318,7 @@ def add_corrected_shares(
         return
     machine = assemble_frame(
         store.frame_segments(DEFAULT_SEGMENTER),
-        store.frame_tags(CODER, codebook.version),
+        store.frame_tags(store.active_coder(), codebook.version),
         [],
         list(codebook.codes),
         [],
@@ -400,7 +407,7 @@ def manifest(
         "codebook_name": codebook.name,
         "codebook_file": str(path) if path else None,
         "codebook_sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
-        "coder": CODER,
+        "coder": tables.coder,
         "segmenter": DEFAULT_SEGMENTER,
         "parameters": {**asdict(settings), "formats": formats},
         "counts": {

@@ -14,6 +14,9 @@ import sklearn
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
+
+# The rule coder, not the workspace's active coder: ml.v1 learns beside the rules and the
+# ensemble adds its tags to theirs, so their verdicts are the ones to learn and tune against.
 from pipeline.coding.rules import CODER
 from pipeline.errors import DshiftError
 from pipeline.learning.evaluate import choose_thresholds, out_of_fold

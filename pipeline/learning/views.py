@@ -11,7 +11,6 @@ import pandas as pd
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
-from pipeline.coding.rules import CODER
 from pipeline.errors import DshiftError
 from pipeline.learning.topics import (
     TopicModel,
@@ -135,8 +134,9 @@ def run_expand(
     suggestions = suggest_terms(tokens, seeds, known, seed=seed, n=top)
     if not suggestions:
         return f"no suggestion: none of {code}'s pattern words occurs often enough in the corpus"
-    versions = store.coded_versions(CODER)
-    tagged = store.tagged_segments(CODER, versions[-1]).get(code, set()) if versions else set()
+    active = store.active_coder()
+    versions = store.coded_versions(active)
+    tagged = store.tagged_segments(active, versions[-1]).get(code, set()) if versions else set()
     lines = [
         f"terms close to {code}'s patterns that the codebook lacks (Word2Vec, seed {seed}):",
         f"{'term':28} {'sim':>5} {'freq':>5} {'new':>4}  example",

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.codebook.model import Codebook
+from pipeline.coders import MACHINE_CODERS
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
-from pipeline.coding.rules import CODER
 from pipeline.errors import DshiftError
 from pipeline.refi.match import (
     DOCUMENT_VARIABLE,
@@ -68,14 +68,15 @@ def export_refi(store: Store, codebook: Codebook, folder: Path, name: str) -> li
     }
     by_id = {d.id: d for d in documents}
     codings: list[RefiCoding] = []
-    for segment_id, found in store.machine_tags(CODER, codebook.version).items():
+    machine = store.active_coder()
+    for segment_id, found in store.machine_tags(machine, codebook.version).items():
         if segment_id in spans:
             doc, start, end = spans[segment_id]
             codings.extend(
-                RefiCoding(CODER, source_guid(by_id[doc].sha256), start, end, code)
+                RefiCoding(machine, source_guid(by_id[doc].sha256), start, end, code)
                 for code in sorted({c for c, _, _ in found})
             )
-    users = {CODER}
+    users = {machine}
     coders_of: dict[int, set[str]] = defaultdict(set)
     for (segment_id, coder), (codes, note) in exported_state(events, codebook).items():
         if segment_id not in spans:
@@ -360,8 +361,8 @@ def _gather(
     coded = _Coded()
     for span in project.codings:
         coder = span.user.strip()
-        if coder == CODER:
-            continue  # the machine's own codings: shown to the coders, not decisions
+        if coder in MACHINE_CODERS:
+            continue  # a machine's own codings: shown to the coders, not decisions
         source = project.sources[span.source_guid]
         code = project.codes[span.code_guid]
         if not coder:
@@ -412,7 +413,7 @@ def _decide(
     differ from what is recorded; nothing where any of their codes there is not ours."""
     now = exported_state(events, codebook)
     roles = {e.coder: e.role for e in events}
-    tags = store.machine_tags(CODER, codebook.version)
+    tags = store.machine_tags(store.active_coder(), codebook.version)
     planned = []
     for key in sorted(coded.codes):
         if key in coded.incomplete:

@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline.archives import SHEET_LIMITS, check_zip
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
-from pipeline.coding.rules import CODER
+from pipeline.coding.rules import CODER as LEGACY_CODER  # what sheets before signing showed
 from pipeline.errors import DshiftError
 from pipeline.review.agreement import disagreements
 from pipeline.review.decisions import judgements
@@ -40,9 +40,10 @@ CONTEXT = 160  # characters of context shown before and after a segment
 
 
 def _require_coded(store: Store, codebook: Codebook) -> None:
-    if codebook.version not in store.coded_versions(CODER):
+    coder = store.active_coder()
+    if codebook.version not in store.coded_versions(coder):
         raise DshiftError(
-            f"nothing is coded under the current codebook ({codebook.version})",
+            f"nothing is coded by {coder} under the current codebook ({codebook.version})",
             "run 'dshift code' first",
         )
 
@@ -54,7 +55,7 @@ def candidates(
     is: the learned model's certainty (distance of its probabilities from 0.5) when a model for
     this codebook exists in ``model_folder``, else the rule confidence."""
     _require_coded(store, codebook)
-    tags = store.machine_tags(CODER, codebook.version)
+    tags = store.machine_tags(store.active_coder(), codebook.version)
     certainty = _model_certainty(store, codebook, model_folder) if model_folder else {}
     out = []
     for segment_id, _, _, year, source_type, _ in store.frame_segments(DEFAULT_SEGMENTER):
@@ -100,7 +101,7 @@ def sheet_rows(
     evidence = (
         {
             r["segment_id"]: r
-            for r in store.coded_segment_rows(CODER, _version(store))
+            for r in store.coded_segment_rows(store.active_coder(), _version(store))
             if r["segment_id"] in wanted
         }
         if wanted
@@ -130,7 +131,7 @@ def sheet_rows(
 
 
 def _version(store: Store) -> str:
-    versions = store.coded_versions(CODER)
+    versions = store.coded_versions(store.active_coder())
     return versions[-1] if versions else ""
 
 
@@ -235,7 +236,7 @@ def export_sheets(
     tracks = tuple(tracks_of(codebook, code))
     scope = {c for t in tracks for c in t.codes}
     pool = candidates(store, codebook, model_folder if strategy == "uncertain" else None)
-    tags = store.machine_tags(CODER, codebook.version)
+    tags = store.machine_tags(store.active_coder(), codebook.version)
     done = {
         segment
         for segment, by_coder in judgements(store.decisions(), codebook).items()
@@ -303,7 +304,9 @@ def adjudication_sheet(store: Store, codebook: Codebook, folder: Path, coder: st
     views = judgements(events, codebook)
     coders = sorted({c for s in segments for c, v in views.get(s, {}).items() if v.role == "coder"})
     rows = []
-    for row in sheet_rows(store, segments, store.machine_tags(CODER, codebook.version)):
+    for row in sheet_rows(
+        store, segments, store.machine_tags(store.active_coder(), codebook.version)
+    ):
         by = views.get(row.segment_id, {})
         coded = tuple(
             (c, describe(by[c].codes, tracks, by[c].verdicts) if c in by else "") for c in coders
@@ -415,7 +418,7 @@ def _import_legacy(
                 "about", 1, "B", "the sheet comes from another workspace", "import it there"
             )
         )
-    elif version not in store.coded_versions(CODER):
+    elif version not in store.coded_versions(LEGACY_CODER):
         problems.append(
             SheetProblem(
                 "about",
@@ -431,7 +434,7 @@ def _import_legacy(
     about = About(
         store.workspace_id(), export.coder, "coder", export.id, version, export.blind, "legacy"
     )
-    tags = store.machine_tags(CODER, version)
+    tags = store.machine_tags(LEGACY_CODER, version)
     shown = {
         s: [] if export.blind else sorted({c for c, _, _ in tags.get(s, [])})
         for s in export.segment_ids

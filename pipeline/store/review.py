@@ -92,6 +92,25 @@ class ReviewQueries:
         row = self.db.execute("SELECT value FROM workspace_info WHERE key = 'workspace_id'")
         return str(row.fetchone()[0])
 
+    def active_coder(self) -> str:
+        """The machine coder whose tags the workspace reads downstream of coding (set with
+        :meth:`set_active_coder`; ``rules.v1`` until then)."""
+        from pipeline.coders import DEFAULT_CODER
+
+        row = self.db.execute(
+            "SELECT value FROM workspace_info WHERE key = 'active_coder'"
+        ).fetchone()
+        return str(row[0]) if row else DEFAULT_CODER
+
+    def set_active_coder(self, name: str) -> None:
+        """Make ``name`` the machine coder every downstream stage reads."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO workspace_info (key, value) VALUES ('active_coder', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (name,),
+            )
+
     def review_file(self, sha256: str) -> tuple[str, str, str] | None:
         """(path, coder, imported_at) of an already imported file, if any."""
         row = self.db.execute(
