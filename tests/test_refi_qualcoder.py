@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -384,3 +385,109 @@ def test_the_cli_shows_per_coder_what_a_project_would_record_and_asks_before_ski
     code, output = review_import("--skip-unplaced")
     assert code == 0 and count() == 21
     assert "chen (new to the file): records 5 decision(s)" in output
+
+
+def _our_export_edited(workspace: Workspace, edit: Callable[[etree._Element, str], None]) -> Path:
+    """Our own export of the workspace, with ``edit(root, amina's user guid)`` applied."""
+    with workspace.open_store() as store:
+        export_refi(store, codebook(workspace), workspace.root / "out", "ws")
+    files = _entries((workspace.root / "out" / "project.qdpx").read_bytes())
+    root = etree.fromstring(files["project.qde"])
+    amina = next(u.get("guid") for u in root.iter("{*}User") if u.get("name") == "amina")
+    edit(root, amina)
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    path = workspace.root / "edited.qdpx"
+    path.write_bytes(_rezip_files(files))
+    return path
+
+
+def _sources_with(root: etree._Element, user: str) -> list[etree._Element]:
+    return [
+        s
+        for s in root.iter("{*}TextSource")
+        if any(p.get("creatingUser") == user for p in s.iter("{*}PlainTextSelection"))
+    ]
+
+
+def test_no_coding_of_a_coder_on_a_source_is_not_read_as_removing_theirs_there(
+    workspace: Workspace,
+) -> None:
+    """Another coder's copy, or a source the coder never opened: no 'no' is made up."""
+
+    def drop_amina_on_one_source(root: etree._Element, amina: str) -> None:
+        source = _sources_with(root, amina)[0]
+        for selection in list(source.iter("{*}PlainTextSelection")):
+            if selection.get("creatingUser") == amina:
+                selection.getparent().remove(selection)
+
+    path = _our_export_edited(workspace, drop_amina_on_one_source)
+    with workspace.open_store() as store:
+        result = import_refi(store, codebook(workspace), path)
+    assert result.planned == []
+    assert any("not read as removals" in line and "amina" in line for line in result.summary())
+
+
+def test_an_unplaced_coding_is_never_read_as_a_removal(workspace: Workspace) -> None:
+    with workspace.open_store() as store:
+        texts = {f"{d.name}.txt": store.document_text(d.id) for d in store.current_documents()}
+
+    def move_one_of_aminas_to_blank_space(root: etree._Element, amina: str) -> None:
+        source = _sources_with(root, amina)[0]
+        blank = texts[source.get("name", "")].index("\n")
+        selection = next(
+            p for p in source.iter("{*}PlainTextSelection") if p.get("creatingUser") == amina
+        )
+        selection.set("startPosition", str(blank))
+        selection.set("endPosition", str(blank + 1))
+
+    path = _our_export_edited(workspace, move_one_of_aminas_to_blank_space)
+    with workspace.open_store() as store:
+        result = import_refi(store, codebook(workspace), path, skip_unplaced=True)
+        assert result.unplaced == 1
+        assert [d for d in result.planned if d.coder == "amina"] == []
+
+
+def test_a_project_cannot_make_anyone_an_adjudicator(workspace: Workspace) -> None:
+    """Only a signed sheet carries the adjudicator's role; a CAQDAS file has no proof of it."""
+    with workspace.open_store() as store:
+        amina = amina_decisions(workspace)[0]
+        judge = NewDecision(
+            **{
+                **amina.__dict__,
+                "coder": "senior",
+                "role": "adjudicator",
+                "codes": ["hedging.gulf"],
+                "source": "t",
+            }
+        )
+        with store.recorded_run("test", {}) as run:
+            store.add_decisions(
+                [judge], sha256="a" * 64, path="t", kind="sheet", coder="senior", run_id=run.id
+            )
+
+    from pipeline.refi.write import RefiCoding, RefiSource, project_qdpx, source_guid
+
+    with workspace.open_store() as store:
+        documents = store.current_documents()
+        segment, doc_id, start, end, _ = store.segment_rows(DEFAULT_SEGMENTER)[5]
+        assert segment != judge.segment_id
+        sources = [
+            RefiSource(source_guid(d.sha256), d.name, store.document_text(d.id), {})
+            for d in documents
+        ]
+        sha = next(d.sha256 for d in documents if d.id == doc_id)
+    path = workspace.root / "senior.qdpx"
+    path.write_bytes(
+        project_qdpx(
+            name="back",
+            codebook=codebook(workspace),
+            sources=sources,
+            codings=[RefiCoding("senior", source_guid(sha), start, end, "hedging.china")],
+            users=["senior"],
+            created="2026-12-01T12:00:00Z",
+        )
+    )
+    with workspace.open_store() as store:
+        result = import_refi(store, codebook(workspace), path, skip_unplaced=True)
+    assert {d.role for d in result.planned if d.coder == "senior"} == {"coder"}
+    assert [d for d in result.planned if d.coder == "senior"]

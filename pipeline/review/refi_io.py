@@ -183,6 +183,8 @@ class RefiImport:
         odd: selections placed, but not on segment bounds (first few, and how many).
         sources: how each source of the file was matched, or why not.
         not_removed: coders whose missing codings were not read as removals, and why.
+        unverified: per coder, segments whose missing codings were not read as removals
+            because the coder's codings on that source did not all come back readable.
         applied: whether ``planned`` was recorded.
     """
 
@@ -196,6 +198,7 @@ class RefiImport:
     sources: list[str] = field(default_factory=list)
     not_removed: list[str] = field(default_factory=list)
     new_coders: list[str] = field(default_factory=list)
+    unverified: dict[str, int] = field(default_factory=dict)
     applied: bool = False
 
     def summary(self) -> list[str]:
@@ -216,6 +219,11 @@ class RefiImport:
                 + (f" ({detail})" if detail else "")
             )
         lines += [f"not read as removals: {why}" for why in self.not_removed]
+        lines += [
+            f"not read as removals: {n} segment(s) of {coder}'s on sources where no coding of "
+            f"{coder}'s came back, or one could not be placed; their decisions stay as they were"
+            for coder, n in sorted(self.unverified.items())
+        ]
         if self.odd:
             lines.append(f"{len(self.odd)} selection(s) placed although not on segment bounds:")
             lines += [f"  {odd}" for odd in self.odd[:MAX_EXAMPLES]]
@@ -311,6 +319,8 @@ class _Coded:
     notes: dict[_Key, set[str]] = field(default_factory=lambda: defaultdict(set))
     incomplete: set[_Key] = field(default_factory=set)  # a code there is not ours
     marked: set[_Key] = field(default_factory=set)  # "(no code applies)" there
+    placed_on: set[tuple[str, str]] = field(default_factory=set)  # (source, coder) placed
+    unplaced_on: set[tuple[str, str]] = field(default_factory=set)  # ... and not placed
     coders: set[str] = field(default_factory=set)
     unplaced: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
 
@@ -341,9 +351,22 @@ def _plan(
             f"{', '.join(absent)}: in our export but not in the file at all (the program may "
             "have left them out); their decisions stay as they were"
         )
+    source_of = {
+        segment_id: guid
+        for guid, match in matched.items()
+        for _, _, segment_id in match.document.segments
+    }
     for key in removable:
-        if key not in coded.codes and key not in coded.incomplete and key[1] in present:
+        if key in coded.codes or key in coded.incomplete or key[1] not in present:
+            continue
+        on = (source_of[key[0]], key[1])
+        # A removal only where the coder's codings on that source came back and were all read:
+        # a coder with none there may not have had the source open (or another coder's copy
+        # came back), and an unplaced coding may be the very one that is missing here.
+        if on in coded.placed_on and on not in coded.unplaced_on:
             coded.codes[key] = set()  # coded in our export, no coding now: a removal
+        else:
+            result.unverified[key[1]] = result.unverified.get(key[1], 0) + 1
     result.planned = _decide(coded, baseline, events, store, codebook, origin)
     result.users = sorted(coded.coders | {d.coder for d in result.planned})
     known = {coder for _, coder in baseline}
@@ -375,7 +398,9 @@ def _gather(
         placement = place(span.start, span.end, matched[span.source_guid].document)
         if not placement.segments:
             coded.unplaced[(placement.odd, where, code.name, coder)] += 1
+            coded.unplaced_on.add((span.source_guid, coder))
             continue
+        coded.placed_on.add((span.source_guid, coder))
         if placement.odd:
             result.odd.append(f"{coder} on {where}: {placement.odd}")
         code_id = codes[span.code_guid]
@@ -412,7 +437,6 @@ def _decide(
     """Return a decision for each (segment, coder) whose codes changed since our export and
     differ from what is recorded; nothing where any of their codes there is not ours."""
     now = exported_state(events, codebook)
-    roles = {e.coder: e.role for e in events}
     tags = store.machine_tags(store.active_coder(), codebook.version)
     planned = []
     for key in sorted(coded.codes):
@@ -447,7 +471,7 @@ def _decide(
             NewDecision(
                 segment_id=segment,
                 coder=coder,
-                role=roles.get(coder, "coder"),
+                role="coder",  # adjudication only through a signed sheet (role from the store)
                 action=action,
                 codes=ordered,
                 machine_codes=machine,
