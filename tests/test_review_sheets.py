@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -445,3 +446,53 @@ def test_a_note_that_fills_a_cell_exactly_is_kept(ws: Workspace) -> None:
     run(ws, "review", "import", str(sheet))
     [decision] = decisions(ws)
     assert len(decision.note) == 32_767
+
+
+def _rewrite_sheet(path: Path, change: Callable[[str], str]) -> Path:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = change(data.decode()).encode()
+            target.writestr(info, data)
+    bad = path.with_name("bad.xlsx")
+    bad.write_bytes(out.getvalue())
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda x: x[: len(x) // 2], "the workbook is damaged (ParseError"),
+        (lambda x: x.replace('r="A2"', 'r="ZZZZZ2"', 1), "the workbook is damaged (ValueError"),
+        (lambda x: x.replace('<row r="2"', '<row r="x"', 1), "the workbook is damaged"),
+    ],
+)
+def test_a_damaged_sheet_is_a_problem_not_a_bug(
+    ws: Workspace, change: Callable[[str], str], says: str
+) -> None:
+    bad = _rewrite_sheet(export(ws), change)
+    output = run(ws, "review", "import", str(bad), code=8)
+    assert says in output and "bad.xlsx: (file)" in output
+    assert decisions(ws) == []
+
+
+def test_a_sheet_declaring_a_huge_size_costs_nothing(ws: Workspace) -> None:
+    """openpyxl pads every row to the declared dimension: a 13 KB file took minutes to read."""
+    import re
+    import time
+
+    def huge(xml: str) -> str:
+        xml = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1000000"/>', xml)
+        cell = '<row r="1000000"><c r="A1000000" t="inlineStr"><is><t>x</t></is></c></row>'
+        return xml.replace("</sheetData>", cell + "</sheetData>")
+
+    bad = _rewrite_sheet(export(ws), huge)
+    started = time.perf_counter()
+    output = run(ws, "review", "import", str(bad), code=8)
+    assert time.perf_counter() - started < 60, "a generous ceiling against the old minutes"
+    assert "the sheet 'review' has more than 20,000 rows" in output and decisions(ws) == []

@@ -611,8 +611,58 @@ def open_sheet(data: bytes) -> RawSheet:
             )
         )
         return raw
+    try:
+        _read_cells(book, raw)
+    except Exception as exc:  # openpyxl parses lazily: a damaged sheet fails only here
+        raw.problems.append(
+            SheetProblem(
+                "(file)",
+                0,
+                "",
+                f"the workbook is damaged ({type(exc).__name__}: {str(exc)[:80]})",
+                "export a new sheet with 'dshift review export' and copy the answers over",
+            )
+        )
+        return raw
+    finally:
+        book.close()
+    if any(p.sheet == "(file)" for p in raw.problems):
+        return raw
+    cut = _cut_cells(raw)
+    if cut:
+        lengths = long_texts(data, REVIEW)
+        for row, column in cut:
+            if lengths.get((row, column), 0) > NOTE_LIMIT:
+                raw.lengths[(row, column)] = lengths[(row, column)]
+    return raw
+
+
+MAX_ROWS = 20_000
+"""The most rows a sheet may hold (a review sheet has one per segment sent, a few hundred)."""
+
+
+def _read_cells(book: Any, raw: RawSheet) -> None:
+    """Fill ``raw`` from an open read-only workbook: formulas anywhere, the about and review
+    sheets' values.
+
+    Sheets are read by the cells they hold, not the size they declare (a crafted ``dimension``
+    of a million rows costs nothing), and a sheet of more than :data:`MAX_ROWS` rows is refused.
+    """
     for name in book.sheetnames:
-        for row in book[name].iter_rows():
+        sheet = book[name]
+        sheet.reset_dimensions()
+        for count, row in enumerate(sheet.iter_rows(), start=1):
+            if count > MAX_ROWS:
+                raw.problems.append(
+                    SheetProblem(
+                        "(file)",
+                        0,
+                        "",
+                        f"the sheet '{name}' has more than {MAX_ROWS:,} rows",
+                        "this is not a sheet dshift wrote; export a new one",
+                    )
+                )
+                return
             for cell in row:
                 if getattr(cell, "data_type", None) == "f":
                     raw.problems.append(
@@ -636,14 +686,6 @@ def open_sheet(data: bytes) -> RawSheet:
         texts = [_text(v) for v in values]
         if any(t.strip() for t in texts):
             raw.rows.append((number, texts))
-    book.close()
-    cut = _cut_cells(raw)
-    if cut:
-        lengths = long_texts(data, REVIEW)
-        for row, column in cut:
-            if lengths.get((row, column), 0) > NOTE_LIMIT:
-                raw.lengths[(row, column)] = lengths[(row, column)]
-    return raw
 
 
 def _cut_cells(raw: RawSheet) -> list[tuple[int, int]]:
