@@ -496,3 +496,20 @@ def test_a_sheet_declaring_a_huge_size_costs_nothing(ws: Workspace) -> None:
     output = run(ws, "review", "import", str(bad), code=8)
     assert time.perf_counter() - started < 60, "a generous ceiling against the old minutes"
     assert "the sheet 'review' has more than 20,000 rows" in output and decisions(ws) == []
+
+
+def test_accept_on_an_adjudication_sheet_never_drops_the_codes_marked(ws: Workspace) -> None:
+    output = run(
+        ws, "review", "assign", "--coders", "amina,bilal", "--size", "2", "--overlap", "1.0",
+        "--strategy", "all-coded",
+    )  # fmt: skip
+    for path, hedging in zip((Path(p) for p in output.strip().splitlines()[:2]), ("china", "no")):
+        put(path, {(2, "decision"): "as marked", (2, "hedging"): hedging})
+        put(path, {(2, "alignment"): "no", (2, "securitization"): "no"})
+        run(ws, "review", "import", str(path))
+    sheet = Path(run(ws, "review", "adjudicate", "--coder", "senior").splitlines()[0])
+    put(sheet, {(2, "decision"): "accept", (2, "hedging"): "china", (2, "note"): "China"})
+    before = len(decisions(ws))
+    output = run(ws, "review", "import", str(sheet), code=8)
+    assert "'accept' keeps the machine's codes, but the track columns were changed" in output
+    assert len(decisions(ws)) == before

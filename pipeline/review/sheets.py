@@ -936,7 +936,7 @@ def _check_row(
             f"mark the codes you see and choose '{AS_MARKED}', or choose '{NO_CODE}'",
         )
         return None
-    if action == "accept" and about.kind == "review" and changed:
+    if action == "accept" and changed:  # on any sheet: marked codes never vanish silently
         problem(
             "decision",
             "'accept' keeps the machine's codes, but the track columns were changed",
