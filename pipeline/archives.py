@@ -27,18 +27,24 @@ class ZipLimits:
             projects inflate 3 to 20 times; bombs thousands of times). Archives that unpack to
             less than ``floor_bytes`` are never refused for their ratio.
         max_members: the most members the archive may hold.
+        max_member_bytes: the most one member may unpack to.
+
+    The ratio is held per member too, against the member's own packed size: padding an
+    archive with incompressible data buys its bomb no room.
     """
 
     max_bytes: int = 1 << 30
     max_ratio: int = 100
     floor_bytes: int = 32 << 20
     max_members: int = 10_000
+    max_member_bytes: int = 1 << 30
 
     def budget(self, packed: int) -> int:
+        """How far data packed into ``packed`` bytes may unpack."""
         return min(self.max_bytes, max(self.floor_bytes, self.max_ratio * packed))
 
 
-SHEET_LIMITS = ZipLimits(max_bytes=256 << 20)
+SHEET_LIMITS = ZipLimits(max_bytes=256 << 20, max_member_bytes=32 << 20)
 PROJECT_LIMITS = ZipLimits()
 
 
@@ -67,13 +73,24 @@ def check_zip(data: bytes, what: str, limits: ZipLimits = PROJECT_LIMITS) -> Non
             for member in members:
                 if member.is_dir():
                     continue
+                own = min(limits.budget(member.compress_size), limits.max_member_bytes)
+                size = 0
                 with archive.open(member) as stream:
                     while chunk := stream.read(CHUNK):
                         total += len(chunk)
-                        if total > budget:
+                        size += len(chunk)
+                        if total > budget or size > own:
+                            limit, packed = (
+                                (budget, len(data))
+                                if total > budget
+                                else (
+                                    own,
+                                    member.compress_size,
+                                )
+                            )
                             raise DshiftError(
-                                f"{what}: the archive unpacks to more than {budget >> 20:,} MiB "
-                                f"from {len(data):,} bytes (at '{member.filename}')",
+                                f"{what}: '{member.filename}' unpacks to more than "
+                                f"{limit >> 20:,} MiB from {packed:,} bytes",
                                 "refused as a possible zip bomb; if the file is genuine, split "
                                 "it into smaller projects or sheets",
                             )

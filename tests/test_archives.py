@@ -26,7 +26,7 @@ def test_an_ordinary_archive_passes() -> None:
 def test_a_bomb_is_refused_at_the_default_sheet_limits() -> None:
     data = _zip({"xl/worksheets/sheet1.xml": bytes(40 << 20)})
     assert len(data) < 100_000
-    with pytest.raises(DshiftError, match=r"unpacks to more than 32 MiB.*sheet1\.xml"):
+    with pytest.raises(DshiftError, match=r"sheet1\.xml' unpacks to more than 32 MiB"):
         check_zip(data, "review.xlsx", SHEET_LIMITS)
 
 
@@ -44,3 +44,21 @@ def test_too_many_members_and_damaged_files_are_refused() -> None:
     truncated = _zip({"a.txt": b"abc" * 10_000})[:-40]
     with pytest.raises(DshiftError, match=r"p\.qdpx"):
         check_zip(truncated, "p.qdpx")
+
+
+def test_padding_with_incompressible_data_buys_a_bomb_no_room() -> None:
+    import random
+
+    noise = random.Random(20011).randbytes(3 << 20)  # does not compress: 3 MB packed
+    data = _zip({"pad.bin": noise, "xl/worksheets/sheet1.xml": bytes(250 << 20)})
+    assert len(data) > 3 << 20  # the whole archive's ratio alone would allow 300 MB
+    with pytest.raises(DshiftError, match=r"sheet1\.xml' unpacks to more than 32 MiB"):
+        check_zip(data, "review.xlsx", SHEET_LIMITS)
+
+
+def test_one_member_may_not_exceed_its_own_cap() -> None:
+    import random
+
+    noise = random.Random(7).randbytes(2 << 20)
+    with pytest.raises(DshiftError, match="more than 1 MiB"):
+        check_zip(_zip({"a.bin": noise}), "x", ZipLimits(max_member_bytes=1 << 20))

@@ -88,6 +88,6 @@ def test_a_small_project_that_unpacks_to_gigabytes_is_refused_within_little_memo
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert "the project: the archive unpacks to more than" in str(refused.value)
+    assert "unpacks to more than" in str(refused.value) and "the project: " in str(refused.value)
     assert "possible zip bomb" in str(refused.value)
     assert peak < 64 * MIB  # each 250 MiB text was read whole before
