@@ -21,12 +21,23 @@ from pipeline.codebook.model import Codebook
 from pipeline.store.review import DecisionRow
 
 
-def _standing(events: Iterable[DecisionRow]) -> dict[tuple[str, str], list[DecisionRow]]:
+def _standing(
+    events: Iterable[DecisionRow], *, by_role: bool = False
+) -> dict[tuple[str, ...], list[DecisionRow]]:
     """(segment id, coder) -> the decisions that still stand, oldest first: each ``undo``
-    takes back the one before it."""
-    stacks: dict[tuple[str, str], list[DecisionRow]] = defaultdict(list)
+    takes back the one before it. With ``by_role``, keyed (segment id, coder, role): a person
+    who codes a segment and adjudicates it too keeps the two apart."""
+    stacks: dict[tuple[str, ...], list[DecisionRow]] = defaultdict(list)
     for event in sorted(events, key=lambda e: e.id):
-        stack = stacks[(event.segment_id, event.coder)]
+        key = (
+            (event.segment_id, event.coder, event.role)
+            if by_role
+            else (
+                event.segment_id,
+                event.coder,
+            )
+        )
+        stack = stacks[key]
         if event.action == "undo":
             if stack:
                 stack.pop()
@@ -37,7 +48,7 @@ def _standing(events: Iterable[DecisionRow]) -> dict[tuple[str, str], list[Decis
 
 def current(events: Iterable[DecisionRow]) -> dict[tuple[str, str], DecisionRow]:
     """Map (segment id, coder) to that coder's current decision, replaying undos."""
-    return {key: stack[-1] for key, stack in _standing(events).items()}
+    return {(key[0], key[1]): stack[-1] for key, stack in _standing(events).items()}
 
 
 def with_ancestors(codes: Iterable[str], codebook: Codebook) -> set[str]:
@@ -84,17 +95,28 @@ class Judgement:
 def judgements(
     events: Iterable[DecisionRow], codebook: Codebook
 ) -> dict[str, dict[str, Judgement]]:
-    """segment id -> coder -> that coder's current judgement, code by code."""
+    """segment id -> judge -> their current judgement, code by code.
+
+    A judge is a coder by name; the same person's adjudications are a judge of their own,
+    ``NAME (adjudicator)`` (see :func:`judge_key`), so their verdicts as a coder stay a coder's
+    and their adjudication stays final whatever they code later.
+    """
     out: dict[str, dict[str, Judgement]] = defaultdict(dict)
-    for (segment_id, coder), stack in _standing(events).items():
-        judgement = Judgement(coder, stack[-1].role, newest=stack[-1])
+    for (segment_id, coder, role), stack in _standing(events, by_role=True).items():
+        judgement = Judgement(coder, role, newest=stack[-1])
         for event in stack:
             given = with_ancestors(event.codes, codebook)
             for code in scope_of(event, codebook) | given:
                 judgement.verdicts[code] = code in given
                 judgement.event_of[code] = event.id
-        out[segment_id][coder] = judgement
+        out[segment_id][judge_key(coder, role)] = judgement
     return dict(out)
+
+
+def judge_key(coder: str, role: str) -> str:
+    """The key of a judgement in :func:`judgements`: the coder's name, or ``NAME
+    (adjudicator)`` for their adjudications."""
+    return coder if role == "coder" else f"{coder} ({role})"
 
 
 @dataclass(frozen=True)
@@ -163,7 +185,7 @@ def final_decisions(
         out[segment_id] = FinalDecision(
             frozenset(with_ancestors(given, codebook) | unjudged),
             "adjudicator" if judges else "coders",
-            tuple(sorted(by_coder)),
+            tuple(sorted({v.coder for v in views})),
             deciding.action,
             frozenset(verdicts),
         )

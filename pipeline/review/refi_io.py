@@ -139,6 +139,8 @@ def exported_state(
     everything = set(codebook.codes)
     for segment_id, by_coder in judgements(events, codebook).items():
         for coder, judgement in by_coder.items():
+            if judgement.role != "coder":
+                continue  # adjudications stay in dshift: a CAQDAS file cannot carry the role
             given = {c for c, yes in judgement.verdicts.items() if yes}
             implied = {codebook.codes[c].parent for c in given} - {None}
             codes = frozenset(given - implied)

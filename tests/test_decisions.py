@@ -1,0 +1,47 @@
+"""Final decisions, pure: who judged what, in which role."""
+
+from __future__ import annotations
+
+from pipeline.codebook.load import load_codebook
+from pipeline.review.agreement import coder_verdicts, disagreements
+from pipeline.review.decisions import final_decisions
+from pipeline.store.review import DecisionRow
+from tests.conftest import ROOT
+
+BOOK = load_codebook(ROOT / "codebook" / "codebook.yaml")
+HEDGING = [c for c in BOOK.codes if c.split(".")[0] == "hedging"]
+ALIGNMENT = [c for c in BOOK.codes if c.split(".")[0] == "alignment"]
+
+
+def event(
+    n: int, coder: str, codes: list[str], scope: list[str] | None, role: str = "coder"
+) -> DecisionRow:
+    action = "relabel" if codes else "reject"
+    return DecisionRow(n, "s1", coder, role, action, codes, [], "", BOOK.version, "t", "", scope)
+
+
+def test_an_adjudication_stays_final_when_the_adjudicator_codes_the_segment_later() -> None:
+    events = [
+        event(1, "amina", ["hedging.china"], HEDGING),
+        event(2, "bilal", [], HEDGING),
+        event(3, "senior", ["hedging.china"], HEDGING, role="adjudicator"),
+        event(4, "senior", ["alignment.aid"], ALIGNMENT),  # later, as a coder, another track
+    ]
+    final = final_decisions(events, BOOK)["s1"]
+    assert final.decided_by == "adjudicator"
+    assert {"hedging.china", "alignment.aid"} <= final.codes
+    assert disagreements(events, BOOK) == []
+    assert set(coder_verdicts(events, BOOK)["s1"]) == {"amina", "bilal", "senior"}
+    assert "hedging.china" not in coder_verdicts(events, BOOK)["s1"]["senior"]
+
+
+def test_a_coder_who_adjudicates_keeps_their_verdicts_as_a_coder() -> None:
+    events = [
+        event(1, "amina", ["hedging.china", "alignment.aid"], None),
+        event(2, "bilal", ["alignment.aid"], None),
+        event(3, "amina", ["hedging.china"], HEDGING, role="adjudicator"),
+    ]
+    coders = coder_verdicts(events, BOOK)["s1"]
+    assert coders["amina"]["alignment.aid"] is True, "her coder judgement still counts"
+    assert coders["amina"]["hedging.china"] is True
+    assert final_decisions(events, BOOK)["s1"].coders == ("amina", "bilal")
