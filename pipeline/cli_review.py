@@ -295,12 +295,12 @@ def agreement(
         dshift agreement --boot 1000
     """
     from pipeline.review.agreement import between_coders, disagreements, gate, machine_against_human
-    from pipeline.review.decisions import final_decisions
+    from pipeline.review.decisions import final_decisions, read_decisions
 
     workspace = workspace_of(ctx)
     book = workspace_codebook(workspace)
     with workspace.open_store() as store:
-        events = store.decisions()
+        events = read_decisions(store, book)
         if not events:
             click.echo(
                 "No coder has decided any segment yet, so there is no agreement to "

@@ -45,3 +45,35 @@ def test_a_coder_who_adjudicates_keeps_their_verdicts_as_a_coder() -> None:
     assert coders["amina"]["alignment.aid"] is True, "her coder judgement still counts"
     assert coders["amina"]["hedging.china"] is True
     assert final_decisions(events, BOOK)["s1"].coders == ("amina", "bilal")
+
+
+def test_an_old_decision_judged_the_codes_of_its_own_codebook_only() -> None:
+    """A code added to the codebook later was never judged: the machine's verdict stands."""
+    from dataclasses import replace
+
+    from pipeline.review.decisions import with_scopes
+
+    old = replace(event(1, "amina", ["hedging.china"], None), codebook_version="cb-old")
+    before = frozenset(c for c in BOOK.codes if c != "alignment.aid")  # aid came later
+    [resolved] = with_scopes([old], BOOK, {"cb-old": before}.get)
+    assert resolved.scope is not None and "alignment.aid" not in resolved.scope
+    machine = {"s1": {"alignment", "alignment.aid"}}
+    final = final_decisions([resolved], BOOK, machine=machine)["s1"]
+    assert {"alignment.aid", "hedging.china"} <= final.codes
+    # Read as judging today's every code, it would have said "no" to a code it never saw.
+    assert "alignment.aid" not in final_decisions([old], BOOK, machine=machine)["s1"].codes
+    unknown = replace(old, codebook_version="cb-lost", machine_codes=["securitization.terrorism"])
+    [guarded] = with_scopes([unknown], BOOK, {}.get)
+    assert set(guarded.scope or ()) == {
+        "hedging",
+        "hedging.china",
+        "securitization",
+        "securitization.terrorism",
+    }
+
+
+def test_a_decision_under_the_current_codebook_keeps_judging_every_code() -> None:
+    from pipeline.review.decisions import with_scopes
+
+    now = event(1, "chen", [], None)
+    assert with_scopes([now], BOOK, lambda version: None) == [now]

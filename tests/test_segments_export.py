@@ -93,6 +93,9 @@ def exported(
                 role="adjudicator",
             ),
         ]
+        from dataclasses import replace
+
+        decisions = [replace(d, codebook_version=version) for d in decisions]
         with store.recorded_run("test", {}) as run:
             store.add_decisions(
                 decisions, sha256="f" * 64, path="test", kind="sheet", coder="amina", run_id=run.id

@@ -23,7 +23,7 @@ from pipeline.errors import DshiftError
 from pipeline.indices.frame import PARTNER_PREFIX, assemble_frame
 from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
 from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
-from pipeline.review.decisions import FinalDecision, final_decisions
+from pipeline.review.decisions import FinalDecision, final_decisions, read_decisions
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now
 
@@ -131,7 +131,7 @@ class HumanDecisions:
     @classmethod
     def read(cls, store: Store, codebook: Codebook) -> HumanDecisions:
         """Read the decisions; the machine's current codes are read only if there are any."""
-        events = store.decisions()
+        events = read_decisions(store, codebook)
         if not events:
             return cls({}, {})
         tags = store.machine_tags(store.active_coder(), codebook.version)

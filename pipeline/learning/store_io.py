@@ -22,7 +22,7 @@ from pipeline.errors import DshiftError
 from pipeline.learning.evaluate import choose_thresholds, out_of_fold
 from pipeline.learning.model import CodeModel
 from pipeline.review.agreement import machine_against_human
-from pipeline.review.decisions import final_codes
+from pipeline.review.decisions import final_codes, read_decisions
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now
 
@@ -41,7 +41,7 @@ def training_data(
     """
     every_tag = store.machine_tags(CODER, codebook.version)
     machine = {s: {c for c, _, _ in f} | {t for _, t, _ in f} for s, f in every_tag.items()}
-    decided = final_codes(store.decisions(), codebook, machine=machine)
+    decided = final_codes(read_decisions(store, codebook), codebook, machine=machine)
     tags = every_tag if weak else {}
     texts, labels, groups, human, ids = [], [], [], [], []
     documents: dict[int, str] = {}

@@ -14,11 +14,17 @@ machine's; segments nobody decided keep the machine's.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pipeline.codebook.model import Codebook
+from pipeline.errors import DshiftError
 from pipeline.store.review import DecisionRow
+
+if TYPE_CHECKING:
+    from pipeline.store import Store
 
 
 def _standing(
@@ -60,6 +66,50 @@ def with_ancestors(codes: Iterable[str], codebook: Codebook) -> set[str]:
             out.add(code.id)
             code = codebook.codes.get(code.parent) if code.parent else None
     return out
+
+
+def with_scopes(
+    events: Iterable[DecisionRow],
+    codebook: Codebook,
+    codes_of: Callable[[str], frozenset[str] | None],
+) -> list[DecisionRow]:
+    """Give every decision that judged "every code" the codes it could have judged (pure).
+
+    A decision without a scope (made before per-code review, or "no code applies") judged every
+    code of the codebook it was made under, not of today's: a code added since was never
+    judged. ``codes_of(version)`` gives a version's codes (None if that codebook is not known;
+    then the decision judged what it gave and what it was shown, nothing more).
+    """
+    out = []
+    for event in events:
+        if event.scope is not None or event.codebook_version == codebook.version:
+            out.append(event)
+            continue
+        then = codes_of(event.codebook_version)
+        if then is None:
+            then = frozenset(with_ancestors([*event.codes, *event.machine_codes], codebook))
+        out.append(replace(event, scope=sorted(then & set(codebook.codes))))
+    return out
+
+
+def read_decisions(store: Store, codebook: Codebook) -> list[DecisionRow]:
+    """Every decision of the store, each with the codes it judged (see :func:`with_scopes`)."""
+
+    def codes_of(version: str) -> frozenset[str] | None:
+        content = store.codebook_content(version)
+        return None if content is None else _codes_in(content)
+
+    return with_scopes(store.decisions(), codebook, codes_of)
+
+
+@lru_cache(maxsize=32)
+def _codes_in(content: str) -> frozenset[str] | None:
+    from pipeline.codebook.load import parse_codebook
+
+    try:
+        return frozenset(parse_codebook(content).codes)
+    except DshiftError:  # a stored version today's checks refuse: fall back as if unknown
+        return None
 
 
 def scope_of(decision: DecisionRow, codebook: Codebook) -> set[str]:

@@ -48,7 +48,7 @@ from pipeline.refi.write import (
     source_guid,
     text_source_name,
 )
-from pipeline.review.decisions import judgements, with_ancestors
+from pipeline.review.decisions import judgements, read_decisions, with_ancestors
 from pipeline.store import Store
 from pipeline.store.review import DecisionRow, NewDecision
 from pipeline.store.sqlite import utc_now
@@ -61,7 +61,7 @@ def export_refi(store: Store, codebook: Codebook, folder: Path, name: str) -> li
     """Write ``project.qdpx`` (texts, codebook, variables, machine and human codings) and
     ``codebook.qdc`` into ``folder``."""
     documents = store.current_documents()
-    events = store.decisions()
+    events = read_decisions(store, codebook)
     upto = max((e.id for e in events), default=0)
     spans = {
         sid: (doc, start, end) for sid, doc, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER)
@@ -273,7 +273,7 @@ def import_refi(
         result.already_imported = f"{earlier[0]} (imported {earlier[2]})"
         return result
     project = read_project(data, code_ids=list(codebook.codes))
-    events = store.decisions()
+    events = read_decisions(store, codebook)
     _plan(project, store, codebook, events, f"{path.name} (REFI-QDA)", result)
     if result.problems and not skip_unplaced and not dry_run:
         raise RefiError(

@@ -14,7 +14,7 @@ from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.coding.rules import CODER as LEGACY_CODER  # what sheets before signing showed
 from pipeline.errors import DshiftError
 from pipeline.review.agreement import disagreements
-from pipeline.review.decisions import judgements
+from pipeline.review.decisions import judgements, read_decisions
 from pipeline.review.select import Candidate, select
 from pipeline.review.sheets import (
     About,
@@ -239,7 +239,7 @@ def export_sheets(
     tags = store.machine_tags(store.active_coder(), codebook.version)
     done = {
         segment
-        for segment, by_coder in judgements(store.decisions(), codebook).items()
+        for segment, by_coder in judgements(read_decisions(store, codebook), codebook).items()
         if any(c in by_coder and scope <= set(by_coder[c].verdicts) for c in coders)
     }
     shared_count = round(overlap * size) if len(coders) > 1 else size
@@ -296,7 +296,7 @@ def adjudication_sheet(store: Store, codebook: Codebook, folder: Path, coder: st
     """
     if not coder.strip():
         raise DshiftError("an adjudicator's name is needed", "give --coder NAME")
-    events = store.decisions()
+    events = read_decisions(store, codebook)
     segments = disagreements(events, codebook)
     if not segments:
         return None
