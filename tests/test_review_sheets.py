@@ -513,3 +513,42 @@ def test_accept_on_an_adjudication_sheet_never_drops_the_codes_marked(ws: Worksp
     output = run(ws, "review", "import", str(sheet), code=8)
     assert "'accept' keeps the machine's codes, but the track columns were changed" in output
     assert len(decisions(ws)) == before
+
+
+def test_a_resaved_sheet_made_before_signing_records_only_what_changed(ws: Workspace) -> None:
+    """Decisions older dshift recorded from it carry no export id, only the file's name."""
+    import json
+
+    from tests.conftest import ROOT
+
+    book = load_workbook(ROOT / "tests" / "fixtures" / "sheets" / "legacy-review-amina.xlsx")
+    about, rows = book["about"], book["review"]
+    export_id = about["B4"].value
+    sheet = ws.root / f"review-amina-{export_id}.xlsx"
+    header = [c.value for c in rows[1]]
+    ids = [rows.cell(row=r, column=1).value for r in range(2, rows.max_row + 1)]
+    with ws.open_store() as store:
+        about["B1"] = store.workspace_id()
+        version = about["B5"].value
+    for row, note in ((2, "first"), (3, "second")):
+        rows.cell(row=row, column=header.index("decision") + 1).value = "reject"
+        rows.cell(row=row, column=header.index("note") + 1).value = note
+    book.save(sheet)
+    with sqlite3.connect(ws.store_path) as db:  # what older dshift recorded from that sheet
+        db.execute(
+            "INSERT INTO review_exports (id, coder, path, strategy, blind, segments, created_at) "
+            "VALUES (?, 'amina', ?, 'all-coded', 0, ?, '2026-11-01T00:00:00Z')",
+            (export_id, str(sheet), json.dumps(ids)),
+        )
+        for row, note in ((2, "first"), (3, "second")):
+            db.execute(
+                "INSERT INTO decisions (segment_id, coder, role, action, codes, machine_codes, "
+                "note, codebook_version, source, created_at) VALUES (?, 'amina', 'coder', "
+                "'reject', '[]', '[]', ?, ?, ?, '2026-11-02T00:00:00Z')",
+                (ids[row - 2], note, version, f"{sheet.name} row {row}"),
+            )
+    rows.cell(row=3, column=header.index("note") + 1).value = "second, on reflection"
+    book.save(sheet)  # the coder edits one note and saves again: other bytes, one change
+    output = run(ws, "review", "import", str(sheet))
+    assert "recorded 1 decision(s) by amina (coder)" in output, output
+    assert [d.note for d in decisions(ws)] == ["first", "second", "second, on reflection"]

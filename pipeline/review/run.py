@@ -518,7 +518,16 @@ def _record(
     result.older_codebook = about.codebook_version != codebook.version
     before: dict[str, DecisionRow] = {}
     for event in store.decisions([d.segment_id for d in parsed.decisions]):
-        if event.export_id == about.export_id and event.coder == about.coder:
+        if event.coder == about.coder and (
+            event.export_id == about.export_id
+            # recorded before exports were kept with decisions: known by the file's name,
+            # which carries the export id (review-CODER-EXPORT.xlsx)
+            or (
+                about.kind == "legacy"
+                and event.export_id is None
+                and about.export_id in event.source
+            )
+        ):
             before[event.segment_id] = event
     decisions = []
     for d in parsed.decisions:
