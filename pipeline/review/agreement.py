@@ -35,14 +35,6 @@ def coder_verdicts(
     return out
 
 
-def coder_codes(events: Iterable[DecisionRow], codebook: Codebook) -> dict[str, dict[str, set]]:
-    """segment id -> coder -> that coder's current codes (ancestors included); coders only."""
-    return {
-        s: {c: {code for code, yes in v.items() if yes} for c, v in by.items()}
-        for s, by in coder_verdicts(events, codebook).items()
-    }
-
-
 def alpha(matrix: np.ndarray) -> float:
     """Krippendorff's alpha (nominal) of a coders x units matrix with NaN for missing."""
     values = matrix[~np.isnan(matrix)]
