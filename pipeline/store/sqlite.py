@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pipeline import __version__
-from pipeline.errors import Problem, StoreError
+from pipeline.errors import Problem, StoreError, damaged_store, is_damaged
 from pipeline.models import Extraction, MetaValue, Resolved, Sighting
 from pipeline.store.access import (
     can_read,
@@ -202,8 +202,14 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
                     raise failure from None
                 self.read_only, self._refusal = True, failure
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self._migrate()
+        try:
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except BaseException as exc:
+            self.db.close()
+            if is_damaged(exc):
+                raise damaged_store(str(path), exc) from exc
+            raise
 
     def _open_for_writing(self) -> sqlite3.Connection:
         """Connect to the store file (creating it and its folder) in WAL mode."""
@@ -240,8 +246,12 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, trace: object) -> None:
+        """Close the store; a damaged file met by a query in the block is named as such
+        (:class:`StoreError`, exit status 4) rather than left as a raw SQLite error."""
         self.close()
+        if exc is not None and is_damaged(exc):
+            raise damaged_store(str(self.path), exc) from exc
 
     # -- schema -----------------------------------------------------------------------------
 
