@@ -702,14 +702,25 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
         return len(ids)
 
     def link_problems_to_documents(self, sha256: str | None = None) -> None:
-        """Set the document of problems recorded by bytes before their document was stored."""
+        """Set the document of problems recorded by bytes before their document was stored.
+
+        Args:
+            sha256: the bytes of the one file just stored (reads only its problems, through
+                the ``problems_sha256`` index); None links every stored file's problems.
+        """
         with self.transaction() as db:
+            if sha256 is None:
+                db.execute(
+                    "UPDATE problems SET document_id = "
+                    "(SELECT id FROM documents d WHERE d.sha256 = problems.sha256) "
+                    "WHERE document_id IS NULL AND sha256 IN (SELECT sha256 FROM documents)"
+                )
+                return
             db.execute(
-                "UPDATE problems SET document_id = "
-                "(SELECT id FROM documents d WHERE d.sha256 = problems.sha256) "
-                "WHERE document_id IS NULL AND sha256 IN (SELECT sha256 FROM documents) "
-                "AND (? IS NULL OR sha256 = ?)",
-                (sha256, sha256),
+                "UPDATE problems SET document_id = (SELECT id FROM documents WHERE sha256 = ?) "
+                "WHERE sha256 = ? AND document_id IS NULL "
+                "AND EXISTS (SELECT 1 FROM documents WHERE sha256 = ?)",
+                (sha256, sha256, sha256),
             )
 
     def undated_documents_never_flagged(self) -> list[tuple[int, str]]:
