@@ -101,6 +101,7 @@ class RunRow:
     status: str
     counts: dict[str, Any]
     pipeline_version: str
+    pid: int | None = None  # of the process that ran it (on whichever machine ran it)
 
 
 @dataclass(frozen=True)
@@ -404,7 +405,7 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
 
     def recent_runs(self, limit: int = 5) -> list[RunRow]:
         rows = self.db.execute(
-            "SELECT id, command, started_at, ended_at, status, counts, pipeline_version "
+            "SELECT id, command, started_at, ended_at, status, counts, pipeline_version, pid "
             "FROM runs ORDER BY rowid DESC LIMIT ?",  # insertion order: started_at has only seconds
             (limit,),
         )
