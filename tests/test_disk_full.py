@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from pipeline.errors import Problem, StoreError, SystemFailure
 from pipeline.status import export_problems
 from pipeline.store import connect
+from pipeline.store.migrations import MIGRATIONS
 from pipeline.workspace import Workspace, init_workspace
 from tests.conftest import ROOT
 
@@ -263,3 +265,27 @@ def test_init_completes_a_copy_cut_short_and_keeps_a_codebook_the_user_changed(
     codebook.write_bytes(shipped[:-200])  # even one the user cut short by hand is a prefix:
     init_workspace(workspace.root)  # nothing they wrote is lost by completing it
     assert codebook.read_bytes() == shipped
+
+
+def test_init_on_a_disk_filling_at_any_point_says_so_and_a_rerun_completes_it(
+    small_disk: Path,
+) -> None:
+    shipped = SHIPPED_CODEBOOK.read_bytes()
+    outcomes = set()
+    for n, leave in enumerate(range(8 * 1024, 240 * 1024, 8 * 1024)):
+        root = small_disk / f"ws{n}"
+        filler = fill(small_disk, leave=leave)
+        try:
+            init_workspace(root)
+            outcomes.add("made")
+        except (SystemFailure, StoreError) as exc:  # never a raw OSError or sqlite3 error
+            assert "is full" in exc.message and "free space" in exc.hint, exc
+            outcomes.add(type(exc).__name__)
+        finally:
+            filler.unlink()
+        workspace = init_workspace(root)
+        assert (workspace.codebook / "codebook.yaml").read_bytes() == shipped
+        with connect(workspace.store_path) as store:
+            assert store.integrity_ok() and store.schema_version == len(MIGRATIONS)
+        shutil.rmtree(root)
+    assert {"SystemFailure", "StoreError"} <= outcomes, "the disk filled at each stage of init"

@@ -208,8 +208,9 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
             self._migrate()
         except BaseException as exc:
             self.db.close()
-            if is_damaged(exc):
-                raise damaged_store(str(path), exc) from exc
+            refused = write_failure(path, exc) if isinstance(exc, sqlite3.Error) else None
+            if refused is not None:  # a damaged file, a disk that filled while opening it
+                raise refused from exc
             raise
 
     def _open_for_writing(self) -> sqlite3.Connection:
