@@ -80,11 +80,11 @@ def damaged_store(path: str, exc: BaseException) -> StoreError:
     quoted = shlex.quote(path)
     return StoreError(
         f"the corpus store {path} is damaged: SQLite cannot read part of it ({exc})",
-        f"check it with: sqlite3 {quoted} 'PRAGMA integrity_check'. The file holds the "
-        "documents and every coder's decision, so do not delete it: copy it aside (with any "
-        "-wal and -shm file beside it), then restore the corpus/ folder from your latest "
-        "backup and run the command again; if the backup lacks recent decisions, "
-        f"'sqlite3 {quoted} .recover' may retrieve them from the copy",
+        f"check it with: sqlite3 {quoted} 'PRAGMA integrity_check'. It holds the documents "
+        "and every coder's decision: do not delete it. Copy it aside (with its -wal and -shm "
+        "files, if any), restore the corpus/ folder from your latest backup and run the "
+        "command again; decisions made since that backup may be retrieved from the damaged "
+        "copy with sqlite3's .recover command",
     )
 
 
