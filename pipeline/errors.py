@@ -13,6 +13,7 @@ Each entry has a stable code so that users, tests and later issues can refer to 
 from __future__ import annotations
 
 import errno
+import shlex
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Literal
@@ -58,13 +59,48 @@ class SystemFailure(DshiftError):
     exit_code = 9
 
 
-def system_failure(exc: BaseException, near: str = "") -> SystemFailure | None:
-    """Name a disk-full, permission or read-only failure with its path and fix, else None.
+def is_damaged(exc: BaseException) -> bool:
+    """Return whether ``exc`` is SQLite saying its file is damaged or not a database at all
+    (SQLITE_CORRUPT, SQLITE_NOTADB), as opposed to a bug or a refused read or write."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return True
+    text = str(exc).lower()
+    return "disk image is malformed" in text or "file is not a database" in text
+
+
+def damaged_store(path: str, exc: BaseException) -> StoreError:
+    """The error for a corpus store file ``path`` that SQLite finds damaged.
+
+    Nothing is promised about what was kept: the coders' decisions are in that very file, so
+    the hint says how to check it and to restore it from a backup, and not to delete it.
+    """
+    quoted = shlex.quote(path)
+    return StoreError(
+        f"the corpus store {path} is damaged: SQLite cannot read part of it ({exc})",
+        f"check it with: sqlite3 {quoted} 'PRAGMA integrity_check'. It holds the documents "
+        "and every coder's decision: do not delete it. Copy it aside (with its -wal and -shm "
+        "files, if any), restore the corpus/ folder from your latest backup and run the "
+        "command again; decisions made since that backup may be retrieved from the damaged "
+        "copy with sqlite3's .recover command",
+    )
+
+
+def system_failure(exc: BaseException, near: str = "") -> DshiftError | None:
+    """Name a disk-full, permission or read-only failure, or a damaged store, with its path
+    and fix, else None.
 
     Covers :class:`OSError` and SQLite's own reports of the same conditions (SQLite does not
     raise OSError). ``near`` (the workspace) stands in for the path when the error has none, as
-    a failed write does not say which file it was writing.
+    a failed write does not say which file it was writing. A damaged store is a
+    :class:`StoreError` (the store itself reports it with its path; this is the fallback for
+    an error that escaped it).
     """
+    if is_damaged(exc):
+        store = f"{near}/corpus/corpus.sqlite" if near else "corpus/corpus.sqlite"
+        return damaged_store(store, exc)
     path, code = "", None
     if isinstance(exc, OSError):
         code = exc.errno

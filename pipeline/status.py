@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections import defaultdict
 from contextlib import suppress
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -12,7 +14,7 @@ from pipeline.coders import MACHINE_CODERS
 from pipeline.errors import Problem
 from pipeline.ingest.run import IngestSummary
 from pipeline.models import SOURCE_TYPES
-from pipeline.store import ProblemRow, Store
+from pipeline.store import ProblemRow, RunRow, Store
 from pipeline.workspace import file_error
 
 PROBLEM_COLUMNS = (
@@ -194,8 +196,66 @@ def format_status(store: Store, runs: int = 5) -> str:
                 for k in ("new", "changed", "duplicate", "errors", "documents", "tags", "formats")
                 if counts.get(k)
             )
-            lines.append(f"  {run.id}  {run.command:7} {run.status:24} {brief}")
+            lines.append(f"  {run.id}  {run.command:7} {run_status(run):24} {brief}")
     return "\n".join(lines)
+
+
+KILLED_HINT = "running (or killed; the next run marks it)"
+
+# A process that started this long after a run was recorded cannot be the one that ran it
+# (it is a later process given the same pid); the margin absorbs clock adjustments.
+_START_MARGIN_SECONDS = 5.0
+
+
+def run_status(run: RunRow) -> str:
+    """The status of ``run`` to show: a run recorded as 'running' whose process is not alive
+    on this machine is shown as possibly killed (the next run under the workspace lock marks
+    it interrupted; status itself writes nothing)."""
+    if run.status != "running" or run.pid is None:
+        return run.status
+    try:
+        when = datetime.fromisoformat(run.started_at)
+        started: float | None = (
+            when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        ).timestamp()
+    except ValueError:
+        started = None
+    return run.status if process_alive(run.pid, started) else KILLED_HINT
+
+
+def process_alive(pid: int, started_before: float | None = None) -> bool:
+    """Return whether process ``pid`` exists on this machine and, if its start time can be
+    read (Linux /proc) and ``started_before`` (a Unix time) is given, started no later than
+    that (else the pid was reused by a later process)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    except OSError:
+        return True  # cannot tell: say nothing of a kill
+    if started_before is None:
+        return True
+    began = _process_start(pid)
+    return began is None or began <= started_before + _START_MARGIN_SECONDS
+
+
+def _process_start(pid: int) -> float | None:
+    """Return the Unix time process ``pid`` started, from /proc, or None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text(encoding="ascii").splitlines()
+            if line.startswith("btime ")
+        )
+        ticks = float(stat.rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def format_document(store: Store, doc_id: int) -> str:

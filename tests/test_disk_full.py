@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from pipeline.errors import Problem, StoreError, SystemFailure
 from pipeline.status import export_problems
 from pipeline.store import connect
+from pipeline.store.migrations import MIGRATIONS
 from pipeline.workspace import Workspace, init_workspace
 from tests.conftest import ROOT
 
@@ -206,3 +208,84 @@ def test_reading_works_on_a_disk_too_full_to_open_the_store_for_writing(
     with connect(workspace.store_path) as store:
         assert not store.read_only and store.integrity_ok()
         store.start_run("test", {})
+
+
+SHIPPED_CODEBOOK = ROOT / "pipeline" / "resources" / "codebook.yaml"
+
+
+def test_init_on_a_full_disk_leaves_no_partial_file_and_a_rerun_completes_it(
+    small_disk: Path,
+) -> None:
+    shipped = SHIPPED_CODEBOOK.read_bytes()
+    assert len(shipped) > 24 * 1024
+    filler = fill(small_disk, leave=16 * 1024)  # less than the codebook needs
+    codebook = small_disk / "ws" / "codebook" / "codebook.yaml"
+
+    with pytest.raises(SystemFailure) as caught:
+        init_workspace(small_disk / "ws")
+    assert f"the disk holding {codebook} is full" in caught.value.message
+    assert "resources" not in caught.value.message, "the copy is named, not its source"
+    assert "free space" in caught.value.hint
+    assert not codebook.exists(), "no truncated codebook is left"
+    assert list(codebook.parent.iterdir()) == [], "nor a temporary file"
+
+    filler.unlink()
+    workspace = init_workspace(small_disk / "ws")
+    assert codebook.read_bytes() == shipped
+    assert (
+        (workspace.outputs / "README.txt").read_text(encoding="utf-8").endswith("back that up.\n")
+    )
+    assert sorted(p.name for p in codebook.parent.iterdir()) == ["codebook.yaml"]
+    result = dshift(workspace, "codebook", "check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_init_completes_a_copy_cut_short_and_keeps_a_codebook_the_user_changed(
+    tmp_path: Path,
+) -> None:
+    shipped = SHIPPED_CODEBOOK.read_bytes()
+    workspace = init_workspace(tmp_path / "ws")
+    codebook = workspace.codebook / "codebook.yaml"
+    codebook.write_bytes(shipped[: 24 * 1024])  # what an older dshift left on a full disk
+    readme = workspace.outputs / "README.txt"
+    readme.write_bytes(b"")
+    stale = codebook.with_name(".codebook.yaml.k1l2m3.tmp")  # a killed write's leftover
+    stale.write_bytes(shipped[:100])
+
+    init_workspace(workspace.root)
+    assert codebook.read_bytes() == shipped
+    assert readme.read_text(encoding="utf-8").startswith("Everything in outputs/")
+    assert not stale.exists()
+
+    edited = shipped.replace(b"codes:", b"# our local edit\ncodes:", 1)
+    assert edited != shipped
+    codebook.write_bytes(edited)
+    init_workspace(workspace.root)
+    assert codebook.read_bytes() == edited, "a codebook the user changed is left alone"
+    codebook.write_bytes(shipped[:-200])  # even one the user cut short by hand is a prefix:
+    init_workspace(workspace.root)  # nothing they wrote is lost by completing it
+    assert codebook.read_bytes() == shipped
+
+
+def test_init_on_a_disk_filling_at_any_point_says_so_and_a_rerun_completes_it(
+    small_disk: Path,
+) -> None:
+    shipped = SHIPPED_CODEBOOK.read_bytes()
+    outcomes = set()
+    for n, leave in enumerate(range(8 * 1024, 240 * 1024, 8 * 1024)):
+        root = small_disk / f"ws{n}"
+        filler = fill(small_disk, leave=leave)
+        try:
+            init_workspace(root)
+            outcomes.add("made")
+        except (SystemFailure, StoreError) as exc:  # never a raw OSError or sqlite3 error
+            assert "is full" in exc.message and "free space" in exc.hint, exc
+            outcomes.add(type(exc).__name__)
+        finally:
+            filler.unlink()
+        workspace = init_workspace(root)
+        assert (workspace.codebook / "codebook.yaml").read_bytes() == shipped
+        with connect(workspace.store_path) as store:
+            assert store.integrity_ok() and store.schema_version == len(MIGRATIONS)
+        shutil.rmtree(root)
+    assert {"SystemFailure", "StoreError"} <= outcomes, "the disk filled at each stage of init"

@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from pipeline.errors import StoreError
+from pipeline.errors import StoreError, damaged_store, is_damaged
 
 # Below this much free space a disk error while writing is taken for a full disk: SQLite reports
 # a -shm file it cannot grow as an I/O error, not as SQLITE_FULL.
@@ -93,9 +93,12 @@ def disk_full_error(path: Path, detail: object) -> StoreError:
 def write_failure(path: Path, exc: sqlite3.Error) -> StoreError | None:
     """Translate a SQLite error raised while writing ``path`` into a :class:`StoreError`.
 
-    Returns None for errors that are not about the disk or access (constraint violations,
-    bugs): those are not the user's to fix and are raised as they are.
+    A damaged store file (SQLITE_CORRUPT, SQLITE_NOTADB) is named as such. Returns None for
+    errors that are not about the file, the disk or access (constraint violations, bugs):
+    those are not the user's to fix and are raised as they are.
     """
+    if is_damaged(exc):
+        return damaged_store(str(path), exc)
     name = getattr(exc, "sqlite_errorname", "") or ""
     free = free_space(path)
     if name.startswith("SQLITE_FULL") or (
@@ -143,8 +146,9 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     uri = path.resolve().as_uri() + "?mode=ro"
     try:
         return _probe(sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30))
-    except sqlite3.Error:
-        pass
+    except sqlite3.Error as exc:
+        if is_damaged(exc):
+            raise damaged_store(str(path), exc) from exc
     wal = path.with_name(path.name + "-wal")
     if wal.exists() and wal.stat().st_size > 0:
         raise StoreError(
@@ -157,6 +161,8 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     try:
         return _probe(sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None))
     except sqlite3.Error as exc:
+        if is_damaged(exc):
+            raise damaged_store(str(path), exc) from exc
         raise StoreError(
             f"cannot read the corpus store {path}: {exc}",
             "check that it is the corpus.sqlite dshift made; restore it from a backup if it is "

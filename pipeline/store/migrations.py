@@ -256,5 +256,19 @@ def m004_per_code_review() -> str:
         """
 
 
+def m005_problems_by_sha256() -> str:
+    """An index to find the problems of one file's bytes (linking them to its document)."""
+    return """
+        CREATE INDEX problems_sha256 ON problems(sha256);
+        """
+
+
 # Each returns the SQL of one step; the store runs it and records the version atomically.
-MIGRATIONS: list[Callable[[], str]] = [m001_initial, m002_coding, m003_review, m004_per_code_review]
+# Append new steps; never edit a shipped one (stores in the field have already run it).
+MIGRATIONS: list[Callable[[], str]] = [
+    m001_initial,
+    m002_coding,
+    m003_review,
+    m004_per_code_review,
+    m005_problems_by_sha256,
+]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pipeline import __version__
-from pipeline.errors import Problem, StoreError
+from pipeline.errors import Problem, StoreError, damaged_store, is_damaged
 from pipeline.models import Extraction, MetaValue, Resolved, Sighting
 from pipeline.store.access import (
     can_read,
@@ -101,6 +101,7 @@ class RunRow:
     status: str
     counts: dict[str, Any]
     pipeline_version: str
+    pid: int | None = None  # of the process that ran it (on whichever machine ran it)
 
 
 @dataclass(frozen=True)
@@ -202,8 +203,15 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
                     raise failure from None
                 self.read_only, self._refusal = True, failure
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self._migrate()
+        try:
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except BaseException as exc:
+            self.db.close()
+            refused = write_failure(path, exc) if isinstance(exc, sqlite3.Error) else None
+            if refused is not None:  # a damaged file, a disk that filled while opening it
+                raise refused from exc
+            raise
 
     def _open_for_writing(self) -> sqlite3.Connection:
         """Connect to the store file (creating it and its folder) in WAL mode."""
@@ -240,8 +248,12 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, trace: object) -> None:
+        """Close the store; a damaged file met by a query in the block is named as such
+        (:class:`StoreError`, exit status 4) rather than left as a raw SQLite error."""
         self.close()
+        if exc is not None and is_damaged(exc):
+            raise damaged_store(str(self.path), exc) from exc
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -394,7 +406,7 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
 
     def recent_runs(self, limit: int = 5) -> list[RunRow]:
         rows = self.db.execute(
-            "SELECT id, command, started_at, ended_at, status, counts, pipeline_version "
+            "SELECT id, command, started_at, ended_at, status, counts, pipeline_version, pid "
             "FROM runs ORDER BY rowid DESC LIMIT ?",  # insertion order: started_at has only seconds
             (limit,),
         )
@@ -692,14 +704,25 @@ class Store(CodingQueries, FrameQueries, ExportQueries, ReviewQueries):
         return len(ids)
 
     def link_problems_to_documents(self, sha256: str | None = None) -> None:
-        """Set the document of problems recorded by bytes before their document was stored."""
+        """Set the document of problems recorded by bytes before their document was stored.
+
+        Args:
+            sha256: the bytes of the one file just stored (reads only its problems, through
+                the ``problems_sha256`` index); None links every stored file's problems.
+        """
         with self.transaction() as db:
+            if sha256 is None:
+                db.execute(
+                    "UPDATE problems SET document_id = "
+                    "(SELECT id FROM documents d WHERE d.sha256 = problems.sha256) "
+                    "WHERE document_id IS NULL AND sha256 IN (SELECT sha256 FROM documents)"
+                )
+                return
             db.execute(
-                "UPDATE problems SET document_id = "
-                "(SELECT id FROM documents d WHERE d.sha256 = problems.sha256) "
-                "WHERE document_id IS NULL AND sha256 IN (SELECT sha256 FROM documents) "
-                "AND (? IS NULL OR sha256 = ?)",
-                (sha256, sha256),
+                "UPDATE problems SET document_id = (SELECT id FROM documents WHERE sha256 = ?) "
+                "WHERE sha256 = ? AND document_id IS NULL "
+                "AND EXISTS (SELECT 1 FROM documents WHERE sha256 = ?)",
+                (sha256, sha256, sha256),
             )
 
     def undated_documents_never_flagged(self) -> list[tuple[int, str]]:
