@@ -212,7 +212,7 @@ def _ingest(
         )
     files = _refuse_by_size(store, summary, found.files, settings.read.max_bytes)
     batch = _Batch(store, summary, _by_name(found.sidecar_rows))
-    hashes = _hash_files(store, summary, files)
+    hashes = hash_files(store, summary, files)
     batch.triage([item for item in files if item.path in hashes], hashes, settings.retry_problems)
     if on_total:
         on_total(len(batch.to_read))
@@ -318,7 +318,7 @@ class _Batch:
         reconcile_flags(self.store, self.summary)
 
 
-def _hash_files(store: Store, summary: IngestSummary, files: list[DropFile]) -> dict[Path, str]:
+def hash_files(store: Store, summary: IngestSummary, files: list[DropFile]) -> dict[Path, str]:
     """Hash each file (or take its hash from the cache); report those that cannot be read.
 
     A file that vanished, is unreadable or was replaced since the scan is reported and left
