@@ -73,6 +73,8 @@ def open_scanned(item: DropFile) -> tuple[BinaryIO, os.stat_result]:
     """
     try:
         fd = os.open(item.path, _OPEN_FLAGS | (0 if item.follow else _NO_FOLLOW))
+    except FileNotFoundError as exc:
+        raise FileChanged(_changed(item, "it was removed or renamed")) from exc
     except OSError as exc:
         if exc.errno == errno.ELOOP and not item.follow:
             raise FileChanged(_changed(item, "it is now a symbolic link")) from exc
