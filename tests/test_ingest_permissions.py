@@ -42,12 +42,17 @@ def open_codes(workspace: Workspace) -> set[tuple[str, str]]:
 
 def test_an_unreadable_file_is_reported_and_the_others_ingested(owned: Workspace) -> None:  # noqa: F811
     drop = owned.root.parent / "drop"
-    locked = give(drop / "2017-01-05_mofa_locked.txt", "A statement nobody may read.\n", drop)
+    copy = (drop / "2015-04-20_mofa_china.txt").read_text(encoding="utf-8")
+    locked = give(drop / "2015-04-20_mofa_china-copy.txt", copy, drop)
     locked.chmod(0o000)
     output = ingest_as_user(owned, drop)
     assert "new 2" in output
     assert f"{locked.name}: the file could not be read: Permission denied" in output
     assert ("unreadable", str(locked)) in open_codes(owned)
+    locked.chmod(0o644)  # readable now: a copy of a stored file, its problem closes all the same
+    output = ingest_as_user(owned, drop)
+    assert "duplicate 1" in output
+    assert not open_codes(owned)
 
 
 def test_an_unreadable_subfolder_is_reported_not_skipped(owned: Workspace) -> None:  # noqa: F811

@@ -46,7 +46,7 @@ class DropFile:
 
 
 class FileChanged(Exception):
-    """The name no longer leads to the file the scan saw: replaced, turned into a link or a FIFO."""
+    """The name no longer leads to the file the scan saw: removed, replaced, now a link or FIFO."""
 
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.reason)
@@ -68,8 +68,8 @@ def open_scanned(item: DropFile) -> tuple[BinaryIO, os.stat_result]:
         The open file (binary, buffered) and its status.
 
     Raises:
-        FileChanged: the name now leads to something else, or the file was modified.
-        OSError: the file cannot be opened (removed, permission denied).
+        FileChanged: the file is gone, the name leads to something else, or it was modified.
+        OSError: the file cannot be opened (permission denied, an I/O error).
     """
     try:
         fd = os.open(item.path, _OPEN_FLAGS | (0 if item.follow else _NO_FOLLOW))

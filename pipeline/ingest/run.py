@@ -213,6 +213,11 @@ def _ingest(
     files = _refuse_by_size(store, summary, found.files, settings.read.max_bytes)
     batch = _Batch(store, summary, _by_name(found.sidecar_rows))
     hashes = hash_files(store, summary, files)
+    unread = {p.path for p in summary.problems if p.code in _ABOUT_THE_PATH}
+    for folder in folders:  # read this time (or gone from the drop): their problems close
+        store.resolve_problems_under(
+            summary.run_id, codes=_ABOUT_THE_PATH, folder=str(folder), keep=unread
+        )
     batch.triage([item for item in files if item.path in hashes], hashes, settings.retry_problems)
     if on_total:
         on_total(len(batch.to_read))
