@@ -247,6 +247,18 @@ PROBLEM_KINDS = _kinds(
         "check the file's permissions and that the disk is mounted",
     ),
     ProblemKind(
+        "unreadable-folder",
+        "error",
+        "a folder of the drop could not be listed; none of its files were ingested",
+        "give your user the right to list it (e.g. chmod u+rx FOLDER) and run the ingest again",
+    ),
+    ProblemKind(
+        "file-changed",
+        "error",
+        "the file changed between the scan of the drop and its reading; it was not ingested",
+        "run the ingest again once nothing is writing, moving or replacing files in the drop",
+    ),
+    ProblemKind(
         "link-outside",
         "error",
         "a symbolic link that points outside the drop; it was not followed",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import errno
+import io
 import os
 import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline.errors import Problem
 from pipeline.ingest.options import FORMATS
@@ -21,12 +24,77 @@ _ISO_DATE = re.compile(r"^(?:19|20)\d\d(?:-[01]\d(?:-[0-3]\d)?)?$")
 
 @dataclass(frozen=True)
 class DropFile:
-    """A candidate input file."""
+    """A candidate input file, as the scan saw it.
+
+    Attributes:
+        path: where it was listed.
+        name: its file name.
+        size: its size in bytes at the scan.
+        mtime_ns: its modification time at the scan.
+        device: with ``inode``, which file the name led to at the scan.
+        inode: see ``device``.
+        follow: open it through a symbolic link (a link the scan accepted, or --follow-links).
+    """
 
     path: Path
     name: str
     size: int
     mtime_ns: int
+    device: int
+    inode: int
+    follow: bool = False
+
+
+class FileChanged(Exception):
+    """The name no longer leads to the file the scan saw: removed, replaced, now a link or FIFO."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.reason)
+        self.problem = problem
+
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_scanned(item: DropFile) -> tuple[BinaryIO, os.stat_result]:
+    """Open the file the scan saw under ``item.path``, never another one put there since.
+
+    The open does not follow a symbolic link (unless the scan accepted one there) and does not
+    block (a FIFO swapped in is refused, not waited on); the open file must be the regular file
+    of the scan (same device and inode), of the same size and modification time.
+
+    Returns:
+        The open file (binary, buffered) and its status.
+
+    Raises:
+        FileChanged: the file is gone, the name leads to something else, or it was modified.
+        OSError: the file cannot be opened (permission denied, an I/O error).
+    """
+    try:
+        fd = os.open(item.path, _OPEN_FLAGS | (0 if item.follow else _NO_FOLLOW))
+    except FileNotFoundError as exc:
+        raise FileChanged(_changed(item, "it was removed or renamed")) from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not item.follow:
+            raise FileChanged(_changed(item, "it is now a symbolic link")) from exc
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileChanged(_changed(item, f"it is now {_file_type(info.st_mode)}"))
+        if (info.st_dev, info.st_ino) != (item.device, item.inode):
+            raise FileChanged(_changed(item, "another file was put in its place"))
+        if (info.st_size, info.st_mtime_ns) != (item.size, item.mtime_ns):
+            raise FileChanged(_changed(item, "it was modified (is it still being written?)"))
+        return os.fdopen(fd, "rb"), info
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _changed(item: DropFile, detail: str) -> Problem:
+    return Problem("file-changed", str(item.path), detail=detail)
 
 
 @dataclass(frozen=True)
@@ -63,12 +131,23 @@ def scan(drops: list[Path], *, follow_links: bool = False) -> Drop:
             checked = _regular_file(path, root, follow_links)
             if isinstance(checked, Problem):
                 found.problems.append(checked)
-            elif path.name.lower() == SIDECAR_NAME:
-                rows, problems = read_sidecar(path)
+                continue
+            info, linked = checked
+            item = DropFile(
+                path,
+                path.name,
+                info.st_size,
+                info.st_mtime_ns,
+                info.st_dev,
+                info.st_ino,
+                follow=linked or follow_links,
+            )
+            if path.name.lower() == SIDECAR_NAME:
+                rows, problems = read_sidecar(item)
                 found.sidecar_rows.extend(rows)
                 found.problems.extend(problems)
             elif path.suffix.lower() in FORMATS:
-                found.files.append(DropFile(path, path.name, checked.st_size, checked.st_mtime_ns))
+                found.files.append(item)
             else:
                 supported = ", ".join(sorted(FORMATS))
                 found.problems.append(
@@ -86,11 +165,19 @@ def _inside(target: Path, root: Path) -> bool:
     return target == root or root in target.parents
 
 
-def _regular_file(path: Path, root: Path, follow_links: bool) -> os.stat_result | Problem:
-    """Stat ``path`` without opening it; return why it is skipped if it is not to be read."""
+def _regular_file(
+    path: Path, root: Path, follow_links: bool
+) -> tuple[os.stat_result, bool] | Problem:
+    """Stat ``path`` without opening it; return why it is skipped if it is not to be read.
+
+    Returns:
+        The file's status and whether ``path`` is a symbolic link (to be followed), or the
+        problem that skips it.
+    """
     try:
         info = path.lstat()
-        if stat.S_ISLNK(info.st_mode):
+        linked = stat.S_ISLNK(info.st_mode)
+        if linked:
             target = Path(os.path.realpath(path))
             if not target.exists():
                 return Problem("broken-link", str(path), detail=f"it points to {target}")
@@ -101,7 +188,7 @@ def _regular_file(path: Path, root: Path, follow_links: bool) -> os.stat_result 
         return Problem("unreadable", str(path), detail=exc.strerror or str(exc))
     if not stat.S_ISREG(info.st_mode):
         return Problem("not-a-file", str(path), detail=f"it is {_file_type(info.st_mode)}")
-    return info
+    return info, linked
 
 
 def _file_type(mode: int) -> str:
@@ -117,10 +204,16 @@ def _file_type(mode: int) -> str:
 
 
 def _walk(folder: Path, root: Path, follow_links: bool, problems: list[Problem]) -> list[Path]:
-    """List the files under ``folder``; report linked folders that are not followed."""
+    """List the files under ``folder``; report linked folders not followed, folders not listed."""
     paths: list[Path] = []
     visited: set[str] = set()
-    for here, dirs, files in os.walk(folder, followlinks=follow_links):
+
+    def unlisted(exc: OSError) -> None:
+        where = str(exc.filename or folder)
+        detail = exc.strerror or str(exc)
+        problems.append(Problem("unreadable-folder", where, detail=detail))
+
+    for here, dirs, files in os.walk(folder, onerror=unlisted, followlinks=follow_links):
         real = os.path.realpath(here)
         if real in visited:  # a link loop, or a second way into a folder already read
             dirs[:] = []
@@ -142,12 +235,14 @@ def _walk(folder: Path, root: Path, follow_links: bool, problems: list[Problem])
     return paths
 
 
-def read_sidecar(path: Path) -> tuple[list[SidecarRow], list[Problem]]:
+def read_sidecar(item: DropFile) -> tuple[list[SidecarRow], list[Problem]]:
     """Read and check a whole sidecar; report every bad row with its line and column."""
+    path = item.path
     problems: list[Problem] = []
     rows: list[SidecarRow] = []
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
+        raw, _ = open_scanned(item)
+        with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             columns = [c.strip().lower() for c in reader.fieldnames or []]
             if "file" not in columns:
@@ -167,6 +262,8 @@ def read_sidecar(path: Path) -> tuple[list[SidecarRow], list[Problem]]:
                 problems.extend(row_problems)
                 if row is not None:
                     rows.append(row)
+    except FileChanged as exc:
+        problems.append(exc.problem)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.append(Problem("sidecar", str(path), detail=f"cannot read it: {exc}"))
     return rows, problems

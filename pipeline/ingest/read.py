@@ -8,10 +8,13 @@ document.
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 from pipeline.errors import Problem
 from pipeline.ingest import formats, pdf
+from pipeline.ingest.drop import DropFile, FileChanged, open_scanned
 from pipeline.ingest.options import FORMATS, LAYOUT_VERSION, ReadOptions
 from pipeline.ingest.pdftext import pdf_text
 from pipeline.models import Extraction
@@ -39,12 +42,54 @@ def sniff(head: bytes) -> str:
     return "binary data"
 
 
-def read_file(path: Path, options: ReadOptions) -> Extraction:
-    """Read ``path`` (format chosen by its extension) into canonical text."""
+_OPEN_FILES = Path("/proc/self/fd")
+_CHATTY_LIBRARIES = ("pdfminer", "pdfplumber", "pypdfium2")
+
+
+def quiet_pdf_libraries() -> None:
+    """Keep the PDF libraries' own warnings off the terminal (their damage reports are ours).
+
+    pdfminer logs every bad xref entry or font descriptor of a damaged PDF; Python prints such
+    warnings on stderr between the lines of the run summary. A file too damaged to read becomes
+    a 'corrupt' problem anyway; errors of the libraries still show.
+    """
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def read_scanned(item: DropFile, options: ReadOptions) -> Extraction:
+    """Read the file the scan saw under ``item.path``, never another one swapped in since.
+
+    The file is opened and checked once (see :func:`~pipeline.ingest.drop.open_scanned`); the
+    readers then open that same open file through ``/proc/self/fd``, not the name again. Where
+    there is no ``/proc`` (not Linux) they open the name right after the check.
+    """
+    try:
+        handle, _ = open_scanned(item)
+    except FileChanged as exc:
+        raise ReadFailure(exc.problem) from exc
+    except OSError as exc:
+        detail = exc.strerror or str(exc)
+        raise ReadFailure(Problem("unreadable", str(item.path), detail=detail)) from exc
+    with handle:
+        opened = _OPEN_FILES / str(handle.fileno())
+        source = opened if os.path.exists(opened) else item.path
+        return read_file(item.path, options, source=source)
+
+
+def read_file(path: Path, options: ReadOptions, *, source: Path | None = None) -> Extraction:
+    """Read ``path`` (format chosen by its extension) into canonical text.
+
+    Args:
+        path: the file's name, for its format and for the problems reported.
+        options: limits and engine.
+        source: where to read the bytes from, if not ``path`` (an open file's /proc entry).
+    """
     name = str(path)
     kind = FORMATS.get(path.suffix.lower(), "")
+    source = source or path
     try:
-        size = path.stat().st_size
+        size = source.stat().st_size
         if size == 0:
             raise ReadFailure(Problem("empty-file", name))
         if size > options.max_bytes:
@@ -56,11 +101,11 @@ def read_file(path: Path, options: ReadOptions) -> Extraction:
                 )
             )
         if kind == "pdf":
-            return _read_pdf(path, options)
-        _check_content_matches(path, kind)
+            return _read_pdf(path, source, options)
+        _check_content_matches(path, source, kind)
         if kind == "docx":
-            return formats.read_docx(path)
-        data = path.read_bytes()
+            return formats.read_docx(source)
+        data = source.read_bytes()
         extraction = (
             formats.read_html(data, name) if kind == "html" else formats.read_text(data, name)
         )
@@ -71,22 +116,23 @@ def read_file(path: Path, options: ReadOptions) -> Extraction:
     except MemoryError as exc:
         raise ReadFailure(Problem("out-of-memory", name)) from exc
     except Exception as exc:
+        message = str(exc).replace(str(source), name)  # the file's name, not /proc/self/fd/N
         damaged = pdf.damage(exc) if kind == "pdf" else None
         if path.suffix.lower() == ".docx":
-            problem = Problem("corrupt", name, detail=f"not a readable Word file ({exc})")
+            problem = Problem("corrupt", name, detail=f"not a readable Word file ({message})")
         elif damaged is not None:
             problem = Problem("corrupt", name, detail=damaged)
         else:
-            problem = Problem("internal-error", name, detail=f"{type(exc).__name__}: {exc}")
+            problem = Problem("internal-error", name, detail=f"{type(exc).__name__}: {message}")
         raise ReadFailure(problem) from exc
     if not extraction.text.strip():
         raise ReadFailure(Problem("no-text", name))
     return extraction
 
 
-def _check_content_matches(path: Path, kind: str) -> None:
+def _check_content_matches(path: Path, source: Path, kind: str) -> None:
     """Refuse a PDF or Word file named .txt/.html, or a .docx that is not a zip archive."""
-    with path.open("rb") as handle:
+    with source.open("rb") as handle:
         actual = sniff(handle.read(4096))
     expected = {"docx": ("zip",), "html": ("HTML", "plain text"), "txt": ("plain text", "HTML")}
     if not actual.startswith(expected[kind]):
@@ -100,11 +146,11 @@ def _check_content_matches(path: Path, kind: str) -> None:
         )
 
 
-def _read_pdf(path: Path, options: ReadOptions) -> Extraction:
+def _read_pdf(path: Path, source: Path, options: ReadOptions) -> Extraction:
     name = str(path)
-    with path.open("rb") as handle:
+    with source.open("rb") as handle:
         head = handle.read(1024)
-        handle.seek(max(0, path.stat().st_size - 2048))
+        handle.seek(max(0, source.stat().st_size - 2048))
         tail = handle.read()
     actual = sniff(head)
     if actual != "pdf":
@@ -121,7 +167,7 @@ def _read_pdf(path: Path, options: ReadOptions) -> Extraction:
         warnings.append(Problem("truncated", name))
     engine = options.engine
     try:
-        document = pdf.open_pdf(path)
+        document = pdf.open_pdf(source)
     except pdf.PdfOpenError as exc:
         if exc.reason == "encrypted":
             raise ReadFailure(Problem("encrypted", name, detail=exc.detail)) from exc
@@ -133,7 +179,7 @@ def _read_pdf(path: Path, options: ReadOptions) -> Extraction:
             count = len(document)
             info = pdf.pdf_info(document)
         else:
-            count, info = _pdfplumber_count(path, open_error)
+            count, info = _pdfplumber_count(path, source, open_error)
         if count > options.max_pages:
             raise ReadFailure(
                 Problem("too-many-pages", name, detail=f"{count} pages > limit {options.max_pages}")
@@ -141,7 +187,7 @@ def _read_pdf(path: Path, options: ReadOptions) -> Extraction:
         if engine == "pdfium" and document is not None:
             pages = list(pdf.pdfium_pages(document))
         else:
-            pages = list(pdf.pdfplumber_pages(path))
+            pages = list(pdf.pdfplumber_pages(source))
     finally:
         if document is not None:
             document.close()
@@ -178,11 +224,11 @@ def _garbled_share(text: str) -> float:
     return bad / len(visible)
 
 
-def _pdfplumber_count(path: Path, open_error: str) -> tuple[int, dict[str, str]]:
+def _pdfplumber_count(path: Path, source: Path, open_error: str) -> tuple[int, dict[str, str]]:
     import pdfplumber
 
     try:
-        with pdfplumber.open(path) as document:
+        with pdfplumber.open(source) as document:
             count = len(document.pages)
             info = {
                 k: str(v)

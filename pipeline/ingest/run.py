@@ -20,7 +20,7 @@ from pipeline import __version__
 from pipeline.errors import Problem
 from pipeline.executor import Executor, Failure, LocalExecutor
 from pipeline.ingest import metadata as meta
-from pipeline.ingest.drop import DropFile, SidecarRow, scan
+from pipeline.ingest.drop import DropFile, FileChanged, SidecarRow, open_scanned, scan
 from pipeline.ingest.options import ReadOptions
 from pipeline.models import Extraction, MetaValue, Resolved, Sighting
 from pipeline.store import DocumentRow, Store
@@ -45,9 +45,12 @@ _INGEST_ERRORS = (
     "out-of-memory",
     "worker-crashed",
     "unreadable",
+    "file-changed",
     "internal-error",
 )
-_SKIPPED_BY_SCAN = ("link-outside", "broken-link", "not-a-file")
+_SKIPPED_BY_SCAN = ("link-outside", "broken-link", "not-a-file", "unreadable-folder")
+# Problems of the name, not of the bytes: the same bytes elsewhere (or later) may read fine.
+_ABOUT_THE_PATH = ("unreadable", "file-changed")
 
 
 @dataclass(frozen=True)
@@ -107,13 +110,13 @@ class ReadResult:
     problem: Problem | None
 
 
-def read_task(task: tuple[str, ReadOptions]) -> ReadResult:
+def read_task(task: tuple[DropFile, ReadOptions]) -> ReadResult:
     """Read one file; runs in a worker process (top-level so that it pickles)."""
-    from pipeline.ingest.read import ReadFailure, read_file  # heavy: only where files are read
+    from pipeline.ingest.read import ReadFailure, read_scanned  # heavy: only where files are read
 
-    path, options = task
+    item, options = task
     try:
-        return ReadResult(read_file(Path(path), options), None)
+        return ReadResult(read_scanned(item, options), None)
     except ReadFailure as failure:
         return ReadResult(None, failure.problem)
 
@@ -121,14 +124,22 @@ def read_task(task: tuple[str, ReadOptions]) -> ReadResult:
 def warm_up_reader() -> None:
     """Load the reading code and the hyphenation lexicon (in a new worker process)."""
     from pipeline.ingest.canonical import lexicon
-    from pipeline.ingest.read import read_file  # noqa: F401
+    from pipeline.ingest.read import quiet_pdf_libraries
 
+    quiet_pdf_libraries()
     lexicon()
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(item: DropFile) -> str:
+    """Hash the file the scan saw under ``item.path`` (see :func:`open_scanned` for the checks).
+
+    Raises:
+        FileChanged: the name now leads to another file, or the file was modified.
+        OSError: the file cannot be opened or read.
+    """
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    handle, _ = open_scanned(item)
+    with handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -201,7 +212,13 @@ def _ingest(
         )
     files = _refuse_by_size(store, summary, found.files, settings.read.max_bytes)
     batch = _Batch(store, summary, _by_name(found.sidecar_rows))
-    batch.triage(files, _hash_files(store, files), settings.retry_problems)
+    hashes = hash_files(store, summary, files)
+    unread = {p.path for p in summary.problems if p.code in _ABOUT_THE_PATH}
+    for folder in folders:  # read this time (or gone from the drop): their problems close
+        store.resolve_problems_under(
+            summary.run_id, codes=_ABOUT_THE_PATH, folder=str(folder), keep=unread
+        )
+    batch.triage([item for item in files if item.path in hashes], hashes, settings.retry_problems)
     if on_total:
         on_total(len(batch.to_read))
     if batch.to_read:
@@ -267,15 +284,19 @@ class _Batch:
         self, pool: Executor, options: ReadOptions, progress: Callable[[int], None] | None
     ) -> None:
         """Read the new files in workers and store each result as it arrives."""
+        tasks = [(item, options) for item in self.to_read.values()]
         by_path = {str(item.path): sha for sha, item in self.to_read.items()}
-        tasks = [(path, options) for path in by_path]
-        for (path, _), outcome in pool.map_unordered(read_task, tasks):
+        for (item, _), outcome in pool.map_unordered(read_task, tasks):
+            path = str(item.path)
             sha = by_path[path]
             result = outcome.value
             if outcome.failure is not None or result is None:
                 problem = _failure_problem(path, outcome.failure)
                 _report(self.store, self.summary, problem, sha256=sha)
                 self.failed[sha] = problem
+            elif result.problem is not None and result.problem.code in _ABOUT_THE_PATH:
+                # Not these bytes' fault: no mark on them, the next run reads the file again.
+                _report(self.store, self.summary, result.problem)
             elif result.problem is not None:
                 _report(self.store, self.summary, result.problem, sha256=sha)
                 self.failed[sha] = result.problem
@@ -302,13 +323,26 @@ class _Batch:
         reconcile_flags(self.store, self.summary)
 
 
-def _hash_files(store: Store, files: list[DropFile]) -> dict[Path, str]:
+def hash_files(store: Store, summary: IngestSummary, files: list[DropFile]) -> dict[Path, str]:
+    """Hash each file (or take its hash from the cache); report those that cannot be read.
+
+    A file that vanished, is unreadable or was replaced since the scan is reported and left
+    out of the result; the others go on.
+    """
     hashes: dict[Path, str] = {}
     fresh: list[tuple[str, int, int, str]] = []
     for item in files:
         sha = store.cached_sha256(str(item.path), item.size, item.mtime_ns)
         if sha is None:
-            sha = sha256_of(item.path)
+            try:
+                sha = sha256_of(item)
+            except FileChanged as exc:
+                _report(store, summary, exc.problem)
+                continue
+            except OSError as exc:
+                detail = exc.strerror or str(exc)
+                _report(store, summary, Problem("unreadable", str(item.path), detail=detail))
+                continue
             fresh.append((str(item.path), item.size, item.mtime_ns, sha))
         hashes[item.path] = sha
     if fresh:
