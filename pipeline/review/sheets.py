@@ -748,17 +748,7 @@ def check_sheet(
     parsed.about = about
     needed = ["segment_id", "segment", "decision", *(t.id for t in about.tracks), "note"]
     needed.append(HIDDEN_HASH)
-    missing = [c for c in needed if c not in raw.header]
-    if missing:
-        parsed.problems.append(
-            SheetProblem(
-                REVIEW,
-                1,
-                "",
-                f"columns missing: {', '.join(missing)}",
-                "do not delete or rename columns; export a new sheet if needed",
-            )
-        )
+    if _columns_missing(raw, needed, parsed):
         return parsed
     where = {name: raw.header.index(name) for name in needed}
     letters = {name: _letter(i) for name, i in where.items()}
@@ -962,6 +952,22 @@ def _check_row(
     return SheetDecision(number, segment_id, action, codes, note, list(machine), scope)
 
 
+def _columns_missing(raw: RawSheet, needed: Sequence[str], parsed: ParsedSheet) -> bool:
+    """Report the columns of ``needed`` the review sheet lacks; return whether any."""
+    missing = [c for c in needed if c not in raw.header]
+    if missing:
+        parsed.problems.append(
+            SheetProblem(
+                REVIEW,
+                1,
+                "",
+                f"columns missing: {', '.join(missing)}",
+                "do not delete or rename columns; export a new sheet if needed",
+            )
+        )
+    return bool(missing)
+
+
 def _letter(index: int) -> str:
     letters = ""
     index += 1
@@ -996,17 +1002,7 @@ def check_legacy_sheet(
     parsed = ParsedSheet(None, problems=list(raw.problems))
     if any(p.sheet != REVIEW for p in parsed.problems):
         return parsed
-    missing = [c for c in LEGACY_COLUMNS if c not in raw.header]
-    if missing:
-        parsed.problems.append(
-            SheetProblem(
-                REVIEW,
-                1,
-                "",
-                f"columns missing: {', '.join(missing)}",
-                "do not delete or rename columns; export a new sheet if needed",
-            )
-        )
+    if _columns_missing(raw, LEGACY_COLUMNS, parsed):
         return parsed
     parsed.about = about
     where = {name: raw.header.index(name) for name in LEGACY_COLUMNS}
