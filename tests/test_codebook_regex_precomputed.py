@@ -92,6 +92,9 @@ def test_all_the_regexes_of_a_coder_share_one_budget() -> None:
         "cb.yaml:9: pattern 'p2': the regular expression '^loan' was running when the "
         "codebook's regular expressions had spent the 120 s they may take in all"
     )
+    assert caught.value.hint.startswith(
+        "the time is shared by all the codebook's regular expressions: use fewer"
+    )
 
 
 def test_a_word_is_tested_once_however_many_documents_hold_it() -> None:

@@ -235,7 +235,13 @@ class RuleCoder:
         return RegexTooSlow(
             f"{where}: pattern '{pattern.id}': the regular expression {exc.source!r} {what}, "
             "so coding stopped (documents already coded are kept)",
-            "rewrite the regular expression so that it cannot backtrack without end (no "
+            (
+                "the time is shared by all the codebook's regular expressions: use fewer, or "
+                "rewrite the slow ones so that they"
+                if exc.total
+                else "rewrite the regular expression so that it"
+            )
+            + " cannot backtrack without end (no "
             "repetition of a repeated part such as (a+)+, no alternatives that match the same "
             "text such as (a|ab)*), then run again",
         )
