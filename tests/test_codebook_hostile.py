@@ -136,6 +136,18 @@ def test_an_oversize_file_is_refused_without_being_parsed(tmp_path: Path) -> Non
     )
 
 
+def test_a_file_of_too_many_values_is_refused_before_it_is_built() -> None:
+    """A million tiny values cost seconds and hundreds of MB to compose: the event scan stops."""
+    text = "codes:\n" + "- 1\n" * 200_001  # item j is on line j + 1 and is value j + 3
+    with pytest.raises(CodebookError) as caught:
+        parse_codebook(text, "big.yaml")
+    [problem] = [p.format("big.yaml") for p in caught.value.problems]
+    assert problem.startswith(
+        "big.yaml:199999: (yaml): the codebook holds more than 200,000 values, lists and "
+        "mappings (the limit is passed on this line)"
+    )
+
+
 def test_too_many_codes_and_too_many_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader, "MAX_CODES", 2)
     monkeypatch.setattr(loader, "MAX_PATTERNS", 2)

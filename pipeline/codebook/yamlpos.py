@@ -3,7 +3,9 @@
 A codebook is edited by hand and may come from anyone, so the YAML is read defensively: the event
 stream is scanned first, before any Python object is built, and refused when it holds anchors or
 aliases (``&name`` / ``*name``: a few hundred bytes of them expand to billions of values, and an
-alias can contain itself) or nests deeper than :data:`MAX_DEPTH`. Keys must be plain texts; a key
+alias can contain itself), nests deeper than :data:`MAX_DEPTH` or holds more than :data:`MAX_NODES`
+values (two megabytes of ``[1,1,1,…]`` would otherwise cost seconds and hundreds of megabytes
+to build before the codebook's own limits could refuse them). Keys must be plain texts; a key
 given twice in one mapping is a problem, not a silent overwrite.
 """
 
@@ -19,6 +21,7 @@ Path_ = tuple[str | int, ...]
 # libyaml when PyYAML was built with it (about 15 times faster); the same events and nodes.
 _LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_DEPTH = 32  # a codebook nests about 8 levels deep; this also keeps the composer's recursion low
+MAX_NODES = 200_000  # values, lists and mappings; the default codebook holds about 1,900
 
 
 class YamlSyntaxError(Exception):
@@ -73,12 +76,31 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
 
 
 def _scan_events(text: str) -> None:
-    """Refuse anchors, aliases and deep nesting from the event stream, building nothing."""
+    """Refuse anchors, aliases, deep nesting and too many values from the event stream.
+
+    Nothing is built, and the scan stops at the value that passes :data:`MAX_NODES`.
+    """
     first: dict[str, tuple[int, str]] = {}  # 'anchor' / 'alias' -> (line, name) of the first one
     counts = {"anchor": 0, "alias": 0}
     depth = 0
+    nodes = 0
     for event in yaml.parse(text, Loader=_LOADER):
         line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise YamlRefused(
+                    [
+                        YamlProblem(
+                            line,
+                            None,
+                            f"the codebook holds more than {MAX_NODES:,} values, lists and "
+                            "mappings (the limit is passed on this line); a codebook needs far "
+                            "fewer (the default one holds about 2,000): check that this is the "
+                            "codebook meant, and remove what does not belong in it",
+                        )
+                    ]
+                )
         if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
             kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
             counts[kind] += 1

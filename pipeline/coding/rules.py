@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from pipeline.codebook.model import Codebook, Pattern, Term
 from pipeline.coding.segment import sentence_spans
-from pipeline.coding.timed_regex import BUDGET_SECONDS, RegexTimeout, without_regexes
+from pipeline.coding.timed_regex import RegexBudget, RegexPattern, RegexTimeout, TokenRegex
 from pipeline.errors import DshiftError
 
 CODER = "rules.v1"
@@ -114,7 +114,10 @@ class RuleCoder:
         self.lemma_matcher = PhraseMatcher(vocab, attr="NORM")
         self.lower_matcher = PhraseMatcher(vocab, attr="LOWER")
         self.orth_matcher = PhraseMatcher(vocab, attr="ORTH")
-        self._token_matchers: list[tuple[list[set[int]], Matcher, Pattern]] = []
+        self._token_matchers: list[tuple[list[set[int]], Matcher | RegexPattern, Pattern]] = []
+        # One time budget for all the codebook's regexes, and one test per distinct regex.
+        self.regex_budget = RegexBudget()
+        self._regexes: dict[str, TokenRegex] = {}
         lemmas = nlp.get_pipe("dshift_lemmas")
         self._lemma_doc = lambda text: lemmas(nlp.make_doc(text))
         for partner in codebook.partners.values():
@@ -162,15 +165,17 @@ class RuleCoder:
         elif pattern.kind == "tokens":
             # One matcher per token pattern, run only on paragraphs holding its fixed words:
             # spaCy's Matcher looks at every token, which is costly for patterns that rarely fit.
-            # Their regexes become token extensions that run them under a time limit.
-            tokens = []
-            for spec in pattern.tokens:
-                safe, tests = without_regexes(spec)
-                tokens.append(safe)
-                for test in tests:
-                    test.register()
-            matcher = Matcher(self.nlp.vocab)
-            matcher.add(f"p|{pattern.id}", [tokens])
+            # Their regexes run under a time limit, on each document's distinct words.
+            key = f"p|{pattern.id}"
+            tokens = list(pattern.tokens)
+            matcher: Matcher | RegexPattern
+            if any(isinstance(v, dict) and "REGEX" in v for spec in tokens for v in spec.values()):
+                matcher = RegexPattern(
+                    key, tokens, self.nlp.vocab, self.regex_budget, self._regexes
+                )
+            else:
+                matcher = Matcher(self.nlp.vocab)
+                matcher.add(key, [tokens])
             anchors = _anchors(pattern, self.nlp.vocab.strings)
             self._token_matchers.append((anchors, matcher, pattern))
         else:
@@ -222,14 +227,21 @@ class RuleCoder:
         where = f"{self.codebook.path or 'the codebook'}:{pattern.line}"
         token = exc.text if len(exc.text) <= 40 else exc.text[:37] + "..."
         what = (
-            f"has spent more than {BUDGET_SECONDS:.0f} s in all matching tokens"
+            f"was running when the codebook's regular expressions had spent the "
+            f"{exc.seconds:.0f} s they may take in all"
             if exc.total
             else f"took more than {exc.seconds:g} s on the token {token!r}"
         )
         return RegexTooSlow(
             f"{where}: pattern '{pattern.id}': the regular expression {exc.source!r} {what}, "
             "so coding stopped (documents already coded are kept)",
-            "rewrite the regular expression so that it cannot backtrack without end (no "
+            (
+                "the time is shared by all the codebook's regular expressions: use fewer, or "
+                "rewrite the slow ones so that they"
+                if exc.total
+                else "rewrite the regular expression so that it"
+            )
+            + " cannot backtrack without end (no "
             "repetition of a repeated part such as (a+)+, no alternatives that match the same "
             "text such as (a|ab)*), then run again",
         )
