@@ -14,6 +14,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# Programs some tests drive for real: LibreOffice (a review sheet re-saved by a real
+# spreadsheet), chattr, setpriv and unshare (read-only and permission cases). Installed from
+# Debian when missing and running as root; otherwise those tests skip and say why.
+SYSDEPS := $(VENV)/.sysdeps
+$(SYSDEPS): | $(BIN)/python
+	@missing=""; 	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; 	command -v chattr >/dev/null || missing="$$missing e2fsprogs"; 	command -v setpriv >/dev/null || missing="$$missing util-linux"; 	if [ -n "$$missing" ]; then 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then 	    echo "installing:$$missing"; 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) 	      || echo "could not install$$missing: the tests that need them will skip"; 	  else 	    echo "not installed:$$missing (not root or no apt-get): the tests that need them will skip"; 	  fi; 	fi; 	touch $@
+
 ## demo: install, run the whole pipeline on the sample corpus, say where the outputs are
 demo: $(STAMP)
 	$(BIN)/dshift --workspace . run corpus/sample
@@ -29,7 +36,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy pipeline
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(SYSDEPS)
 	$(BIN)/pytest -q
 
 ## bench: ingest, coding and index speed, coding quality (each prints figures measured in one run)
