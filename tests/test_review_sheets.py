@@ -99,7 +99,7 @@ def test_one_code_kept_one_dropped_one_added_without_typing_ids(ws: Workspace) -
     assert before["alignment"] == "cooperation; counterterrorism"  # prefilled by the machine
     put(sheet, {(row, "alignment"): "cooperation", (row, "hedging"): "china"})
     put(sheet, {(row, "decision"): "as marked"})
-    assert "recorded 1 decision(s) by amina (coder): relabel 1" in run(
+    assert "recorded 1 decision(s) by amina (coder): as marked 1" in run(
         ws, "review", "import", str(sheet)
     )
     [decision] = decisions(ws)

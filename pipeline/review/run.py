@@ -17,6 +17,9 @@ from pipeline.review.agreement import disagreements
 from pipeline.review.decisions import judgements, read_decisions
 from pipeline.review.select import Candidate, select
 from pipeline.review.sheets import (
+    ACCEPT,
+    AS_MARKED,
+    NO_CODE,
     About,
     ParsedSheet,
     RawSheet,
@@ -372,7 +375,8 @@ class ImportResult:
     def summary(self) -> str:
         """One line saying what was (or would be) recorded."""
         verb = "would record" if self.dry_run else "recorded"
-        detail = ", ".join(f"{a} {n}" for a, n in sorted(self.actions.items()))
+        words = {"accept": ACCEPT, "relabel": AS_MARKED, "reject": NO_CODE}  # as on the sheet
+        detail = ", ".join(f"{words.get(a, a)} {n}" for a, n in sorted(self.actions.items()))
         line = f"{verb} {self.applied} decision(s) by {self.coder} ({self.role})"
         if detail:
             line += f": {detail}"
