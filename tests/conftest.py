@@ -37,6 +37,25 @@ def front_matter(file_name: str) -> dict[str, str]:
     raise KeyError(file_name)
 
 
+def coded_workspace(root: Path, names: list[str]) -> Workspace:
+    """A workspace at ``root`` holding the named sample documents, ingested and coded."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    workspace = init_workspace(root)
+    drop = workspace.root / "drop"
+    drop.mkdir()
+    for name in names:
+        shutil.copy(SAMPLE / name, drop / name)
+    for args in (["ingest", str(drop), "--jobs", "1"], ["code"]):
+        result = CliRunner().invoke(cli, ["--workspace", str(workspace.root), *args])
+        assert result.exit_code == 0, result.output
+    return workspace
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     return init_workspace(tmp_path / "ws")

@@ -9,7 +9,6 @@ project, kwic and status read them, and the rules' tags stay for comparison.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pandas as pd
 import pytest
@@ -21,8 +20,8 @@ from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.refi.read import read_project
 from pipeline.store import connect
 from pipeline.store.coding import SegmentToSave, TagToSave
-from pipeline.workspace import Workspace, init_workspace
-from tests.conftest import SAMPLE
+from pipeline.workspace import Workspace
+from tests.conftest import coded_workspace
 
 DOCS = ["2001-09-14_mofa_press-release.pdf", "2014-06-15_ispr_zarb-e-azb.pdf"]
 
@@ -35,13 +34,7 @@ def invoke(workspace: Workspace, *args: str, code: int = 0) -> str:
 
 @pytest.fixture(scope="module")
 def two_coders(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    workspace = init_workspace(tmp_path_factory.mktemp("coders") / "ws")
-    drop = workspace.root / "drop"
-    drop.mkdir()
-    for name in DOCS:
-        shutil.copy(SAMPLE / name, drop / name)
-    invoke(workspace, "ingest", str(drop), "--jobs", "1")
-    invoke(workspace, "code")
+    workspace = coded_workspace(tmp_path_factory.mktemp("coders") / "ws", DOCS)
     with connect(workspace.store_path) as store:
         version = store.coded_versions("rules.v1")[-1]
         run = store.start_run("test: a second coder", {})

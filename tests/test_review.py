@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from pipeline.cli import cli
 from pipeline.review.agreement import alpha, between_coders
 from pipeline.review.decisions import current
 from pipeline.store.review import DecisionRow
-from pipeline.workspace import Workspace, init_workspace
-from tests.conftest import SAMPLE, SHARED
+from pipeline.workspace import Workspace
+from tests.conftest import SHARED, coded_workspace
 
 DOCS = [
     "2006-03-04_joint-statement_us.pdf",
@@ -57,14 +56,7 @@ def test_undo_takes_back_the_previous_decision() -> None:
 
 @pytest.fixture()
 def workspace(tmp_path: Path) -> Workspace:
-    workspace = init_workspace(tmp_path / "ws")
-    drop = workspace.root / "drop"
-    drop.mkdir()
-    for name in DOCS:
-        shutil.copy(SAMPLE / name, drop / name)
-    run(workspace, "ingest", str(drop), "--jobs", "1")
-    run(workspace, "code")
-    return workspace
+    return coded_workspace(tmp_path / "ws", DOCS)
 
 
 def run(workspace: Workspace, *args: str, code: int = 0) -> str:

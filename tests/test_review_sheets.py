@@ -15,7 +15,7 @@ from pipeline.codebook.load import load_codebook
 from pipeline.coding.rules import CODER
 from pipeline.review.decisions import final_codes, final_decisions
 from pipeline.workspace import Workspace, init_workspace
-from tests.conftest import SAMPLE
+from tests.conftest import coded_workspace
 from tests.test_review import DOCS, export, run
 
 TRACKS = ("alignment", "securitization", "hedging")
@@ -23,14 +23,7 @@ TRACKS = ("alignment", "securitization", "hedging")
 
 @pytest.fixture()
 def ws(tmp_path: Path) -> Workspace:
-    workspace = init_workspace(tmp_path / "ws")
-    drop = workspace.root / "drop"
-    drop.mkdir()
-    for name in DOCS:
-        shutil.copy(SAMPLE / name, drop / name)
-    run(workspace, "ingest", str(drop), "--jobs", "1")
-    run(workspace, "code")
-    return workspace
+    return coded_workspace(tmp_path / "ws", DOCS)
 
 
 def cells(path: Path, row: int) -> dict[str, object]:

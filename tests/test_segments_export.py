@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -13,8 +11,8 @@ from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.coding.rules import CODER
 from pipeline.store import connect
 from pipeline.store.review import NewDecision
-from pipeline.workspace import Workspace, init_workspace
-from tests.conftest import SAMPLE
+from pipeline.workspace import Workspace
+from tests.conftest import coded_workspace
 
 DOCS = [
     "2001-09-14_mofa_press-release.pdf",
@@ -51,13 +49,7 @@ def _decision(
 def exported(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
-    workspace = init_workspace(tmp_path_factory.mktemp("segments") / "ws")
-    drop = workspace.root / "drop"
-    drop.mkdir()
-    for name in DOCS:
-        shutil.copy(SAMPLE / name, drop / name)
-    invoke(workspace, "ingest", str(drop), "--jobs", "1")
-    invoke(workspace, "code")
+    workspace = coded_workspace(tmp_path_factory.mktemp("segments") / "ws", DOCS)
     with connect(workspace.store_path) as store:
         version = store.coded_versions(CODER)[-1]
         tags = store.machine_tags(CODER, version)
