@@ -8,9 +8,10 @@ then put in place atomically (a temporary file in the same folder, then :func:`o
 Identical inputs give byte-identical files, so that an export can be checked into a repository
 or compared with ``cmp``: nothing depends on the clock. Dates that the formats insist on (the
 Stata time stamp, the workbook's created and modified properties, the dates of the zip entries in
-the workbook) come from the manifest's ``created`` field, or :data:`DEFAULT_TIMESTAMP` when it
-has none. Byte identity holds for one set of library versions: Parquet files name the pyarrow and
-pandas versions that wrote them, and the workbook's zip compression comes from zlib.
+the workbook) come from the manifest's ``inputs_as_of`` (when the inputs last changed; else its
+``created`` field), or :data:`DEFAULT_TIMESTAMP` when it has neither. Byte identity holds for one
+set of library versions: Parquet files name the pyarrow and pandas versions that wrote them, and
+the workbook's zip compression comes from zlib.
 
 Formula injection: text cells are neutralised (:func:`pipeline.exports.safe.neutralise`) in the
 CSV files and the workbook, the two outputs people open in a spreadsheet program, which would run
@@ -194,12 +195,13 @@ def parse_formats(formats: Iterable[str]) -> set[str]:
 
 
 def export_timestamp(manifest: Mapping[str, Any]) -> datetime:
-    """Return the naive UTC date-time to write into files: the manifest's ``created`` field.
+    """Return the naive UTC date-time to write into files: the manifest's ``inputs_as_of``
+    (when the export's inputs last changed), else its ``created`` field.
 
     Raises:
-        ValueError: ``created`` is present but not an ISO 8601 date or date-time.
+        ValueError: the value is not an ISO 8601 date or date-time.
     """
-    created = manifest.get("created")
+    created = manifest.get("inputs_as_of") or manifest.get("created")
     if created is None:
         return DEFAULT_TIMESTAMP
     if isinstance(created, datetime):

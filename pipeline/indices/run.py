@@ -402,6 +402,7 @@ def manifest(
     return {
         "run_id": run_id,
         "created": utc_now(),
+        "inputs_as_of": store.inputs_as_of(),
         "pipeline_version": __version__,
         "codebook_version": codebook.version,
         "codebook_name": codebook.name,

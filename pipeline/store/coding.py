@@ -269,6 +269,21 @@ class ExportQueries:
 
     db: sqlite3.Connection
 
+    def inputs_as_of(self) -> str | None:
+        """When the inputs of the exports last changed: the newest document, metadata value,
+        coding and decision (ISO 8601 UTC), or None for an empty store.
+
+        Exports write this, not the clock, into the dates their formats insist on, so the same
+        inputs give the same bytes.
+        """
+        row = self.db.execute(
+            "SELECT max(t) FROM (SELECT max(created_at) AS t FROM documents "
+            "UNION ALL SELECT max(recorded_at) FROM metadata "
+            "UNION ALL SELECT max(coded_at) FROM coded "
+            "UNION ALL SELECT max(created_at) FROM decisions)"
+        ).fetchone()
+        return row[0] if row else None
+
     def coded_segment_rows(self, coder: str, version: str) -> list[dict[str, Any]]:
         """One row per machine tag under a version, with its segment, text and document.
 
