@@ -30,12 +30,15 @@ from pathlib import Path
 from pipeline.codebook.load import load_codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.coding.rules import CODER
+from pipeline.exports.stage import ExportSettings
+from pipeline.exports.stage import run as export
 from pipeline.indices.composite import composite_indices
 from pipeline.indices.compute import compute_indices
-from pipeline.indices.run import IndexSettings, export, load_frame
 from pipeline.indices.shifts import flag_shifts
+from pipeline.indices.stage import IndexSettings, load_frame
 from pipeline.ingest.metadata import resolve
 from pipeline.models import Extraction, MetaValue, Sighting
+from pipeline.stage import Context
 from pipeline.store import Store, connect
 from pipeline.store.coding import SegmentToSave, TagToSave
 
@@ -124,9 +127,9 @@ def main() -> None:
         flag_shifts(tidy[tidy["breakdown"] == "overall"])
         index = time.perf_counter() - started
         started = time.perf_counter()
-        _, _, tables = export(
-            store, book, settings, Path(folder) / "outputs", ["csv", "parquet"], {"bench": True}
-        )
+        outputs = Path(folder) / "outputs"
+        context = Context(store=store, codebook=book, outputs=outputs, models=outputs / "models")
+        tables = export(context, ExportSettings(settings, arguments={"bench": True})).tables
         whole = time.perf_counter() - started
         store.close()
     print(

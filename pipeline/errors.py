@@ -22,14 +22,30 @@ Severity = Literal["error", "warning"]
 
 
 class DshiftError(Exception):
-    """A failure a user can act on: what happened, where, and how to fix it."""
+    """A failure a user can act on: what happened, where, and how to fix it.
 
-    exit_code = 1
+    Attributes:
+        message: what went wrong, and where (file, row, option).
+        hint: how to fix it.
+        code: the stable name of the kind of error (a key of :data:`ERRORS`), shown to the
+            user and kept by tests; the exit status comes from it.
+    """
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    code = "failed"
+
+    def __init__(self, message: str, hint: str = "", *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        if code is not None:
+            if code not in ERRORS:
+                raise ValueError(f"error code {code!r} is not in the catalogue")
+            self.code = code
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit status of this error (from its catalogue entry)."""
+        return ERRORS[self.code].exit_code
 
     def __str__(self) -> str:
         return f"{self.message}\n  fix: {self.hint}" if self.hint else self.message
@@ -38,25 +54,68 @@ class DshiftError(Exception):
 class WorkspaceError(DshiftError):
     """The workspace is missing or malformed."""
 
-    exit_code = 2
+    code = "workspace"
 
 
 class LockedError(DshiftError):
     """Another dshift process holds the workspace lock."""
 
-    exit_code = 3
+    code = "locked"
 
 
 class StoreError(DshiftError):
     """The corpus store cannot be opened or is of an unknown version."""
 
-    exit_code = 4
+    code = "store"
 
 
 class SystemFailure(DshiftError):
     """The machine refused a read or write: disk full, permission denied, read-only disk."""
 
-    exit_code = 9
+    code = "system"
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    """A catalogue entry of errors that stop a command.
+
+    Attributes:
+        code: the stable name (shown as ``error [code]``).
+        exit_code: the process exit status.
+        summary: what this kind of error means, for the README and ``dshift --help``.
+    """
+
+    code: str
+    exit_code: int
+    summary: str
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells do
+EXIT_BUG = 70  # EX_SOFTWARE of sysexits.h
+
+ERRORS: dict[str, ErrorKind] = {
+    kind.code: kind
+    for kind in (
+        ErrorKind("failed", 1, "the command could not do what was asked (see the message)"),
+        ErrorKind("usage", 1, "an option or argument cannot be used as given"),
+        ErrorKind("not-found", 1, "a document, segment, file or run named does not exist"),
+        ErrorKind("not-ready", 1, "an earlier step is missing (e.g. nothing coded yet)"),
+        ErrorKind("workspace", 2, "no workspace here, or a workspace folder is malformed"),
+        ErrorKind("locked", 3, "another dshift command is writing to this workspace"),
+        ErrorKind("store", 4, "the corpus store cannot be opened, read or written"),
+        ErrorKind("problems", 5, "--strict: some files of the drop have problems"),
+        ErrorKind("codebook", 6, "the codebook is invalid (file, line and fix given)"),
+        ErrorKind("model", 6, "the trained model is missing, stale or unreadable"),
+        ErrorKind("bad-input", 7, "'dshift tag': an input line is not valid"),
+        ErrorKind("bad-sheet", 8, "a review sheet or project cannot be imported as it is"),
+        ErrorKind("refi", 8, "a REFI-QDA file cannot be read or written"),
+        ErrorKind("system", 9, "the machine refused: disk full, permission denied, read-only"),
+        ErrorKind("bug", EXIT_BUG, "dshift failed unexpectedly (a bug; traceback in a file)"),
+        ErrorKind(
+            "interrupted", EXIT_INTERRUPTED, "stopped by Ctrl-C or SIGTERM; stored work is whole"
+        ),
+    )
+}
 
 
 def is_damaged(exc: BaseException) -> bool:

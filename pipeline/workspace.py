@@ -46,6 +46,11 @@ class Workspace:
         return self.root / "outputs"
 
     @property
+    def models(self) -> Path:
+        """Trained models: inputs of coding, so kept beside the store, not in outputs/."""
+        return self.corpus / "models"
+
+    @property
     def store_path(self) -> Path:
         return self.corpus / STORE_NAME
 

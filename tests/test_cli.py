@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.clidoc import END, START, _commands, cli_reference
+from pipeline.cli.reference import END, START, _commands, cli_reference
 from pipeline.workspace import Workspace
 from tests.conftest import ROOT, SAMPLE, SHARED, needs_shared
 
@@ -31,7 +31,7 @@ def test_every_command_has_help_with_an_example(path: list[str]) -> None:
 def test_readme_cli_reference_is_current() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     current = readme.split(START, 1)[1].split(END, 1)[0].strip()
-    assert current == cli_reference().strip(), "run: python -m pipeline.clidoc README.md"
+    assert current == cli_reference().strip(), "run: python -m pipeline.cli.reference README.md"
 
 
 def test_outside_a_workspace_the_error_says_how_to_fix(tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ def test_index_prints_shares_with_intervals(indexed: Workspace) -> None:
 def test_export_is_complete_traceable_and_byte_identical(
     indexed: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.indices.run as stage
+    import pipeline.exports.stage as stage
 
     # Two runs of the same export give the same bytes, minutes apart too (the Stata time stamp
     # once came from the clock: the test failed whenever its two exports straddled a minute).
@@ -171,7 +171,7 @@ def test_bad_index_options_are_explained_without_a_traceback(
 
 
 def test_index_settings_refuse_what_the_indices_cannot_honour() -> None:
-    from pipeline.indices.run import IndexSettings
+    from pipeline.indices.stage import IndexSettings
 
     with pytest.raises(DshiftError, match="n_boot must be at least 1"):
         IndexSettings(n_boot=0)

@@ -125,7 +125,7 @@ def test_train_code_with_the_model_and_refuse_another_codebook(tmp_path) -> None
             coder="amina",
             run_id=store.start_run("test", {}),
         )
-    from pipeline.indices.run import IndexSettings, compute_tables
+    from pipeline.indices.stage import IndexSettings, compute_tables
 
     with workspace.open_store() as store:
         tables = compute_tables(store, book, IndexSettings(n_boot=50), with_change_points=False)

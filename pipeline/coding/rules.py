@@ -32,7 +32,7 @@ CODER = "rules.v1"
 class RegexTooSlow(DshiftError):
     """A codebook regex ran past its time limit; coding stopped."""
 
-    exit_code = 6
+    code = "codebook"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pipeline.codebook.model import Codebook
 from pipeline.errors import DshiftError
 from pipeline.indices.correlate import correlate, read_covariates
 from pipeline.indices.explain import keyness, lemma_counts, top_segments
-from pipeline.indices.run import IndexSettings, IndexTables, compute_tables
+from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
 from pipeline.indices.tables import TOP_CODES
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now
@@ -58,7 +58,7 @@ def format_explain(store: Store, codebook: Codebook, period: str, code: str, top
     settings = IndexSettings(
         period="year" if len(period) == 4 else ("quarter" if "Q" in period else "month")
     )
-    from pipeline.indices.run import load_frame
+    from pipeline.indices.stage import load_frame
 
     frame = load_frame(store, codebook)
     labels = period_of(frame, settings.period).astype("string")

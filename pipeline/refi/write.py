@@ -85,6 +85,8 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 class RefiError(DshiftError, ValueError):
     """A REFI-QDA file cannot be written or read; the message says what, where and how to fix."""
 
+    code = "refi"
+
 
 @dataclass(frozen=True)
 class RefiSource:

@@ -1,19 +1,22 @@
-"""CLI commands of the review stage: review export/assign/import/adjudicate, agreement.
-
-Registered on the ``dshift`` group by ``pipeline.cli``; thin wrappers around library functions.
-"""
+"""Commands of the review room: review export/assign/import/adjudicate, agreement."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
-from pipeline.cli import cli, friendly_errors, workspace_codebook, workspace_of
-from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
-
-EXIT_INVALID_SHEET = 8
+from pipeline.api import (
+    GATE_ALPHA,
+    GATE_MIN_UNITS,
+    AgreementSettings,
+    ImportSettings,
+    SheetSettings,
+)
+from pipeline.cli.app import cli, exit_with, friendly_errors, project_of
+from pipeline.core import DEFAULT_SEED
+from pipeline.registry import strategies
 
 
 @cli.group()
@@ -40,15 +43,9 @@ def _export(
     role: str,
     with_csv: bool,
 ) -> None:
-    from pipeline.review.run import export_sheets
-
-    workspace = workspace_of(ctx)
-    with workspace.lock("dshift review export"), workspace.open_store() as store:
-        paths = export_sheets(
-            store,
-            workspace_codebook(workspace),
-            workspace.outputs / "review",
-            coders=coders,
+    paths = project_of(ctx).review_sheets(
+        SheetSettings(
+            coders=tuple(coders),
             size=size,
             strategy=strategy,
             code=code,
@@ -58,8 +55,8 @@ def _export(
             seed=seed,
             role=role,
             with_csv=with_csv,
-            model_folder=workspace.outputs / "models",
         )
+    )
     for path in paths:
         click.echo(str(path))
     choices = "as marked, no code applies" if blind else "accept, as marked, no code applies"
@@ -77,7 +74,7 @@ def _export(
 )
 @click.option(
     "--strategy",
-    type=click.Choice(["random", "stratified", "uncertain", "all-coded"]),
+    type=click.Choice(strategies.names()),
     default="stratified",
     show_default=True,
     help="How segments are chosen.",
@@ -85,7 +82,7 @@ def _export(
 @click.option("--code", default=None, help="Only segments the machine gave this code.")
 @click.option("--year", type=int, default=None, help="Only segments of this year.")
 @click.option("--blind", is_flag=True, help="Hide the machine's codes and evidence.")
-@click.option("--seed", type=int, default=20011, show_default=True, help="Sampling seed.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Sampling seed.")
 @click.option("--csv", "with_csv", is_flag=True, help="Also write a CSV copy.")
 @click.pass_context
 @friendly_errors
@@ -125,7 +122,7 @@ def review_export(
 )
 @click.option(
     "--strategy",
-    type=click.Choice(["random", "stratified", "uncertain", "all-coded"]),
+    type=click.Choice(strategies.names()),
     default="stratified",
     show_default=True,
     help="How segments are chosen.",
@@ -136,7 +133,7 @@ def review_export(
     show_default=True,
     help="Hide the machine's codes (double coding is blind by default).",
 )
-@click.option("--seed", type=int, default=20011, show_default=True, help="Sampling seed.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Sampling seed.")
 @click.pass_context
 @friendly_errors
 def review_assign(
@@ -169,12 +166,7 @@ def review_adjudicate(ctx: click.Context, coder: str) -> None:
     Example:
         dshift review adjudicate --coder senior
     """
-    from pipeline.review.run import adjudication_sheet
-
-    workspace = workspace_of(ctx)
-    book = workspace_codebook(workspace)
-    with workspace.lock("dshift review adjudicate"), workspace.open_store() as store:
-        path = adjudication_sheet(store, book, workspace.outputs / "review", coder)
+    path = project_of(ctx).adjudication_sheet(coder)
     if path is None:
         click.echo("no disagreements left to adjudicate", err=True)
         return
@@ -217,32 +209,14 @@ def review_import(
     Example:
         dshift review import outputs/review/review-amina-1a2b3c4d.xlsx
     """
-    from pipeline.review.run import import_sheet
-
-    workspace = workspace_of(ctx)
-    if file.lower().endswith(".qdpx"):
-        from pipeline.review.refi_io import import_refi
-
-        with workspace.lock("dshift review import"), workspace.open_store() as store:
-            refi = import_refi(
-                store,
-                workspace_codebook(workspace),
-                Path(file),
-                dry_run=dry_run,
-                skip_unplaced=skip_unplaced,
-            )
-        for line in refi.summary():
+    settings = ImportSettings(
+        Path(file), skip_bad=skip_bad, dry_run=dry_run, skip_unplaced=skip_unplaced
+    )
+    result = project_of(ctx).import_decisions(settings)
+    if settings.is_refi:
+        for line in result.summary():
             click.echo(line, err=True)
         return
-    with workspace.lock("dshift review import"), workspace.open_store() as store:
-        result = import_sheet(
-            store,
-            workspace_codebook(workspace),
-            Path(file),
-            skip_bad=skip_bad,
-            rejects_folder=workspace.outputs / "review",
-            dry_run=dry_run,
-        )
     if result.already_imported:
         click.echo(f"already imported from {result.already_imported}: nothing changed", err=True)
         return
@@ -254,7 +228,7 @@ def review_import(
             + (", or use --skip-bad to apply the valid rows." if not skip_bad else "."),
             err=True,
         )
-        sys.exit(EXIT_INVALID_SHEET)
+        exit_with("bad-sheet")
     click.echo(result.summary(), err=True)
     if result.rejects:
         click.echo(f"rejected rows: {result.rejects}", err=True)
@@ -294,49 +268,43 @@ def agreement(
     Example:
         dshift agreement --boot 1000
     """
-    from pipeline.review.agreement import between_coders, disagreements, gate, machine_against_human
-    from pipeline.review.decisions import final_decisions, read_decisions
-
-    workspace = workspace_of(ctx)
-    book = workspace_codebook(workspace)
-    with workspace.open_store() as store:
-        events = read_decisions(store, book)
-        if not events:
-            click.echo(
-                "No coder has decided any segment yet, so there is no agreement to "
-                "measure.\nStart with: dshift review export --coder NAME (or dshift "
-                "review assign --coders A,B for double coding)."
-            )
-            return
-        active = store.active_coder()
-        tags = store.machine_tags(active, book.version)
-    codes = list(book.codes) if all_codes else [c.id for c in book.children(None)]
-    coders, pairs = between_coders(events, book, codes, n_boot=boot)
-    machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
-    finals = final_decisions(events, book, machine=machine)
-    reference = {s: set(f.codes) for s, f in finals.items()}
-    judged = {s: f.judged for s, f in finals.items()}
-    versus = machine_against_human(reference, machine, codes, n_boot=boot, judged=judged)
-    show = lambda frame: frame.to_string(index=False, float_format=lambda v: f"{v:.3f}")  # noqa: E731
+    report = project_of(ctx).agreement(
+        AgreementSettings(
+            n_boot=boot, threshold=threshold, min_units=min_units, all_codes=all_codes
+        )
+    )
+    if not report.decided:
+        click.echo(
+            "No coder has decided any segment yet, so there is no agreement to "
+            "measure.\nStart with: dshift review export --coder NAME (or dshift "
+            "review assign --coders A,B for double coding)."
+        )
+        return
     click.echo("between coders (segments decided by two or more):")
     click.echo(
-        show(coders)
-        if coders["units"].max() > 0
+        _table(report.coders)
+        if report.coders["units"].max() > 0
         else "  none yet: use 'dshift review assign' to give coders overlapping sheets"
     )
+    pairs = report.pairs
     if not pairs.empty and pairs["units"].max() > 0:
-        click.echo("\nCohen's kappa per pair:\n" + show(pairs[pairs["units"] > 0]))
-    click.echo(f"\nmachine ({active}) against the coders' final codes ({len(reference)} segments):")
-    click.echo(show(versus))
-    weak = gate(versus, threshold=threshold, min_units=min_units)
-    if weak:
+        click.echo("\nCohen's kappa per pair:\n" + _table(pairs[pairs["units"] > 0]))
+    click.echo(
+        f"\nmachine ({report.machine_coder}) against the coders' final codes "
+        f"({report.reviewed} segments):"
+    )
+    click.echo(_table(report.machine))
+    if report.below_gate:
         click.echo(
             f"\nbelow the reliability gate (alpha < {threshold} on >= {min_units} "
-            f"segments): {', '.join(weak)}"
+            f"segments): {', '.join(report.below_gate)}"
         )
-    open_cases = disagreements(events, book)
-    if open_cases:
+    if report.open_disagreements:
         click.echo(
-            f"\n{len(open_cases)} segment(s) with disagreements: "
+            f"\n{len(report.open_disagreements)} segment(s) with disagreements: "
             "dshift review adjudicate --coder SENIOR"
         )
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.3f}")

@@ -1,103 +1,31 @@
-"""CLI commands of the coding stage: codebook, code, tag, kwic, show.
-
-Registered on the ``dshift`` group by ``pipeline.cli``; thin wrappers around library functions.
-"""
+"""Commands of the coding room: codebook, code, train, tag, kwic, show, topics, expand."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from pipeline.cli import Progress, cli, friendly_errors, workspace_codebook, workspace_of
-from pipeline.coders import MACHINE_CODERS
+from pipeline.api import BadLine, Codebook, CodeSummary, diff_codebooks, load_codebook, tag_lines
+from pipeline.api import codebook_tree as tree_of
+from pipeline.cli.app import (
+    cli,
+    codebook_file,
+    exit_with,
+    friendly_errors,
+    optional_project,
+    project_of,
+)
+from pipeline.core import DEFAULT_SEED
 from pipeline.errors import DshiftError
-from pipeline.workspace import Workspace
-
-EXIT_BAD_INPUT = 7
+from pipeline.registry import coders
 
 
-def _codebook_path(workspace: Workspace | None, given: str | None) -> Path:
-    if given:
-        return Path(given)
-    if workspace is None:
-        raise DshiftError(
-            "no codebook given and no workspace found",
-            "give the codebook file, or run inside a workspace",
-        )
-    return workspace.codebook / "codebook.yaml"
-
-
-def _optional_workspace(ctx: click.Context) -> Workspace | None:
-    try:
-        return workspace_of(ctx)
-    except DshiftError:
-        return None
-
-
-def run_coding(
-    workspace: Workspace,
-    codebook_file: str | None,
-    *,
-    unit: str,
-    model: str | None,
-    dry_run: bool,
-    coder_name: str | None = None,
+def print_coding(
+    summary: CodeSummary, codebook: Codebook, coder: str, active: str | None, dry_run: bool
 ) -> None:
-    """Code the workspace's documents (shared by ``dshift code`` and ``dshift run``) with
-    ``coder_name``, by default the workspace's active coder."""
-    from pipeline.codebook.load import load_codebook
-    from pipeline.coding.run import code_corpus
-
-    with workspace.open_store() as store:
-        active = store.active_coder()
-    coder_name = coder_name or active
-
-    path = _codebook_path(workspace, codebook_file)
-    codebook = load_codebook(path)
-    text = path.read_text(encoding="utf-8")
-    arguments = {
-        "codebook": str(path),
-        "unit": unit,
-        "model": model,
-        "dry_run": dry_run,
-        "coder": coder_name,
-    }
-    coder = None
-    if coder_name != "rules.v1":
-        from pipeline.coding.nlp import make_nlp
-        from pipeline.learning.coder import ModelCoder
-        from pipeline.learning.store_io import load_model
-
-        trained, meta = load_model(workspace.outputs / "models", codebook)
-        coder = ModelCoder(codebook, make_nlp(model), trained, meta["thresholds"], coder_name)
-
-    def go() -> Any:
-        with workspace.open_store() as store:
-            bar = Progress()
-            try:
-                return code_corpus(
-                    store,
-                    codebook,
-                    text,
-                    unit=unit,
-                    model=model,
-                    dry_run=dry_run,
-                    arguments=arguments,
-                    progress=bar.advance,
-                    on_total=bar.start,
-                    coder=coder,
-                )
-            finally:
-                bar.close()
-
-    if dry_run:
-        summary = go()
-    else:
-        with workspace.lock("dshift code"):
-            summary = go()
+    """The one-screen summary of a coding run (``dshift code`` and ``dshift run``)."""
     rate = summary.words / summary.seconds if summary.seconds else 0.0
     verb = "would code" if dry_run else "coded"
     click.echo(
@@ -122,10 +50,10 @@ def run_coding(
                     click.echo(
                         f"    {code:36} +{summary.gains[code]:<6} -{summary.losses[code]}", err=True
                     )
-    elif coder_name != active:
+    elif active is not None and coder != active:
         click.echo(
             f"  the indices, exports and review read {active}, the active coder; to read "
-            f"these tags instead: dshift coder use {coder_name}",
+            f"these tags instead: dshift coder use {coder}",
             err=True,
         )
 
@@ -151,10 +79,8 @@ def codebook_check(ctx: click.Context, path: str | None) -> None:
     Example:
         dshift codebook check codebook/codebook.yaml
     """
-    from pipeline.codebook.load import load_codebook
-
-    file = _codebook_path(_optional_workspace(ctx), path)
-    book = load_codebook(file)
+    file = codebook_file(ctx, path)
+    book = load_codebook(file).codebook
     click.echo(
         f"{file}: ok — {len(book.codes)} codes, {len(book.patterns())} patterns, "
         f"{len(book.partners)} partners; version {book.version}"
@@ -172,10 +98,7 @@ def codebook_show(ctx: click.Context, path: str | None) -> None:
     Example:
         dshift codebook show | less
     """
-    from pipeline.codebook.load import load_codebook
-    from pipeline.codebook.report import format_tree
-
-    click.echo(format_tree(load_codebook(_codebook_path(_optional_workspace(ctx), path))))
+    click.echo(tree_of(codebook_file(ctx, path)))
 
 
 @codebook.command("diff")
@@ -198,28 +121,17 @@ def codebook_diff(ctx: click.Context, old: str, new: str, impact: bool) -> None:
         git show HEAD~1:codebook/codebook.yaml > /tmp/old.yaml
         dshift codebook diff /tmp/old.yaml codebook/codebook.yaml
     """
-    from pipeline.codebook.load import load_codebook
-    from pipeline.codebook.report import diff
-    from pipeline.coding.nlp import make_nlp
-    from pipeline.coding.rules import RuleCoder
-    from pipeline.coding.run import compare, segmenter_for, tagged_in_memory
-
-    before, after = load_codebook(Path(old)), load_codebook(Path(new))
-    click.echo(f"{before.version} -> {after.version}")
-    for line in diff(before, after) or ["(no change)"]:
+    project = optional_project(ctx) if impact else None
+    found = diff_codebooks(Path(old), Path(new), project)
+    click.echo(f"{found.before} -> {found.after}")
+    for line in found.changes or ["(no change)"]:
         click.echo(f"  {line}")
-    workspace = _optional_workspace(ctx)
-    if not impact or workspace is None:
+    if project is None:
         return
-    nlp = make_nlp()
-    segmenter = segmenter_for("sentence", None)
-    with workspace.open_store() as store:
-        if not store.current_documents():
-            click.echo("no documents in the workspace: no impact to count", err=True)
-            return
-        was = tagged_in_memory(store, RuleCoder(before, nlp), segmenter, "sentence")
-        now = tagged_in_memory(store, RuleCoder(after, nlp), segmenter, "sentence")
-    gains, losses = compare(was, now)
+    if found.impact is None:
+        click.echo(found.why_not_measured, err=True)
+        return
+    gains, losses = found.impact
     click.echo("segments that would gain / lose a tag:")
     for code in sorted(gains):
         if gains[code] or losses[code]:
@@ -239,12 +151,7 @@ def codebook_import(ctx: click.Context, qdc: str) -> None:
     Example:
         dshift codebook import ~/Downloads/codebook.qdc
     """
-    from pipeline.codebook.load import load_codebook
-    from pipeline.review.refi_io import propose_codebook
-
-    workspace = workspace_of(ctx)
-    book = load_codebook(workspace.codebook / "codebook.yaml")
-    proposals = propose_codebook(book, Path(qdc))
+    proposals = project_of(ctx).propose_codebook(Path(qdc))
     if not proposals:
         click.echo("no difference from the workspace's codebook")
         return
@@ -278,10 +185,10 @@ def codebook_import(ctx: click.Context, qdc: str) -> None:
 @click.option(
     "--coder",
     "coder_name",
-    type=click.Choice(list(MACHINE_CODERS)),
+    type=click.Choice(coders.names()),
     default=None,
     help="The machine coder (default: the active one, see 'dshift coder'): "
-    + "; ".join(f"{name}, {what}" for name, what in MACHINE_CODERS.items())
+    + "; ".join(f"{name}, {what}" for name, what in coders.descriptions().items())
     + ".",
 )
 @click.pass_context
@@ -305,14 +212,13 @@ def code(
         dshift code
         dshift code --coder ensemble.v1   # after 'dshift train'
     """
-    run_coding(
-        workspace_of(ctx),
-        codebook_file,
-        unit=unit,
-        model=spacy_model,
-        dry_run=dry_run,
-        coder_name=coder_name,
+    project = project_of(ctx)
+    path = Path(codebook_file) if codebook_file else None
+    summary, coder, active = project.code(
+        coder_name, unit=unit, spacy_model=spacy_model, dry_run=dry_run, codebook_path=path
     )
+    book = load_codebook(path or project.codebook_path).codebook
+    print_coding(summary, book, coder, active, dry_run)
 
 
 @cli.command()
@@ -334,12 +240,8 @@ def train(ctx: click.Context, weak: bool) -> None:
     Example:
         dshift train && dshift code --coder ensemble.v1
     """
-    from pipeline.learning.store_io import train as fit
-
-    workspace = workspace_of(ctx)
-    book = workspace_codebook(workspace)
-    with workspace.lock("dshift train"), workspace.open_store() as store:
-        path, meta = fit(store, book, workspace.outputs / "models", weak=weak)
+    trained = project_of(ctx).train(weak=weak)
+    path, meta = trained.path, trained.meta
     click.echo(
         f"trained ml.v1 on {meta['examples']} segments ({meta['human_examples']} "
         f"decided by coders) in {meta['seconds']} s -> {path}",
@@ -360,14 +262,14 @@ def train(ctx: click.Context, weak: bool) -> None:
 @click.argument("input_file", required=False, default="-", type=click.File("r", encoding="utf-8"))
 @click.option(
     "--codebook",
-    "codebook_file",
+    "codebook_path",
     type=click.Path(dir_okay=False),
     help="Codebook to use (default: the workspace's).",
 )
 @click.option("--skip-bad", is_flag=True, help="Report bad lines on stderr and go on.")
 @click.pass_context
 @friendly_errors
-def tag(ctx: click.Context, input_file: Any, codebook_file: str | None, skip_bad: bool) -> None:
+def tag(ctx: click.Context, input_file: Any, codebook_path: str | None, skip_bad: bool) -> None:
     """Code JSON Lines (stdin or INPUT_FILE) and write one JSON line per input to stdout.
 
     Input lines: {"id": ..., "text": "...", "year": 2015, "source_type": "mofa"} (year and
@@ -377,15 +279,8 @@ def tag(ctx: click.Context, input_file: Any, codebook_file: str | None, skip_bad
     Example:
         echo '{"id": 1, "text": "Troops cleared the area."}' | dshift tag
     """
-    from pipeline.codebook.load import load_codebook
-    from pipeline.coding.nlp import make_nlp
-    from pipeline.coding.rules import RuleCoder
-    from pipeline.coding.tag import BadLine, tag_lines
-
-    book = load_codebook(_codebook_path(_optional_workspace(ctx), codebook_file))
-    coder = RuleCoder(book, make_nlp())
     bad = 0
-    for result in tag_lines(coder, input_file):
+    for result in tag_lines(input_file, codebook_file(ctx, codebook_path)):
         if isinstance(result, BadLine):
             bad += 1
             click.echo(f"line {result.line}: {result.reason}", err=True)
@@ -393,7 +288,7 @@ def tag(ctx: click.Context, input_file: Any, codebook_file: str | None, skip_bad
                 click.echo(
                     "  fix: correct the line, or add --skip-bad to go on without it", err=True
                 )
-                sys.exit(EXIT_BAD_INPUT)
+                exit_with("bad-input")
             continue
         click.echo(result)
     if bad:
@@ -431,11 +326,8 @@ def kwic(
     Example:
         dshift kwic "strategic partnership" --code alignment --year 2006
     """
-    from pipeline.coding.browse import kwic_lines
-
-    with workspace_of(ctx).open_store() as store:
-        for line in kwic_lines(store, term, code=code_id, year=year, width=width, limit=limit):
-            click.echo(line)
+    for line in project_of(ctx).kwic(term, code=code_id, year=year, width=width, limit=limit):
+        click.echo(line)
 
 
 @cli.command()
@@ -449,10 +341,7 @@ def show(ctx: click.Context, segment_id: str) -> None:
     Example:
         dshift show s3f2a9c1b7d0e
     """
-    from pipeline.coding.browse import explain_segment
-
-    with workspace_of(ctx).open_store() as store:
-        click.echo(explain_segment(store, segment_id))
+    click.echo(project_of(ctx).explain_segment(segment_id))
 
 
 @cli.command()
@@ -466,7 +355,7 @@ def show(ctx: click.Context, segment_id: str) -> None:
 @click.option(
     "--seeded", is_flag=True, help="Start the first topics from the three tracks' pattern words."
 )
-@click.option("--seed", type=int, default=20011, show_default=True, help="Random seed.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.pass_context
 @friendly_errors
 def topics(ctx: click.Context, ks: str, seeded: bool, seed: int) -> None:
@@ -479,24 +368,13 @@ def topics(ctx: click.Context, ks: str, seeded: bool, seed: int) -> None:
     Example:
         dshift topics --k 6,8,12 --seeded
     """
-    from pipeline.learning.views import run_topics
-
     try:
         values = sorted({int(k) for k in ks.split(",") if k.strip()})
     except ValueError:
-        raise DshiftError(f"--k '{ks}' is not a list of numbers", "write it as 6,10") from None
-    workspace = workspace_of(ctx)
-    with workspace.open_store() as store:
-        click.echo(
-            run_topics(
-                store,
-                workspace_codebook(workspace),
-                workspace.outputs / "topics",
-                values,
-                seeded=seeded,
-                seed=seed,
-            )
-        )
+        raise DshiftError(
+            f"--k '{ks}' is not a list of numbers", "write it as 6,10", code="usage"
+        ) from None
+    click.echo(project_of(ctx).topics(values, seeded=seeded, seed=seed))
 
 
 @cli.command()
@@ -504,7 +382,7 @@ def topics(ctx: click.Context, ks: str, seeded: bool, seed: int) -> None:
 @click.option(
     "--top", type=click.IntRange(1), default=20, show_default=True, help="How many suggestions."
 )
-@click.option("--seed", type=int, default=20011, show_default=True, help="Random seed.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.pass_context
 @friendly_errors
 def expand(ctx: click.Context, code: str, top: int, seed: int) -> None:
@@ -517,8 +395,4 @@ def expand(ctx: click.Context, code: str, top: int, seed: int) -> None:
     Example:
         dshift expand hedging.connectivity
     """
-    from pipeline.learning.views import run_expand
-
-    workspace = workspace_of(ctx)
-    with workspace.open_store() as store:
-        click.echo(run_expand(store, workspace_codebook(workspace), code, top=top, seed=seed))
+    click.echo(project_of(ctx).expand(code, top=top, seed=seed))

@@ -1,6 +1,6 @@
 """Generate the CLI reference in README.md from ``--help``.
 
-Run ``python -m pipeline.clidoc README.md`` after changing a command; a test fails while the
+Run ``python -m pipeline.cli.reference README.md`` after changing a command; a test fails while the
 README and the help text disagree.
 """
 

@@ -1,23 +1,21 @@
-"""CLI commands of the index stage: index, export, explain, report, correlate.
-
-Registered on the ``dshift`` group by ``pipeline.cli``; thin wrappers around library functions.
-"""
+"""Commands of the index room: index, export, explain, report, correlate."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from pipeline.cli import cli, friendly_errors, workspace_codebook, workspace_of
+from pipeline.api import CORRELATION_CAUTION, ExportSummary, IndexSettings, format_indices
+from pipeline.cli.app import cli, friendly_errors, project_of
+from pipeline.core import DEFAULT_SEED
 from pipeline.errors import DshiftError
-from pipeline.workspace import Workspace
+from pipeline.registry import ALWAYS_EXPORTED, exporters
 
 
-def _settings(period: str, boot: int, seed: int, min_docs: int, baseline: str) -> Any:
-    from pipeline.indices.run import IndexSettings
-
+def _settings(period: str, boot: int, seed: int, min_docs: int, baseline: str) -> IndexSettings:
     try:
         first, _, last = baseline.partition("-")
         span = (int(first), int(last or first))
@@ -25,6 +23,7 @@ def _settings(period: str, boot: int, seed: int, min_docs: int, baseline: str) -
         raise DshiftError(
             f"baseline '{baseline}' is not a span of years",
             "write it as 2001-2003 (or a single year)",
+            code="usage",
         ) from None
     return IndexSettings(period=period, n_boot=boot, seed=seed, min_docs=min_docs, baseline=span)
 
@@ -48,7 +47,7 @@ def index_options(fn: Any) -> Any:
         click.option(
             "--seed",
             type=int,
-            default=20011,
+            default=DEFAULT_SEED,
             show_default=True,
             help="Seed of the bootstrap (same seed, same intervals).",
         ),
@@ -91,35 +90,22 @@ def index_command(
     Example:
         dshift index --code hedging --code alignment
     """
-    from pipeline.indices.run import compute_tables
-    from pipeline.indices.views import format_indices
-
-    workspace = workspace_of(ctx)
-    settings = _settings(period, boot, seed, min_docs, baseline)
-    with workspace.open_store() as store:
-        tables = compute_tables(store, workspace_codebook(workspace), settings)
+    tables = project_of(ctx).index(_settings(period, boot, seed, min_docs, baseline))
     click.echo(format_indices(tables, list(codes) or None))
     for note in tables.notes:
         click.echo(f"note: {note}", err=True)
 
 
-def run_export(workspace: Workspace, formats: list[str], settings: Any) -> Path:
-    """Export (shared by ``dshift export`` and ``dshift run``)."""
-    from pipeline.indices.run import export
-
-    arguments = {"formats": formats, "settings": str(settings)}
-    with workspace.lock("dshift export"), workspace.open_store() as store:
-        run_id, folder, tables = export(
-            store, workspace_codebook(workspace), settings, workspace.outputs, formats, arguments
-        )
+def print_export(summary: ExportSummary) -> None:
+    """What an export wrote, and its notes (``dshift export`` and ``dshift run``)."""
+    tables = summary.tables
     click.echo(
-        f"exported run {run_id}: {len(tables.tidy)} index rows, "
-        f"{len(tables.segments)} coded segment rows -> {folder}",
+        f"exported run {summary.run_id}: {len(tables.tidy)} index rows, "
+        f"{len(tables.segments)} coded segment rows -> {summary.folder}",
         err=True,
     )
     for note in tables.notes:
         click.echo(f"note: {note}", err=True)
-    return folder
 
 
 @cli.command()
@@ -128,7 +114,7 @@ def run_export(workspace: Workspace, formats: list[str], settings: Any) -> Path:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["csv", "parquet", "xlsx", "dta", "json"]),
+    type=click.Choice(exporters.names()),
     help="Extra formats (CSV and Parquet are always written); repeat for several.",
 )
 @click.option(
@@ -160,15 +146,16 @@ def export(
         dshift export --format xlsx --format dta --refi
     """
     settings = _settings(period, boot, seed, min_docs, baseline)
-    workspace = workspace_of(ctx)
-    folder = run_export(workspace, sorted({"csv", "parquet", *formats}), settings)
-    if refi:
-        from pipeline.review.refi_io import export_refi
-
-        with workspace.open_store() as store:
-            paths = export_refi(store, workspace_codebook(workspace), folder, workspace.root.name)
-        for path in paths:
-            click.echo(f"REFI-QDA: {path}", err=True)
+    chosen = sorted({*ALWAYS_EXPORTED, *formats})
+    summary, written = project_of(ctx).export(
+        settings,
+        formats=chosen,
+        refi=refi,
+        arguments={"formats": chosen, "settings": str(settings)},
+    )
+    print_export(summary)
+    for path in written:
+        click.echo(f"REFI-QDA: {path}", err=True)
 
 
 @cli.command()
@@ -190,27 +177,7 @@ def explain(ctx: click.Context, period: str, code: str, top: int) -> None:
     Example:
         dshift explain --year 2015 --code hedging
     """
-    from pipeline.indices.views import format_explain
-
-    workspace = workspace_of(ctx)
-    with workspace.open_store() as store:
-        click.echo(format_explain(store, workspace_codebook(workspace), period, code, top))
-
-
-def run_report(workspace: Workspace, settings: Any, covariates: str | None = None) -> Path:
-    """Write the HTML report (shared by ``dshift report`` and ``dshift run``)."""
-    from pipeline.indices.views import build_report
-
-    with workspace.open_store() as store:
-        path = build_report(
-            store,
-            workspace_codebook(workspace),
-            settings,
-            workspace.outputs / "report",
-            covariates=Path(covariates) if covariates else None,
-        )
-    click.echo(f"report: {path}", err=True)
-    return path
+    click.echo(project_of(ctx).explain(period, code, top=top))
 
 
 @cli.command()
@@ -239,7 +206,10 @@ def report(
     Example:
         dshift report --covariates ../shared/data/covariates/us_aid_pakistan_crs.csv
     """
-    run_report(workspace_of(ctx), _settings(period, boot, seed, min_docs, baseline), covariates)
+    path = project_of(ctx).report(
+        _settings(period, boot, seed, min_docs, baseline), Path(covariates) if covariates else None
+    )
+    click.echo(f"report: {path}", err=True)
 
 
 @cli.command()
@@ -264,23 +234,12 @@ def correlate(
     Example:
         dshift correlate ../shared/data/covariates/us_aid_pakistan_crs.csv
     """
-    import sys
-
-    from pipeline.indices.correlate import CAUTION
-    from pipeline.indices.views import correlations_for
-
-    if period != "year":
-        raise DshiftError("correlations are yearly", "leave out --period")
-    workspace = workspace_of(ctx)
     settings = _settings(period, boot, seed, min_docs, baseline)
-    with workspace.open_store() as store:
-        table, skipped = correlations_for(
-            store, workspace_codebook(workspace), settings, Path(covariates)
-        )
+    table, skipped = project_of(ctx).correlate(Path(covariates), settings)
     if skipped:
         click.echo(f"left out text columns: {', '.join(skipped)}", err=True)
     if as_csv:
         table.to_csv(sys.stdout, index=False, float_format="%.4f")
     else:
         click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    click.echo(CAUTION, err=True)
+    click.echo(CORRELATION_CAUTION, err=True)

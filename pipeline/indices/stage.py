@@ -1,21 +1,18 @@
-"""The index, export and report stages: read final codes, compute, write, with provenance.
+"""The index stage: read the final codes of every segment and compute the index tables.
 
 Tables depend only on the store's contents and the parameters, so the same inputs give the same
-bytes; the manifest says when and by which run they were made.
+numbers. The export stage (:mod:`pipeline.exports.stage`) writes them with provenance; the
+report (:mod:`pipeline.indices.views`) draws them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import platform
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from pipeline import __version__
 from pipeline.codebook.model import Codebook
 from pipeline.coders import DEFAULT_CODER
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
@@ -24,10 +21,8 @@ from pipeline.indices.frame import PARTNER_PREFIX, assemble_frame
 from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
 from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.review.decisions import FinalDecision, final_decisions, read_decisions
+from pipeline.stage import Context
 from pipeline.store import Store
-from pipeline.store.sqlite import utc_now
-
-FORMATS = ("csv", "parquet", "xlsx", "dta", "json")
 
 
 @dataclass(frozen=True)
@@ -361,106 +356,6 @@ def add_corrected_shares(
             )
 
 
-def _topic_tables(folder: Path) -> dict[str, pd.DataFrame]:
-    """The tables of the last 'dshift topics' run, exported with the indices when present."""
-    names = {
-        "topics": "topics.csv",
-        "topic_prevalence": "topic_prevalence.csv",
-        "topic_segments": "topic_segments.csv",
-    }
-    return {
-        name: pd.read_csv(folder / file, dtype={"period": str})
-        for name, file in names.items()
-        if (folder / file).exists()
-    }
-
-
-def manifest(
-    store: Store,
-    codebook: Codebook,
-    settings: IndexSettings,
-    run_id: str,
-    tables: IndexTables,
-    formats: list[str],
-) -> dict[str, Any]:
-    """Provenance of an export: run, versions, parameters, every document and its metadata."""
-    path = codebook.path
-    documents = [
-        {
-            "id": d.id,
-            "sha256": d.sha256,
-            "name": d.name,
-            "source_type": d.source_type,
-            "date": d.date,
-            "year": d.year,
-            "title": d.title,
-            "provenance": d.provenance,
-            "superseded": False,
-        }
-        for d in store.current_documents()
-    ]
-    return {
-        "run_id": run_id,
-        "created": utc_now(),
-        "inputs_as_of": store.inputs_as_of(),
-        "pipeline_version": __version__,
-        "codebook_version": codebook.version,
-        "codebook_name": codebook.name,
-        "codebook_file": str(path) if path else None,
-        "codebook_sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
-        "coder": tables.coder,
-        "segmenter": DEFAULT_SEGMENTER,
-        "parameters": {**asdict(settings), "formats": formats},
-        "counts": {
-            "documents": len(documents),
-            "segments": len(tables.frame),
-            "dated_documents": int(
-                tables.frame.loc[tables.frame["year"].notna(), "document_id"].nunique()
-            ),
-            "coded_segments": int(tables.segments["segment_id"].nunique())
-            if not tables.segments.empty
-            else 0,
-        },
-        "segments_by_decision": {
-            "machine": int((tables.frame["decided_by"] == "machine").sum()),
-            "human": int((tables.frame["decided_by"] == "human").sum()),
-        },
-        "notes": tables.notes,
-        "reliability": tables.reliability,
-        "environment": {"python": platform.python_version(), "pandas": pd.__version__},
-        "documents": documents,
-    }
-
-
-def export(
-    store: Store,
-    codebook: Codebook,
-    settings: IndexSettings,
-    outputs: Path,
-    formats: list[str],
-    arguments: dict[str, Any],
-) -> tuple[str, Path, IndexTables]:
-    """Compute the tables and write them with a manifest into ``outputs/exports/<run-id>/``."""
-    from pipeline.exports.writers import write_tables
-    from pipeline.indices.composite import FORMULAS
-    from pipeline.indices.dictionary import data_dictionary
-
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise DshiftError(
-            f"unknown export format(s): {', '.join(unknown)}", f"choose among {', '.join(FORMATS)}"
-        )
-    with store.recorded_run("export", arguments) as run:
-        run.counts = {"formats": ",".join(formats)}
-        tables = compute_tables(store, codebook, settings, with_change_points=False)
-        folder = outputs / "exports" / run.id
-        exported = tables.export_tables()
-        exported.update(_topic_tables(outputs / "topics"))
-        write_tables(
-            folder,
-            exported,
-            formats=formats,
-            manifest=manifest(store, codebook, settings, run.id, tables, formats),
-            dictionary=data_dictionary(exported, FORMULAS),
-        )
-    return run.id, folder, tables
+def run(ctx: Context, settings: IndexSettings) -> IndexTables:
+    """The index stage: every table, from the store of ``ctx`` under its codebook."""
+    return compute_tables(ctx.store, ctx.codebook, settings)

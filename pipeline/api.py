@@ -1,0 +1,612 @@
+"""The one door to the pipeline: every client (the CLI, the web page, a batch runner) calls this.
+
+A :class:`Project` is one workspace. Each method is one command: it takes the workspace lock
+when it writes (once, for the whole command), opens the store, loads and validates the codebook
+once, hands a :class:`~pipeline.stage.Context` to the stage and returns the stage's summary for
+the client to show. Nothing here prints.
+
+Example::
+
+    from pipeline.api import Project
+
+    project = Project.open("~/pakfp")
+    project.ingest(["~/drops/2024-06"])
+    project.code()
+    folder = project.export(formats=("xlsx",)).folder
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.codebook.files import LoadedCodebook, read_codebook
+from pipeline.codebook.model import Codebook
+from pipeline.codebook.report import format_tree
+from pipeline.coding.impact import CodebookDiff
+from pipeline.coding.run import CodeSummary
+from pipeline.coding.tag import BadLine
+from pipeline.errors import DshiftError
+from pipeline.exports.stage import ExportSettings, ExportSummary
+from pipeline.indices.correlate import CAUTION as CORRELATION_CAUTION
+from pipeline.indices.stage import IndexSettings, IndexTables
+from pipeline.indices.views import format_indices
+from pipeline.ingest.options import ReadOptions
+from pipeline.ingest.run import IngestSettings, IngestSummary
+from pipeline.learning.stage import TrainSettings, TrainSummary
+from pipeline.registry import coders
+from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
+from pipeline.review.stage import AgreementReport, AgreementSettings, ImportSettings, SheetSettings
+from pipeline.stage import Context, ProgressSink, Silent
+from pipeline.status import format_summary as format_ingest_summary
+from pipeline.status import write_problems_csv
+from pipeline.store import DocumentRow, ProblemRow, Store
+from pipeline.workspace import Workspace, find_workspace, init_workspace
+
+__all__ = [
+    "CORRELATION_CAUTION",
+    "GATE_ALPHA",
+    "GATE_MIN_UNITS",
+    "AgreementReport",
+    "AgreementSettings",
+    "BadLine",
+    "CodeSummary",
+    "Codebook",
+    "CodebookDiff",
+    "CoderState",
+    "ExportSettings",
+    "ExportSummary",
+    "ImportSettings",
+    "IndexSettings",
+    "IndexTables",
+    "IngestSettings",
+    "IngestSummary",
+    "LoadedCodebook",
+    "Project",
+    "ReadOptions",
+    "RunAllSummary",
+    "SheetSettings",
+    "TrainSettings",
+    "TrainSummary",
+    "codebook_tree",
+    "diff_codebooks",
+    "format_indices",
+    "format_ingest_summary",
+    "load_codebook",
+    "tag_lines",
+    "write_problems_csv",
+]
+
+CODEBOOK_FILE = "codebook.yaml"
+
+
+def load_codebook(path: Path) -> LoadedCodebook:
+    """Read and validate the codebook file at ``path``, keeping its text (see
+    :func:`pipeline.codebook.files.read_codebook`)."""
+    return read_codebook(path)
+
+
+def codebook_tree(path: Path) -> str:
+    """The code tree of the codebook file at ``path``, with definitions and pattern counts."""
+    return format_tree(read_codebook(path).codebook)
+
+
+def diff_codebooks(old: Path, new: Path, project: Project | None = None) -> CodebookDiff:
+    """Compare codebook files ``old`` and ``new``; with a ``project``, also code its documents
+    with both (in memory, nothing written) and count segments gaining and losing each code."""
+    from pipeline.coding.impact import diff_codebooks as compare
+
+    before, after = read_codebook(old).codebook, read_codebook(new).codebook
+    if project is None:
+        return compare(before, after, None)
+    with project._store() as store:
+        return compare(before, after, store)
+
+
+def tag_lines(lines: Iterable[str], codebook_path: Path) -> Iterator[Any]:
+    """Code JSON Lines with the rules of the codebook at ``codebook_path`` (``dshift tag``):
+    one JSON string per good line, a :class:`~pipeline.coding.tag.BadLine` per bad one."""
+    from pipeline.coding.nlp import make_nlp
+    from pipeline.coding.rules import RuleCoder
+    from pipeline.coding.tag import tag_lines as tag
+
+    coder = RuleCoder(read_codebook(codebook_path).codebook, make_nlp())
+    return tag(coder, lines)
+
+
+@dataclass(frozen=True)
+class CoderState:
+    """One machine coder as a workspace sees it."""
+
+    name: str
+    what: str
+    active: bool
+    documents_coded: int
+    """Documents coded by it under the current codebook (0: not coded)."""
+
+
+@dataclass(frozen=True)
+class RunAllSummary:
+    """What ``run_all`` did, stage by stage."""
+
+    ingest: IngestSummary
+    problems_csv: Path
+    code: CodeSummary
+    export: ExportSummary
+    report: Path
+
+
+@dataclass
+class Project:
+    """The pipeline of one workspace.
+
+    Attributes:
+        workspace: its folders (``corpus/`` with the store, ``codebook/``, ``outputs/``).
+        progress: where long stages report how far they are (silent by default).
+    """
+
+    workspace: Workspace
+    progress: ProgressSink = field(default_factory=Silent)
+
+    # -- opening ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, where: str | os.PathLike[str] | None = None) -> Project:
+        """The workspace at ``where`` (else ``$DSHIFT_WORKSPACE``, else the current folder).
+
+        Raises:
+            WorkspaceError: when there is no workspace there, saying how to make one.
+        """
+        return cls(find_workspace(where))
+
+    @classmethod
+    def find(cls, where: str | os.PathLike[str] | None = None) -> Project | None:
+        """Like :meth:`open`, but None when there is no workspace (for commands that can work
+        without one, such as ``codebook check FILE``)."""
+        try:
+            return cls.open(where)
+        except DshiftError:
+            return None
+
+    @classmethod
+    def create(cls, directory: str | os.PathLike[str]) -> Project:
+        """Make a workspace in ``directory`` with the default codebook (an existing one is
+        checked and completed, never overwritten)."""
+        return cls(init_workspace(directory))
+
+    @property
+    def root(self) -> Path:
+        """The workspace folder."""
+        return self.workspace.root
+
+    @property
+    def outputs(self) -> Path:
+        """Regenerable results (safe to delete; never read back as an input)."""
+        return self.workspace.outputs
+
+    @property
+    def models(self) -> Path:
+        """Trained models: beside the store, as coding reads them."""
+        return self.workspace.models
+
+    @property
+    def codebook_path(self) -> Path:
+        """The workspace's codebook file."""
+        return self.workspace.codebook / CODEBOOK_FILE
+
+    def codebook(self) -> LoadedCodebook:
+        """Load and validate the workspace's codebook."""
+        return load_codebook(self.codebook_path)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _store(self, command: str | None = None) -> Iterator[Store]:
+        """The store; with ``command``, under the workspace's write lock for its whole use."""
+        lock = self.workspace.lock(f"dshift {command} (pid {os.getpid()})") if command else None
+        with lock or nullcontext(), self.workspace.open_store() as store:
+            yield store
+
+    @contextmanager
+    def _stage(
+        self, command: str | None = None, codebook: LoadedCodebook | None = None
+    ) -> Iterator[Context]:
+        """A stage context: the codebook loaded once, the store (locked if ``command``)."""
+        loaded = codebook or self.codebook()
+        with self._store(command) as store:
+            yield Context(
+                store=store,
+                codebook=loaded.codebook,
+                outputs=self.outputs,
+                models=self.models,
+                progress=self.progress,
+            )
+
+    # -- ingest and code --------------------------------------------------------------------
+
+    def ingest(
+        self,
+        drops: Sequence[str | os.PathLike[str]],
+        settings: IngestSettings | None = None,
+        *,
+        arguments: dict[str, Any] | None = None,
+        command: str = "ingest",
+    ) -> tuple[IngestSummary, Path]:
+        """Read the new and changed files of ``drops`` into the store.
+
+        Returns:
+            the run's summary, and the refreshed ``outputs/problems.csv``.
+
+        Raises:
+            DshiftError: when a drop does not exist (nothing is read then).
+        """
+        paths = _existing_drops(drops)
+        with self._store(command) as store:
+            return self._ingest(store, paths, settings or IngestSettings(), arguments)
+
+    def _ingest(
+        self,
+        store: Store,
+        drops: list[Path],
+        settings: IngestSettings,
+        arguments: dict[str, Any] | None,
+    ) -> tuple[IngestSummary, Path]:
+        from pipeline.ingest.run import ingest
+        from pipeline.status import export_problems
+
+        progress = self.progress
+        try:
+            summary = ingest(
+                store,
+                drops,
+                settings,
+                arguments=arguments or {"drops": [str(d) for d in drops]},
+                progress=progress.advance,
+                on_total=lambda total: progress.start(total, "reading"),
+            )
+        finally:
+            progress.close()
+        return summary, export_problems(store, self.outputs / "problems.csv")
+
+    def code(
+        self,
+        coder: str | None = None,
+        *,
+        unit: str = "sentence",
+        spacy_model: str | None = None,
+        dry_run: bool = False,
+        codebook_path: Path | None = None,
+    ) -> tuple[CodeSummary, str, str]:
+        """Segment and tag every document not yet coded under the codebook's version.
+
+        Args:
+            coder: the machine coder (default: the workspace's active coder).
+            dry_run: code in memory only and compare with the last version coded (no lock).
+
+        Returns:
+            the summary, the coder that coded, and the workspace's active coder.
+        """
+        loaded = load_codebook(codebook_path) if codebook_path else self.codebook()
+        with self._stage(None if dry_run else "code", loaded) as ctx:
+            return self._code(ctx, loaded, coder, unit, spacy_model, dry_run)
+
+    def _code(
+        self,
+        ctx: Context,
+        loaded: LoadedCodebook,
+        coder: str | None,
+        unit: str,
+        spacy_model: str | None,
+        dry_run: bool,
+    ) -> tuple[CodeSummary, str, str]:
+        from pipeline.coding.stage import CodeSettings
+        from pipeline.coding.stage import run as code_stage
+
+        active = ctx.store.active_coder()
+        name = coders.get(coder).name if coder else active
+        settings = CodeSettings(
+            codebook_text=loaded.text,
+            coder=name,
+            unit=unit,
+            spacy_model=spacy_model,
+            dry_run=dry_run,
+            arguments={
+                "codebook": str(loaded.path),
+                "unit": unit,
+                "model": spacy_model,
+                "dry_run": dry_run,
+                "coder": name,
+            },
+        )
+        return code_stage(ctx, settings), name, active
+
+    def run_all(
+        self,
+        drops: Sequence[str | os.PathLike[str]],
+        settings: IngestSettings | None = None,
+        *,
+        arguments: dict[str, Any] | None = None,
+        index: IndexSettings | None = None,
+    ) -> RunAllSummary:
+        """Ingest ``drops``, code with the active coder, export CSV and Parquet, write the
+        report: under one lock, so no other command runs between the stages."""
+        from pipeline.exports.stage import run as export_stage
+
+        paths = _existing_drops(drops)
+        index = index or IndexSettings()
+        loaded = self.codebook()
+        with self._stage("run", loaded) as ctx:
+            ingested, problems_csv = self._ingest(
+                ctx.store, paths, settings or IngestSettings(), arguments
+            )
+            coded, _, _ = self._code(ctx, loaded, None, "sentence", None, False)
+            exported = export_stage(ctx, ExportSettings(index))
+            report = self._report(ctx, index, None)
+        return RunAllSummary(ingested, problems_csv, coded, exported, report)
+
+    # -- codebook ---------------------------------------------------------------------------
+
+    def diff_codebooks(self, old: Path, new: Path, *, impact: bool = True) -> CodebookDiff:
+        """Compare codebook files ``old`` and ``new``; with ``impact``, code the workspace's
+        documents with both (in memory) and count segments gaining and losing each code."""
+        return diff_codebooks(old, new, self if impact else None)
+
+    def propose_codebook(self, qdc: Path) -> list[str]:
+        """Changes a REFI-QDA codebook (.qdc) proposes to ours (never applied)."""
+        from pipeline.review.refi_io import propose_codebook
+
+        return propose_codebook(self.codebook().codebook, qdc)
+
+    # -- machine coders ---------------------------------------------------------------------
+
+    def coders(self) -> list[CoderState]:
+        """Every registered machine coder: which is active, what each has coded."""
+        book = self.codebook().codebook
+        with self._store() as store:
+            active = store.active_coder()
+            states = []
+            for component in coders:
+                done = book.version in store.coded_versions(component.name)
+                count = store.coding_counts(component.name, book.version)[0] if done else 0
+                states.append(
+                    CoderState(component.name, component.what, component.name == active, count)
+                )
+        return states
+
+    def use_coder(self, name: str) -> CoderState:
+        """Make ``name`` the active machine coder: indices, exports, review, REFI and
+        browsing read its tags from then on (other coders' tags stay for comparison)."""
+        component = coders.get(name)
+        book = self.codebook().codebook
+        with self._store("coder use") as store:
+            store.set_active_coder(component.name)
+            done = book.version in store.coded_versions(component.name)
+            count = store.coding_counts(component.name, book.version)[0] if done else 0
+        return CoderState(component.name, component.what, True, count)
+
+    # -- learning ---------------------------------------------------------------------------
+
+    def train(self, *, weak: bool = False) -> TrainSummary:
+        """Train ``ml.v1`` on the coders' decisions and cross-validate it by document."""
+        from pipeline.learning.stage import run as train_stage
+
+        with self._stage("train") as ctx:
+            return train_stage(ctx, TrainSettings(weak=weak))
+
+    def topics(self, ks: Sequence[int], *, seeded: bool = False, seed: int | None = None) -> str:
+        """Fit LDA topic models for each k, keep the most coherent, write its tables."""
+        from pipeline.core import DEFAULT_SEED
+        from pipeline.learning.views import run_topics
+
+        with self._stage() as ctx:
+            return run_topics(
+                ctx.store,
+                ctx.codebook,
+                self.outputs / "topics",
+                list(ks),
+                seeded=seeded,
+                seed=DEFAULT_SEED if seed is None else seed,
+            )
+
+    def expand(self, code: str, *, top: int = 20, seed: int | None = None) -> str:
+        """Terms close to a code's patterns, with frequency, an example and new tags."""
+        from pipeline.core import DEFAULT_SEED
+        from pipeline.learning.views import run_expand
+
+        with self._stage() as ctx:
+            return run_expand(
+                ctx.store, ctx.codebook, code, top=top, seed=DEFAULT_SEED if seed is None else seed
+            )
+
+    # -- browsing, status, documents --------------------------------------------------------
+
+    def kwic(
+        self,
+        term: str,
+        *,
+        code: str | None = None,
+        year: int | None = None,
+        width: int = 50,
+        limit: int = 100,
+    ) -> list[str]:
+        """``term`` in context across the coded corpus, one line per match."""
+        from pipeline.coding.browse import kwic_lines
+
+        with self._store() as store:
+            return list(kwic_lines(store, term, code=code, year=year, width=width, limit=limit))
+
+    def explain_segment(self, segment_id: str) -> str:
+        """A segment in its paragraph, its tags, and why each fired."""
+        from pipeline.coding.browse import explain_segment
+
+        with self._store() as store:
+            return explain_segment(store, segment_id)
+
+    def status(self) -> str:
+        """What the store holds: documents by year and type, undated ones, problems, runs."""
+        from pipeline.status import format_status
+
+        with self._store() as store:
+            return format_status(store)
+
+    def problems(self) -> list[ProblemRow]:
+        """Open problems with file, place, reason and fix."""
+        with self._store() as store:
+            return store.open_problems()
+
+    def dismiss_problems(self, ids: Sequence[int]) -> int:
+        """Close problems the user has dealt with (a recorded run); returns how many closed."""
+        with (
+            self._store("problems --dismiss") as store,
+            store.recorded_run("problems dismiss", {"ids": list(ids)}) as run,
+        ):
+            closed = store.dismiss_problems(ids, run.id)
+            run.counts = {"dismissed": closed}
+        return closed
+
+    def describe_document(self, ref: str) -> str:
+        """A document's metadata with where each value came from (``ref``: id, name, sha256)."""
+        from pipeline.documents import find_document
+        from pipeline.status import format_document
+
+        with self._store() as store:
+            return format_document(store, find_document(store, ref).id)
+
+    def document_text(self, ref: str) -> str:
+        """A document's canonical text."""
+        from pipeline.documents import find_document
+
+        with self._store() as store:
+            return store.document_text(find_document(store, ref).id)
+
+    def set_date(self, ref: str, date: str, note: str = "") -> DocumentRow:
+        """Set a document's date by hand (kept, with the note, as the strongest source)."""
+        from pipeline.documents import set_date
+
+        with self._store("doc set-date") as store:
+            return set_date(store, ref, date, note)
+
+    # -- review -----------------------------------------------------------------------------
+
+    def review_sheets(self, settings: SheetSettings) -> list[Path]:
+        """Write review sheets (one per coder) into ``outputs/review/``."""
+        from pipeline.review.stage import write_sheets
+
+        with self._stage("review export") as ctx:
+            return write_sheets(ctx, settings)
+
+    def adjudication_sheet(self, adjudicator: str) -> Path | None:
+        """A sheet of the open disagreements for ``adjudicator``; None if there are none."""
+        from pipeline.review.stage import write_adjudication
+
+        with self._stage("review adjudicate") as ctx:
+            return write_adjudication(ctx, adjudicator)
+
+    def import_decisions(self, settings: ImportSettings) -> Any:
+        """Check a filled-in sheet or REFI-QDA project and record its decisions.
+
+        Returns:
+            an :class:`~pipeline.review.run.ImportResult` (sheets) or a
+            :class:`~pipeline.review.refi_io.RefiImport` (``.qdpx``).
+        """
+        from pipeline.review.stage import import_decisions
+
+        with self._stage("review import") as ctx:
+            return import_decisions(ctx, settings)
+
+    def agreement(self, settings: AgreementSettings | None = None) -> AgreementReport:
+        """Agreement between coders and between the active machine coder and the coders."""
+        from pipeline.review.stage import agreement
+
+        with self._stage() as ctx:
+            return agreement(ctx, settings or AgreementSettings())
+
+    # -- indices, exports, report -----------------------------------------------------------
+
+    def index(self, settings: IndexSettings | None = None) -> IndexTables:
+        """Every index table (reads only)."""
+        from pipeline.indices.stage import run as index_stage
+
+        with self._stage() as ctx:
+            return index_stage(ctx, settings or IndexSettings())
+
+    def export(
+        self,
+        settings: IndexSettings | None = None,
+        *,
+        formats: Sequence[str] = (),
+        refi: bool = False,
+        arguments: dict[str, Any] | None = None,
+    ) -> tuple[ExportSummary, list[Path]]:
+        """Write the tables with a manifest into ``outputs/exports/<run-id>/``; with ``refi``
+        also a REFI-QDA project and codebook there.
+
+        Returns:
+            the export's summary and the REFI-QDA files written (empty without ``refi``).
+        """
+        from pipeline.exports.stage import run as export_stage
+
+        index = settings or IndexSettings()
+        export_settings = ExportSettings(index, tuple(formats), arguments)
+        with self._stage("export") as ctx:
+            summary = export_stage(ctx, export_settings)
+            written: list[Path] = []
+            if refi:
+                from pipeline.review.refi_io import export_refi
+
+                written = export_refi(ctx.store, ctx.codebook, summary.folder, self.root.name)
+        return summary, written
+
+    def explain(self, period: str, code: str, *, top: int = 10) -> str:
+        """The segments behind a period's value of a code, and the words marking the period."""
+        from pipeline.indices.views import format_explain
+
+        with self._stage() as ctx:
+            return format_explain(ctx.store, ctx.codebook, period, code, top)
+
+    def report(self, settings: IndexSettings | None = None, covariates: Path | None = None) -> Path:
+        """Write ``outputs/report/report.html`` (self-contained) and its figures."""
+        with self._stage() as ctx:
+            return self._report(ctx, settings or IndexSettings(), covariates)
+
+    def _report(self, ctx: Context, settings: IndexSettings, covariates: Path | None) -> Path:
+        from pipeline.indices.views import build_report
+
+        return build_report(
+            ctx.store, ctx.codebook, settings, self.outputs / "report", covariates=covariates
+        )
+
+    def correlate(
+        self, covariates: Path, settings: IndexSettings | None = None
+    ) -> tuple[pd.DataFrame, list[str]]:
+        """Correlate the yearly indices with the numeric columns of a covariates CSV.
+
+        Returns:
+            the table, and the text columns left out.
+        """
+        from pipeline.indices.views import correlations_for
+
+        settings = settings or IndexSettings()
+        if settings.period != "year":
+            raise DshiftError("correlations are yearly", "leave out --period", code="usage")
+        with self._stage() as ctx:
+            return correlations_for(ctx.store, ctx.codebook, settings, covariates)
+
+
+def _existing_drops(drops: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The drops as paths, refusing any that does not exist (before anything is read)."""
+    paths = [Path(d).expanduser() for d in drops]
+    for path in paths:
+        if not path.exists():
+            raise DshiftError(
+                f"drop {path} does not exist",
+                "give a folder of PDFs (or single files) that exists",
+                code="not-found",
+            )
+    return paths

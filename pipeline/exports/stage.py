@@ -1,0 +1,165 @@
+"""The export stage: the index tables, the coded segments and the document matrix, written
+with a manifest that traces every number to its run, coder, codebook and pipeline version.
+
+The same store and parameters give the same bytes: the manifest's ``inputs_as_of`` (when the
+inputs last changed), not the clock, stamps the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.codebook.model import Codebook
+from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.errors import DshiftError
+from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
+from pipeline.registry import ALWAYS_EXPORTED, exporters
+from pipeline.stage import Context
+from pipeline.store import Store
+from pipeline.store.sqlite import utc_now
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """What to export: the index parameters and the formats (CSV and Parquet always)."""
+
+    index: IndexSettings
+    formats: tuple[str, ...] = ALWAYS_EXPORTED
+    arguments: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.formats) - set(exporters.names()))
+        if unknown:
+            raise DshiftError(
+                f"unknown export format(s): {', '.join(unknown)}",
+                f"choose among {', '.join(exporters.names())}",
+                code="usage",
+            )
+
+    def chosen(self) -> list[str]:
+        """The formats to write, in a stable order, CSV and Parquet included."""
+        return sorted({*ALWAYS_EXPORTED, *self.formats})
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What an export wrote."""
+
+    run_id: str
+    folder: Path
+    tables: IndexTables
+
+    def counts(self) -> dict[str, Any]:
+        """Rows written per kind."""
+        return {"index_rows": len(self.tables.tidy), "segment_rows": len(self.tables.segments)}
+
+
+def manifest(
+    store: Store,
+    codebook: Codebook,
+    settings: IndexSettings,
+    run_id: str,
+    tables: IndexTables,
+    formats: list[str],
+) -> dict[str, Any]:
+    """Provenance of an export: run, versions, parameters, every document and its metadata.
+
+    The codebook's hash is that of the text recorded under its version when the tags were
+    made (so it cannot disagree with ``codebook_version``, as a re-read of an edited file
+    could); ``None`` if that text was never recorded.
+    """
+    content = store.codebook_content(codebook.version)
+    documents = [
+        {
+            "id": d.id,
+            "sha256": d.sha256,
+            "name": d.name,
+            "source_type": d.source_type,
+            "date": d.date,
+            "year": d.year,
+            "title": d.title,
+            "provenance": d.provenance,
+            "superseded": False,
+        }
+        for d in store.current_documents()
+    ]
+    return {
+        "run_id": run_id,
+        "created": utc_now(),
+        "inputs_as_of": store.inputs_as_of(),
+        "pipeline_version": __version__,
+        "codebook_version": codebook.version,
+        "codebook_name": codebook.name,
+        "codebook_file": str(codebook.path) if codebook.path else None,
+        "codebook_sha256": hashlib.sha256(content.encode("utf-8")).hexdigest()
+        if content is not None
+        else None,
+        "coder": tables.coder,
+        "segmenter": DEFAULT_SEGMENTER,
+        "parameters": {**asdict(settings), "formats": formats},
+        "counts": {
+            "documents": len(documents),
+            "segments": len(tables.frame),
+            "dated_documents": int(
+                tables.frame.loc[tables.frame["year"].notna(), "document_id"].nunique()
+            ),
+            "coded_segments": int(tables.segments["segment_id"].nunique())
+            if not tables.segments.empty
+            else 0,
+        },
+        "segments_by_decision": {
+            "machine": int((tables.frame["decided_by"] == "machine").sum()),
+            "human": int((tables.frame["decided_by"] == "human").sum()),
+        },
+        "notes": tables.notes,
+        "reliability": tables.reliability,
+        "environment": {"python": platform.python_version(), "pandas": pd.__version__},
+        "documents": documents,
+    }
+
+
+def run(ctx: Context, settings: ExportSettings) -> ExportSummary:
+    """The export stage: compute the tables and write them with a manifest into
+    ``outputs/exports/<run-id>/`` (a recorded run; all files or none)."""
+    from pipeline.exports.writers import write_tables
+    from pipeline.indices.composite import FORMULAS
+    from pipeline.indices.dictionary import data_dictionary
+
+    store, codebook = ctx.store, ctx.codebook
+    formats = settings.chosen()
+    arguments = settings.arguments or {"formats": formats, "settings": str(settings.index)}
+    with store.recorded_run("export", arguments) as recorded:
+        recorded.counts = {"formats": ",".join(formats)}
+        tables = compute_tables(store, codebook, settings.index, with_change_points=False)
+        folder = ctx.outputs / "exports" / recorded.id
+        exported = tables.export_tables()
+        exported.update(_topic_tables(ctx.outputs / "topics"))
+        write_tables(
+            folder,
+            exported,
+            formats=formats,
+            manifest=manifest(store, codebook, settings.index, recorded.id, tables, formats),
+            dictionary=data_dictionary(exported, FORMULAS),
+        )
+    return ExportSummary(recorded.id, folder, tables)
+
+
+def _topic_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """The tables of the last 'dshift topics' run, exported with the indices when present."""
+    names = {
+        "topics": "topics.csv",
+        "topic_prevalence": "topic_prevalence.csv",
+        "topic_segments": "topic_segments.csv",
+    }
+    return {
+        name: pd.read_csv(folder / file, dtype={"period": str})
+        for name, file in names.items()
+        if (folder / file).exists()
+    }

@@ -1,0 +1,161 @@
+"""The review stages: sheets out, coders' decisions in, adjudication, agreement.
+
+Every write of a decision goes through the functions here (sheets, REFI-QDA projects; later the
+web page), so that each is checked against the store's record of what was shown, and recorded
+append-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core import DEFAULT_SEED
+from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
+from pipeline.review.agreement import between_coders, disagreements, gate, machine_against_human
+from pipeline.review.decisions import final_decisions, read_decisions
+from pipeline.review.refi_io import RefiImport, import_refi
+from pipeline.review.run import ImportResult, adjudication_sheet, export_sheets, import_sheet
+from pipeline.stage import Context
+
+
+@dataclass(frozen=True)
+class SheetSettings:
+    """What goes on review sheets: for whom, how many segments, chosen how."""
+
+    coders: tuple[str, ...]
+    size: int = 50
+    strategy: str = "stratified"
+    code: str | None = None
+    year: int | None = None
+    blind: bool = False
+    overlap: float = 0.0
+    seed: int = DEFAULT_SEED
+    role: str = "coder"
+    with_csv: bool = False
+
+
+def write_sheets(ctx: Context, settings: SheetSettings) -> list[Path]:
+    """Write one sheet per coder into ``outputs/review/`` (recorded as review exports)."""
+    return export_sheets(
+        ctx.store,
+        ctx.codebook,
+        ctx.outputs / "review",
+        coders=list(settings.coders),
+        size=settings.size,
+        strategy=settings.strategy,
+        code=settings.code,
+        year=settings.year,
+        blind=settings.blind,
+        overlap=settings.overlap,
+        seed=settings.seed,
+        role=settings.role,
+        with_csv=settings.with_csv,
+        model_folder=ctx.models,
+    )
+
+
+def write_adjudication(ctx: Context, adjudicator: str) -> Path | None:
+    """A sheet of the segments coders disagree on, for ``adjudicator``; None if none."""
+    return adjudication_sheet(ctx.store, ctx.codebook, ctx.outputs / "review", adjudicator)
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """How to import a filled-in sheet or a REFI-QDA project."""
+
+    path: Path
+    skip_bad: bool = False
+    dry_run: bool = False
+    skip_unplaced: bool = False
+
+    @property
+    def is_refi(self) -> bool:
+        """A REFI-QDA project (``.qdpx``) rather than a sheet."""
+        return self.path.suffix.lower() == ".qdpx"
+
+
+def import_decisions(ctx: Context, settings: ImportSettings) -> ImportResult | RefiImport:
+    """Check the file, then record its decisions (nothing if any row is bad, unless skip_bad)."""
+    if settings.is_refi:
+        return import_refi(
+            ctx.store,
+            ctx.codebook,
+            settings.path,
+            dry_run=settings.dry_run,
+            skip_unplaced=settings.skip_unplaced,
+        )
+    return import_sheet(
+        ctx.store,
+        ctx.codebook,
+        settings.path,
+        skip_bad=settings.skip_bad,
+        rejects_folder=ctx.outputs / "review",
+        dry_run=settings.dry_run,
+    )
+
+
+@dataclass(frozen=True)
+class AgreementSettings:
+    """What agreement to measure and flag."""
+
+    n_boot: int = 500
+    threshold: float = GATE_ALPHA
+    min_units: int = GATE_MIN_UNITS
+    all_codes: bool = False
+
+
+@dataclass
+class AgreementReport:
+    """Agreement between coders, and between the active machine coder and their final codes.
+
+    Attributes:
+        decided: whether any coder has decided any segment (nothing else is filled if not).
+        machine_coder: the active machine coder measured.
+        coders: per code, alpha (and percent agreement) among coders on shared segments.
+        pairs: Cohen's kappa per pair of coders.
+        machine: per code, the machine against the coders' final codes.
+        reviewed: how many segments have final human codes.
+        below_gate: codes whose machine alpha is below the threshold.
+        open_disagreements: segments coders disagree on that no adjudicator settled.
+    """
+
+    decided: bool
+    machine_coder: str
+    settings: AgreementSettings
+    coders: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    machine: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reviewed: int = 0
+    below_gate: list[str] = field(default_factory=list)
+    open_disagreements: list[str] = field(default_factory=list)
+
+
+def agreement(ctx: Context, settings: AgreementSettings) -> AgreementReport:
+    """Measure agreement on the store's decisions (reads only)."""
+    store, book = ctx.store, ctx.codebook
+    active = store.active_coder()
+    events = read_decisions(store, book)
+    if not events:
+        return AgreementReport(False, active, settings)
+    tags = store.machine_tags(active, book.version)
+    codes = list(book.codes) if settings.all_codes else [c.id for c in book.children(None)]
+    coders, pairs = between_coders(events, book, codes, n_boot=settings.n_boot)
+    machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
+    finals = final_decisions(events, book, machine=machine)
+    reference = {s: set(f.codes) for s, f in finals.items()}
+    judged = {s: f.judged for s, f in finals.items()}
+    versus = machine_against_human(reference, machine, codes, n_boot=settings.n_boot, judged=judged)
+    return AgreementReport(
+        decided=True,
+        machine_coder=active,
+        settings=settings,
+        coders=coders,
+        pairs=pairs,
+        machine=versus,
+        reviewed=len(reference),
+        below_gate=gate(versus, threshold=settings.threshold, min_units=settings.min_units),
+        open_disagreements=disagreements(events, book),
+    )
