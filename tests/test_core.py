@@ -133,6 +133,8 @@ def test_the_seed_is_the_default_of_every_seeded_function() -> None:
     from pipeline.indices.compute import compute_indices
     from pipeline.indices.correlate import correlate
     from pipeline.learning.prevalence import corrected_share
+    from pipeline.learning.topics import fit_topics, suggest_terms
+    from pipeline.learning.views import run_expand, run_topics
     from pipeline.review.select import select
 
     for function in (
@@ -142,6 +144,10 @@ def test_the_seed_is_the_default_of_every_seeded_function() -> None:
         compute_indices,
         correlate,
         corrected_share,
+        fit_topics,
+        suggest_terms,
+        run_topics,
+        run_expand,
         select,
     ):
         default = inspect.signature(function).parameters["seed"].default

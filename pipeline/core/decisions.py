@@ -9,6 +9,9 @@ code, a coder's judgement is their latest current decision that judged it.
 A segment's final code set: for each code, an adjudicator's judgement if there is one, else the
 majority of the coders who judged it (the latest settles a tie); codes nobody judged keep the
 machine's; segments nobody decided keep the machine's.
+
+The events come from the caller (``store.decisions()`` passed through :func:`with_scopes`, as
+``pipeline.review.decisions.read_decisions`` does); nothing here reads the store.
 """
 
 from __future__ import annotations
