@@ -177,3 +177,18 @@ def test_index_settings_refuse_what_the_indices_cannot_honour() -> None:
         IndexSettings(n_boot=0)
     with pytest.raises(DshiftError, match="period"):
         IndexSettings(period="decade")
+
+
+def test_report_with_covariates_says_how_to_read_the_correlations(
+    indexed: Workspace, tmp_path: Path
+) -> None:
+    """The caution comes from the correlation stage in the report's inputs (issue 10)."""
+    import html
+
+    from pipeline.indices.correlate import CAUTION
+
+    table = tmp_path / "cov.csv"
+    table.write_text("year,aid\n2001,10\n2002,12\n2006,30\n2014,8\n2015,5\n", "utf-8")
+    invoke(indexed, "report", "--boot", "50", "--covariates", str(table))
+    page = (indexed.outputs / "report" / "report.html").read_text("utf-8")
+    assert "Outside evidence" in page and html.escape(CAUTION) in page

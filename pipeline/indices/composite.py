@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.core import DEFAULT_SEED
+from pipeline.core.codes import TOP_CODES
 from pipeline.indices.compute import (
     FloatArray,
     check_options,
@@ -28,7 +30,6 @@ from pipeline.indices.compute import (
 )
 
 COLUMNS = ("period", "index", "value", "low", "high", "documents", "low_documents")
-TOP_CODES = ("alignment", "securitization", "hedging")
 
 FORMULAS: dict[str, str] = {
     # compute_indices columns
@@ -87,7 +88,7 @@ def composite_indices(
     period: str = "year",
     baseline: tuple[int, int] = (2001, 2003),
     n_boot: int = 1000,
-    seed: int = 20011,
+    seed: int = DEFAULT_SEED,
     min_docs: int = 3,
     confidence: float = 0.95,
     top_codes: Sequence[str] = TOP_CODES,

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pipeline.core import DEFAULT_SEED
 from pipeline.indices.frame import CODE_PREFIX, PARTNER_PREFIX
 
 FloatArray = npt.NDArray[np.float64]
@@ -190,7 +191,7 @@ def compute_indices(
     *,
     period: str = "year",
     n_boot: int = 1000,
-    seed: int = 20011,
+    seed: int = DEFAULT_SEED,
     min_docs: int = 3,
     confidence: float = 0.95,
 ) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.core import DEFAULT_SEED
 from pipeline.errors import DshiftError
 
 CAUTION = (
@@ -109,7 +110,7 @@ def correlate(
     *,
     lags: tuple[int, ...] = (0, 1),
     n_boot: int = 2000,
-    seed: int = 20011,
+    seed: int = DEFAULT_SEED,
     min_years: int = 4,
     confidence: float = 0.95,
 ) -> pd.DataFrame:

@@ -9,10 +9,11 @@ from typing import Any
 import pandas as pd
 
 from pipeline.codebook.model import Codebook
+from pipeline.core.codes import TOP_CODES
+from pipeline.core.decisions import FinalDecision
 from pipeline.indices.frame import CODE_PREFIX
-from pipeline.review.decisions import FinalDecision
 
-TOP_CODES = ("alignment", "securitization", "hedging")
+__all__ = ["TOP_CODES", "document_code_matrix", "segments_table", "wide_table"]
 
 
 def wide_table(tidy: pd.DataFrame, composites: pd.DataFrame) -> pd.DataFrame:

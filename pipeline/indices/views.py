@@ -9,7 +9,7 @@ import pandas as pd
 from pipeline import __version__
 from pipeline.codebook.model import Codebook
 from pipeline.errors import DshiftError
-from pipeline.indices.correlate import correlate, read_covariates
+from pipeline.indices.correlate import CAUTION, correlate, read_covariates
 from pipeline.indices.explain import keyness, lemma_counts, top_segments
 from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
 from pipeline.indices.tables import TOP_CODES
@@ -180,6 +180,7 @@ def build_report(
             problems=problems,
             evidence=evidence,
             correlations=correlations,
+            correlations_caution=CAUTION,
             topics=topics,
             topic_terms=topic_terms,
         ),

@@ -17,7 +17,6 @@ import ctypes
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -56,14 +55,6 @@ def damage(exc: BaseException) -> str | None:
     if isinstance(exc, PSException):
         return f"pdfminer: {type(exc).__name__}: {exc}".rstrip(": ")
     return None
-
-
-@dataclass(frozen=True)
-class PdfFile:
-    """What we learn from opening a PDF before reading its pages."""
-
-    page_count: int
-    info: dict[str, str]
 
 
 def open_pdf(path: Path) -> pdfium.PdfDocument:

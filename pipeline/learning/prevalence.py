@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.core import DEFAULT_SEED
+
 
 @dataclass(frozen=True)
 class ErrorRates:
@@ -50,7 +52,7 @@ def corrected_share(
     machine: np.ndarray,
     *,
     n_boot: int = 1000,
-    seed: int = 20011,
+    seed: int = DEFAULT_SEED,
     key: str = "",
     confidence: float = 0.95,
 ) -> tuple[float, float, float]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
@@ -18,15 +19,45 @@ from pipeline.coding.nlp import DEFAULT_SEGMENTER
 # The rule coder, not the workspace's active coder: ml.v1 learns beside the rules and the
 # ensemble adds its tags to theirs, so their verdicts are the ones to learn and tune against.
 from pipeline.coding.rules import CODER
+from pipeline.core.agreement import machine_against_human
+from pipeline.core.codes import machine_codes, tag_codes
+from pipeline.core.decisions import final_codes, with_scopes
 from pipeline.errors import DshiftError
 from pipeline.learning.evaluate import choose_thresholds, out_of_fold
 from pipeline.learning.model import CodeModel
-from pipeline.review.agreement import machine_against_human
-from pipeline.review.decisions import final_codes, read_decisions
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now
 
+if TYPE_CHECKING:
+    from pipeline.store.review import DecisionRow
+
 MIN_EXAMPLES = 20
+# With weak labels, a segment no human decided is learned from the rule tags at least this sure.
+WEAK_CONFIDENCE = 0.8
+
+
+def read_decisions(store: Store, codebook: Codebook) -> list[DecisionRow]:
+    """Every decision of the store, each with the codes it judged (see ``core.with_scopes``).
+
+    The same edge as ``pipeline.review.decisions.read_decisions``, kept here so that learning
+    does not import the review stage.
+    """
+
+    def codes_of(version: str) -> frozenset[str] | None:
+        content = store.codebook_content(version)
+        return None if content is None else _codes_in(content)
+
+    return with_scopes(store.decisions(), codebook, codes_of)
+
+
+@lru_cache(maxsize=32)
+def _codes_in(content: str) -> frozenset[str] | None:
+    from pipeline.codebook.load import parse_codebook
+
+    try:
+        return frozenset(parse_codebook(content).codes)
+    except DshiftError:  # a stored version today's checks refuse: fall back as if unknown
+        return None
 
 
 def training_data(
@@ -40,26 +71,20 @@ def training_data(
     inferred from the coders' silence.
     """
     every_tag = store.machine_tags(CODER, codebook.version)
-    machine = {s: {c for c, _, _ in f} | {t for _, t, _ in f} for s, f in every_tag.items()}
+    machine = machine_codes(every_tag)
     decided = final_codes(read_decisions(store, codebook), codebook, machine=machine)
     tags = every_tag if weak else {}
     texts, labels, groups, human, ids = [], [], [], [], []
     documents: dict[int, str] = {}
     for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
         is_human = segment_id in decided
-        strong_tags = [c for c, _, conf in tags.get(segment_id, []) if conf >= 0.8]
-        if not is_human and not strong_tags:
+        strong = tag_codes(tags.get(segment_id, []), min_confidence=WEAK_CONFIDENCE)
+        if not is_human and not strong:
             continue
         if doc_id not in documents:
             documents[doc_id] = store.document_text(doc_id)
         texts.append(documents[doc_id][start:end])
-        if is_human:
-            labels.append(set(decided[segment_id]))
-        else:
-            labels.append(
-                {c for c, t, conf in tags[segment_id] if conf >= 0.8}
-                | {t for _, t, conf in tags[segment_id] if conf >= 0.8}
-            )
+        labels.append(set(decided[segment_id]) if is_human else strong)
         groups.append(str(doc_id))
         human.append(is_human)
         ids.append(segment_id)
@@ -88,10 +113,8 @@ def train(
     }
     metrics = machine_against_human(reference, predicted, codes, n_boot=0)
     gold = {c: np.array([c in labels[i] for i in range(len(texts))]) for c in codes}
-    tags = store.machine_tags(CODER, codebook.version)
-    rule_sets = [
-        {c for c, _, _ in tags.get(s, [])} | {t for _, t, _ in tags.get(s, [])} for s in ids
-    ]
+    rules = machine_codes(store.machine_tags(CODER, codebook.version))
+    rule_sets = [rules.get(s, set()) for s in ids]
     by_rules = {c: np.array([c in found for found in rule_sets]) for c in codes}
     thresholds = choose_thresholds({c: oof[c] for c in model.models_}, by_rules, gold)
     data_hash = hashlib.sha256(json.dumps([texts, [sorted(x) for x in labels]]).encode())

@@ -23,6 +23,7 @@ from gensim.parsing.preprocessing import STOPWORDS
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import lemma_table
+from pipeline.core import DEFAULT_SEED
 from pipeline.errors import DshiftError
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -78,7 +79,7 @@ def fit_topics(
     tokens: list[list[str]],
     k: int,
     *,
-    seed: int = 20011,
+    seed: int = DEFAULT_SEED,
     seeds: list[list[str]] | None = None,
     passes: int = 8,
 ) -> TopicModel:
@@ -155,7 +156,12 @@ class Suggestion:
 
 
 def suggest_terms(
-    tokens: list[list[str]], seeds: list[str], known: set[str], *, seed: int = 20011, n: int = 20
+    tokens: list[list[str]],
+    seeds: list[str],
+    known: set[str],
+    *,
+    seed: int = DEFAULT_SEED,
+    n: int = 20,
 ) -> list[Suggestion]:
     """Word2Vec (one worker, fixed seed) neighbours of the seed words, minus known terms.
 

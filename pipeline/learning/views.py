@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core import DEFAULT_SEED
 from pipeline.errors import DshiftError
 from pipeline.learning.topics import (
     TopicModel,
@@ -44,7 +45,7 @@ def run_topics(
     ks: list[int],
     *,
     seeded: bool,
-    seed: int = 20011,
+    seed: int = DEFAULT_SEED,
 ) -> str:
     """Fit LDA for each k, keep the most coherent, write its tables, return a summary."""
     started = time.perf_counter()
@@ -111,7 +112,7 @@ def _cached_topics(
 
 
 def run_expand(
-    store: Store, codebook: Codebook, code: str, *, top: int = 20, seed: int = 20011
+    store: Store, codebook: Codebook, code: str, *, top: int = 20, seed: int = DEFAULT_SEED
 ) -> str:
     """Suggest terms near a code's patterns, with frequency, examples and new tags."""
     if code not in codebook.codes:

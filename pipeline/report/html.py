@@ -9,10 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.indices.correlate import CAUTION
+from pipeline.core.codes import TOP_CODES
 from pipeline.report import figures
 
-TOP_CODES = ("alignment", "securitization", "hedging")
 COMPOSITE_TITLES = {
     "hedging_balance": ("Hedging balance (hedging against alignment, −1 to +1)", "balance"),
     "securitization_intensity": (
@@ -48,6 +47,8 @@ class ReportInputs:
     # shift key (series|period) -> [(segment id, document name, year, text)]
     evidence: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     correlations: pd.DataFrame | None = None
+    # How to read the correlations, shown above them (the correlation stage words it).
+    correlations_caution: str = ""
     topics: pd.DataFrame | None = None  # topic prevalence per period (from dshift topics)
     topic_terms: dict[str, str] = field(default_factory=dict)  # topic column -> top terms
 
@@ -225,7 +226,8 @@ def write_report(folder: Path, data: ReportInputs) -> Path:
         parts.append(_img(figures.save(chart, figs, "topics"), "topic prevalence"))
     if data.correlations is not None and not data.correlations.empty:
         parts.append("<h2>Outside evidence</h2>")
-        parts.append("<p class='note'>" + html.escape(CAUTION) + "</p>")
+        if data.correlations_caution:
+            parts.append("<p class='note'>" + html.escape(data.correlations_caution) + "</p>")
         parts.append(
             "<div class='wide'>" + _table(data.correlations, ("index", "covariate")) + "</div>"
         )

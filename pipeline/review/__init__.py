@@ -1,6 +1,6 @@
 """Human review: sheets out and back, decisions as events, agreement."""
 
-# Krippendorff's lowest alpha for tentative conclusions, and the reviewed segments it needs
-# before a code is judged against it (the reliability gate).
-GATE_ALPHA = 0.667
-GATE_MIN_UNITS = 30
+# The reliability gate is a core rule; re-exported here for the modules that import it from here.
+from pipeline.core import GATE_ALPHA, GATE_MIN_UNITS
+
+__all__ = ["GATE_ALPHA", "GATE_MIN_UNITS"]

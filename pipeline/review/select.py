@@ -6,6 +6,8 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 
+from pipeline.core import DEFAULT_SEED
+
 STRATEGIES = ("random", "stratified", "uncertain", "all-coded")
 
 
@@ -26,7 +28,7 @@ def select(
     *,
     strategy: str,
     size: int,
-    seed: int = 20011,
+    seed: int = DEFAULT_SEED,
     code: str | None = None,
     year: int | None = None,
     exclude: set[str] | None = None,
