@@ -32,6 +32,7 @@ from pipeline.codebook.report import format_tree
 from pipeline.coding.impact import CodebookDiff
 from pipeline.coding.run import CodeSummary
 from pipeline.coding.tag import BadLine
+from pipeline.core import GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.errors import DshiftError
 from pipeline.exports.stage import ExportSettings, ExportSummary
 from pipeline.indices.correlate import CAUTION as CORRELATION_CAUTION
@@ -41,18 +42,19 @@ from pipeline.ingest.options import ReadOptions
 from pipeline.ingest.run import IngestSettings, IngestSummary
 from pipeline.learning.stage import TrainSettings, TrainSummary
 from pipeline.registry import coders
-from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.review.stage import AgreementReport, AgreementSettings, ImportSettings, SheetSettings
 from pipeline.stage import Context, ProgressSink, Silent
 from pipeline.status import format_summary as format_ingest_summary
 from pipeline.status import write_problems_csv
 from pipeline.store import DocumentRow, ProblemRow, Store
+from pipeline.workspace import ENV_VAR as WORKSPACE_ENV_VAR
 from pipeline.workspace import Workspace, find_workspace, init_workspace
 
 __all__ = [
     "CORRELATION_CAUTION",
     "GATE_ALPHA",
     "GATE_MIN_UNITS",
+    "WORKSPACE_ENV_VAR",
     "AgreementReport",
     "AgreementSettings",
     "BadLine",

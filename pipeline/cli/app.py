@@ -24,9 +24,9 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
+from pipeline.api import WORKSPACE_ENV_VAR as ENV_VAR
 from pipeline.api import Project
 from pipeline.errors import ERRORS, EXIT_BUG, EXIT_INTERRUPTED, DshiftError, system_failure
-from pipeline.workspace import ENV_VAR
 
 F = TypeVar("F", bound=Callable[..., Any])
 

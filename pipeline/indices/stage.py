@@ -16,11 +16,13 @@ import pandas as pd
 from pipeline.codebook.model import Codebook
 from pipeline.coders import DEFAULT_CODER
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core import GATE_ALPHA, GATE_MIN_UNITS
+from pipeline.core.codes import machine_codes
+from pipeline.core.decisions import FinalDecision, final_decisions
 from pipeline.errors import DshiftError
 from pipeline.indices.frame import PARTNER_PREFIX, assemble_frame
 from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
-from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
-from pipeline.review.decisions import FinalDecision, final_decisions, read_decisions
+from pipeline.review.decisions import read_decisions
 from pipeline.stage import Context
 from pipeline.store import Store
 
@@ -130,7 +132,7 @@ class HumanDecisions:
         if not events:
             return cls({}, {})
         tags = store.machine_tags(store.active_coder(), codebook.version)
-        machine = {s: {c for c, _, _ in f} | {t for _, t, _ in f} for s, f in tags.items()}
+        machine = machine_codes(tags)
         return cls(final_decisions(events, codebook, machine=machine), machine)
 
     def codes(self) -> dict[str, set[str]]:
@@ -261,7 +263,7 @@ def reliability(
 
     A code is measured only on the segments where humans judged it.
     """
-    from pipeline.review.agreement import gate, machine_against_human
+    from pipeline.core.agreement import gate, machine_against_human
 
     if not human.finals:
         return {

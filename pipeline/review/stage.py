@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import DEFAULT_SEED
-from pipeline.review import GATE_ALPHA, GATE_MIN_UNITS
-from pipeline.review.agreement import between_coders, disagreements, gate, machine_against_human
-from pipeline.review.decisions import final_decisions, read_decisions
+from pipeline.core import DEFAULT_SEED, GATE_ALPHA, GATE_MIN_UNITS
+from pipeline.core.agreement import between_coders, disagreements, gate, machine_against_human
+from pipeline.core.codes import machine_codes
+from pipeline.core.decisions import final_decisions
+from pipeline.review.decisions import read_decisions
 from pipeline.review.refi_io import RefiImport, import_refi
 from pipeline.review.run import ImportResult, adjudication_sheet, export_sheets, import_sheet
 from pipeline.stage import Context
@@ -143,7 +144,7 @@ def agreement(ctx: Context, settings: AgreementSettings) -> AgreementReport:
     tags = store.machine_tags(active, book.version)
     codes = list(book.codes) if settings.all_codes else [c.id for c in book.children(None)]
     coders, pairs = between_coders(events, book, codes, n_boot=settings.n_boot)
-    machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
+    machine = machine_codes(tags)
     finals = final_decisions(events, book, machine=machine)
     reference = {s: set(f.codes) for s, f in finals.items()}
     judged = {s: f.judged for s, f in finals.items()}
