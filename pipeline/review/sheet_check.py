@@ -45,7 +45,7 @@ def check_sheet(
     """Check a sheet against the store's record of its export; return its decisions.
 
     Args:
-        raw: the sheet as read by :func:`open_sheet`.
+        raw: the sheet as read by :func:`.sheet_read.open_sheet`.
         about: the store's record of the export named by the sheet (None: not found).
         key: this workspace's signing key.
         shown: segment id -> (text hash, machine codes shown), as the store recorded the export.

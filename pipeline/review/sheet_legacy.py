@@ -34,7 +34,7 @@ def check_legacy_sheet(
     code ids in 'codes'); every decision on it judged every code.
 
     Args:
-        raw: the sheet as read by :func:`open_sheet`.
+        raw: the sheet as read by :func:`.sheet_read.open_sheet`.
         about: the store's record of its export (coder, blind) with the sheet's codebook
             version, checked by the caller to be one the machine coded under.
         shown: segment id -> the machine codes the sheet showed (from the machine's tags under

@@ -224,6 +224,12 @@ class RawSheet:
 
 @dataclass
 class ParsedSheet:
+    """A sheet after its checks: the valid decisions, the problems and the rows refused.
+
+    ``about`` stays None when the sheet is refused as a whole (another workspace, no such
+    export, an altered about sheet or signature, missing columns).
+    """
+
     about: About | None
     decisions: list[SheetDecision] = field(default_factory=list)
     problems: list[SheetProblem] = field(default_factory=list)
