@@ -69,6 +69,12 @@ class StoreError(DshiftError):
     code = "store"
 
 
+class RefiError(DshiftError, ValueError):
+    """A REFI-QDA file cannot be written or read; the message says what, where and how to fix."""
+
+    code = "refi"
+
+
 class SystemFailure(DshiftError):
     """The machine refused a read or write: disk full, permission denied, read-only disk."""
 

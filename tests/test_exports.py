@@ -13,8 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from pipeline.core.cells import neutralise, neutralise_frame
 from pipeline.exports import writers
-from pipeline.exports.safe import neutralise, neutralise_frame
 from pipeline.exports.writers import (
     read_back,
     read_excel_sheet,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.codebook.load import load_codebook, parse_codebook
+from pipeline.codebook.load import parse_codebook, read_codebook_text
 from pipeline.codebook.model import Codebook
 from pipeline.codebook.report import format_tree
-from pipeline.errors import DshiftError
 
 
 @dataclass(frozen=True)
@@ -21,24 +20,15 @@ class LoadedCodebook:
 
 
 def read_codebook(path: Path) -> LoadedCodebook:
-    """Read, validate and keep the text of the codebook file at ``path``.
+    """Read the codebook file at ``path`` once, validate it, and keep the text it was parsed
+    from (so the version and the recorded text cannot disagree).
 
     Raises:
         CodebookError: with every problem, its line and a fix.
         DshiftError: when the file cannot be read.
     """
-
-    book = load_codebook(path)
-    # The text as parsed is what the version hashes: read it back from what was validated.
-    text = path.read_text(encoding="utf-8")
-
-    if parse_codebook(text, str(path), path).version != book.version:
-        raise DshiftError(
-            f"the codebook {path} changed while it was being read",
-            "run the command again once nothing is writing the file",
-            code="codebook",
-        )
-    return LoadedCodebook(book, text, path)
+    text = read_codebook_text(path)
+    return LoadedCodebook(parse_codebook(text, str(path), path), text, path)
 
 
 def codebook_tree(path: Path) -> str:

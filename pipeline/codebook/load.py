@@ -137,6 +137,12 @@ def _too_big(size: int) -> CodebookProblem:
 
 def load_codebook(path: Path) -> Codebook:
     """Read and validate the codebook file at ``path``."""
+    return parse_codebook(read_codebook_text(path), str(path), path)
+
+
+def read_codebook_text(path: Path) -> str:
+    """The text of the codebook file at ``path`` (newlines normalised), refusing files too big
+    or unreadable with what and how to fix."""
     try:
         with path.open("rb") as handle:  # read at most one byte too many, even from a pipe
             raw = handle.read(MAX_BYTES + 1)
@@ -166,4 +172,4 @@ def load_codebook(path: Path) -> Codebook:
             f"cannot read the codebook {path}: {exc.strerror or exc}",
             "check that the disk is mounted and the file readable, then run again",
         ) from None
-    return parse_codebook(text, str(path), path)
+    return text

@@ -26,7 +26,7 @@ class CodebookProblem:
 class CodebookError(DshiftError):
     """The codebook is invalid; ``problems`` lists everything found."""
 
-    exit_code = 6
+    code = "codebook"
 
     def __init__(self, file: str, problems: list[CodebookProblem]) -> None:
         listed = "\n".join("  " + p.format(file) for p in problems)

@@ -24,8 +24,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.writer.excel import ExcelWriter
 
+from pipeline.core.cells import neutralise, neutralise_frame
 from pipeline.exports.plain import json_default, plain_rows
-from pipeline.exports.safe import neutralise, neutralise_frame
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384

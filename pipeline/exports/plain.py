@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.exports.safe import neutralise_frame
+from pipeline.core.cells import neutralise_frame
 
 CSV_FLOAT_FORMAT = "%.10g"
 

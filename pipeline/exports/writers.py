@@ -13,7 +13,7 @@ the workbook) come from the manifest's ``inputs_as_of`` (when the inputs last ch
 set of library versions: Parquet files name the pyarrow and pandas versions that wrote them, and
 the workbook's zip compression comes from zlib.
 
-Formula injection: text cells are neutralised (:func:`pipeline.exports.safe.neutralise`) in the
+Formula injection: text cells are neutralised (:func:`pipeline.core.cells.neutralise`) in the
 CSV files and the workbook, the two outputs people open in a spreadsheet program, which would run
 ``=HYPERLINK(...)`` as a formula. Parquet, JSON and Stata files are typed data that no program
 executes, so they keep the text exactly as it is, and an analysis reading them sees the true

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import joblib
 import numpy as np
 import sklearn
 
 from pipeline.codebook.model import Codebook
+from pipeline.codebook.versions import read_decisions
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 
 # The rule coder, not the workspace's active coder: ml.v1 learns beside the rules and the
@@ -21,43 +21,16 @@ from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.coding.rules import CODER
 from pipeline.core.agreement import machine_against_human
 from pipeline.core.codes import machine_codes, tag_codes
-from pipeline.core.decisions import final_codes, with_scopes
+from pipeline.core.decisions import final_codes
 from pipeline.errors import DshiftError
 from pipeline.learning.evaluate import choose_thresholds, out_of_fold
 from pipeline.learning.model import CodeModel
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now
 
-if TYPE_CHECKING:
-    from pipeline.store.review import DecisionRow
-
 MIN_EXAMPLES = 20
 # With weak labels, a segment no human decided is learned from the rule tags at least this sure.
 WEAK_CONFIDENCE = 0.8
-
-
-def read_decisions(store: Store, codebook: Codebook) -> list[DecisionRow]:
-    """Every decision of the store, each with the codes it judged (see ``core.with_scopes``).
-
-    The same edge as ``pipeline.review.decisions.read_decisions``, kept here so that learning
-    does not import the review stage.
-    """
-
-    def codes_of(version: str) -> frozenset[str] | None:
-        content = store.codebook_content(version)
-        return None if content is None else _codes_in(content)
-
-    return with_scopes(store.decisions(), codebook, codes_of)
-
-
-@lru_cache(maxsize=32)
-def _codes_in(content: str) -> frozenset[str] | None:
-    from pipeline.codebook.load import parse_codebook
-
-    try:
-        return frozenset(parse_codebook(content).codes)
-    except DshiftError:  # a stored version today's checks refuse: fall back as if unknown
-        return None
 
 
 def training_data(

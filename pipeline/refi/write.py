@@ -37,7 +37,7 @@ from lxml import etree
 
 from pipeline import __version__
 from pipeline.codebook.model import Code, Codebook
-from pipeline.errors import DshiftError
+from pipeline.errors import RefiError
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -81,11 +81,6 @@ _DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d
 # Characters XML 1.0 cannot carry at all (most C0 controls, lone surrogates, U+FFFE/U+FFFF).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-
-class RefiError(DshiftError, ValueError):
-    """A REFI-QDA file cannot be written or read; the message says what, where and how to fix."""
-
-    code = "refi"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.codebook.model import Codebook
+from pipeline.core.cells import neutralise
 from pipeline.errors import DshiftError
-from pipeline.exports.safe import neutralise
 from pipeline.review.decisions import judgements, read_decisions
 from pipeline.review.select import select
 from pipeline.review.sheet_model import About, SheetRow, columns_of, describe, text_hash, tracks_of

@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.codebook.model import Codebook
-from pipeline.exports.safe import TRIGGERS
+from pipeline.core.cells import TRIGGERS
 from pipeline.review.sheet_model import (
     HIDDEN_HASH,
     MACHINE,
