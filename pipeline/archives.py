@@ -68,6 +68,7 @@ def check_zip(data: bytes, what: str, limits: ZipLimits = PROJECT_LIMITS) -> Non
                     f"{what}: the archive holds {len(members):,} files, more than "
                     f"{limits.max_members:,}",
                     "this is not a file dshift or a CAQDAS program wrote; export it again",
+                    code="bad-file",
                 )
             total = 0
             for member in members:
@@ -93,6 +94,7 @@ def check_zip(data: bytes, what: str, limits: ZipLimits = PROJECT_LIMITS) -> Non
                                 f"{limit >> 20:,} MiB from {packed:,} bytes",
                                 "refused as a possible zip bomb; if the file is genuine, split "
                                 "it into smaller projects or sheets",
+                                code="bad-file",
                             )
     except DshiftError:
         raise
@@ -100,9 +102,11 @@ def check_zip(data: bytes, what: str, limits: ZipLimits = PROJECT_LIMITS) -> Non
         raise DshiftError(
             f"{what}: not a readable zip archive ({exc})",
             "the file is damaged or of another kind; export it again from the program that made it",
+            code="bad-file",
         ) from None
     except (NotImplementedError, RuntimeError) as exc:  # unsupported compression, encryption
         raise DshiftError(
             f"{what}: the archive cannot be read ({exc})",
             "save it again without encryption or unusual compression",
+            code="bad-file",
         ) from None

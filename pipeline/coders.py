@@ -30,4 +30,5 @@ def check_coder(name: str) -> str:
     raise DshiftError(
         f"unknown machine coder '{name}'",
         f"{hint}choose one of {', '.join(MACHINE_CODERS)}",
+        code="usage",
     )

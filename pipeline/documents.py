@@ -20,12 +20,15 @@ def find_document(store: Store, ref: str) -> DocumentRow:
             f"no document matches '{ref}'",
             "use a document id from 'dshift status' or 'dshift problems', a file "
             "name, or at least 6 characters of its sha256",
+            code="not-found",
         )
     current = [d for d in found if d.superseded_by is None]
     if len(current) > 1:
         listed = ", ".join(f"#{d.id} ({d.name})" for d in current[:6])
         raise DshiftError(
-            f"'{ref}' matches several documents: {listed}", "give the document id instead"
+            f"'{ref}' matches several documents: {listed}",
+            "give the document id instead",
+            code="usage",
         )
     return (current or found)[-1]
 
@@ -33,7 +36,9 @@ def find_document(store: Store, ref: str) -> DocumentRow:
 def set_date(store: Store, ref: str, value: str, note: str = "") -> DocumentRow:
     """Date a document by hand; the manual value beats every other source from now on."""
     if not _DATE.match(value):
-        raise DshiftError(f"'{value}' is not a date", "write it as YYYY-MM-DD (or YYYY-MM, YYYY)")
+        raise DshiftError(
+            f"'{value}' is not a date", "write it as YYYY-MM-DD (or YYYY-MM, YYYY)", code="usage"
+        )
     document = find_document(store, ref)
     with store.recorded_run("doc set-date", {"document": document.id, "date": value}) as run:
         detail = f"set by hand{': ' + note if note else ''}"

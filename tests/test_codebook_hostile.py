@@ -347,7 +347,7 @@ def test_tag_stops_a_regex_the_shape_test_misses_with_its_line(tmp_path: Path) -
     line = json.dumps({"id": 1, "text": "Here " + "x" * 40 + "1 again."})
     result = run_dshift("tag", "--codebook", str(book), stdin=line + "\n")
     assert result.returncode == 6, result.stderr
-    assert f"error: {book}:7: pattern 'p1': the regular expression '^(x|[a-z])*$' took more " in (
+    assert f"error [codebook]: {book}:7: pattern 'p1': the regular expression '^(x|[a-z])*$' took more " in (
         result.stderr
     )
     assert "Traceback" not in result.stderr
@@ -408,7 +408,7 @@ def test_code_stops_at_a_slow_regex_and_records_the_run_as_failed(workspace: Wor
     book.write_text(with_pattern('{id: p1, tokens: [{TEXT: {REGEX: "^(x|[a-z])*$"}}]}'), "utf-8")
     result = run_dshift("--workspace", str(workspace.root), "code", "--codebook", str(book))
     assert result.returncode == 6 and "Traceback" not in result.stderr
-    assert f"error: {book}:7: pattern 'p1': the regular expression" in result.stderr
+    assert f"error [codebook]: {book}:7: pattern 'p1': the regular expression" in result.stderr
     assert "coding stopped (documents already coded are kept)" in result.stderr
     version = load_codebook(book).version
     with workspace.open_store() as store:

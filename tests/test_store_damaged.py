@@ -68,7 +68,7 @@ def overwrite_page_of(store: Path, table: str) -> None:
 def assert_says_damaged(result: subprocess.CompletedProcess[str], store: Path) -> None:
     assert "Traceback" not in result.stderr
     assert result.returncode == 4, result.stderr
-    assert f"error: the corpus store {store} is damaged" in result.stderr
+    assert f"error [store]: the corpus store {store} is damaged" in result.stderr
     assert f"sqlite3 {store} 'PRAGMA integrity_check'" in result.stderr
     assert "backup" in result.stderr and "coder's decision" in result.stderr
     assert "bug" not in result.stderr and "nothing stored was lost" not in result.stderr

@@ -151,25 +151,32 @@ def read_codebook_text(path: Path) -> str:
         text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text
     except FileNotFoundError:
         raise DshiftError(
-            f"no codebook at {path}", "create one with 'dshift init', or give --codebook PATH"
+            f"no codebook at {path}",
+            "create one with 'dshift init', or give --codebook PATH",
+            code="not-found",
         ) from None
     except PermissionError:
         raise DshiftError(
             f"cannot read the codebook {path}: permission denied",
             f"give your user read access (chmod a+r {path}), or give --codebook PATH",
+            code="bad-file",
         ) from None
     except IsADirectoryError:
         raise DshiftError(
-            f"the codebook {path} is a folder", "give the path of the codebook's .yaml file"
+            f"the codebook {path} is a folder",
+            "give the path of the codebook's .yaml file",
+            code="bad-file",
         ) from None
     except UnicodeDecodeError as exc:
         raise DshiftError(
             f"cannot read the codebook {path}: byte {exc.start} is not UTF-8",
             "save it as UTF-8 text",
+            code="bad-file",
         ) from None
     except OSError as exc:
         raise DshiftError(
             f"cannot read the codebook {path}: {exc.strerror or exc}",
             "check that the disk is mounted and the file readable, then run again",
+            code="bad-file",
         ) from None
     return text

@@ -30,13 +30,17 @@ def kwic_lines(
     """Yield keyword-in-context lines for ``term`` over the segments of current documents."""
     words = [re.escape(w) for w in term.split()]
     if not words:
-        raise DshiftError("the search term is empty", "give a word or phrase to look for")
+        raise DshiftError(
+            "the search term is empty", "give a word or phrase to look for", code="usage"
+        )
     pattern = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
     allowed: set[str] | None = None
     if code is not None:
         version = latest_version(store)
         if version is None:
-            raise DshiftError("nothing has been coded yet", "run 'dshift code' first")
+            raise DshiftError(
+                "nothing has been coded yet", "run 'dshift code' first", code="not-ready"
+            )
         allowed = store.tagged_segments(store.active_coder(), version).get(code, set())
     shown = 0
     for segment, text, doc_year, name in store.segment_texts(DEFAULT_SEGMENTER, year):
@@ -57,7 +61,9 @@ def explain_segment(store: Store, segment_id: str) -> str:
     segment = store.segment(segment_id)
     if segment is None:
         raise DshiftError(
-            f"no segment '{segment_id}'", "segment ids are printed by 'dshift kwic' and in exports"
+            f"no segment '{segment_id}'",
+            "segment ids are printed by 'dshift kwic' and in exports",
+            code="not-found",
         )
     document = store.document(segment.document_id)
     assert document is not None

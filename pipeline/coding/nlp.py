@@ -82,6 +82,7 @@ def make_nlp(model: str | None = None) -> Language:
             raise DshiftError(
                 f"the spaCy pipeline '{model}' is not installed",
                 "leave out --spacy-model to use the built-in rule pipeline, or install it",
+                code="not-found",
             ) from None
     nlp.add_pipe("dshift_lemmas", last=True)
     nlp.max_length = 5_000_000

@@ -44,13 +44,16 @@ def read_covariates(text: str, source: str = "covariates.csv") -> Covariates:
     """
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     if not rows:
-        raise DshiftError(f"{source} has no rows", "give a header line and one row per year")
+        raise DshiftError(
+            f"{source} has no rows", "give a header line and one row per year", code="bad-file"
+        )
     columns = list(rows[0].keys())
     year_column = next((c for c in columns if c.strip().lower() == "year"), None)
     if year_column is None:
         raise DshiftError(
             f"{source} has no 'year' column (columns: {', '.join(columns)})",
             "name the column holding the years 'year'",
+            code="bad-file",
         )
     problems: list[str] = []
     years: list[int] = []
@@ -95,10 +98,13 @@ def read_covariates(text: str, source: str = "covariates.csv") -> Covariates:
         raise DshiftError(
             f"{source} has {len(problems)} problem(s):\n  {listed}",
             "fix the cells (leave a cell empty for a missing value)",
+            code="bad-file",
         )
     if not series:
         raise DshiftError(
-            f"{source} has no numeric column besides the year", "add at least one column of numbers"
+            f"{source} has no numeric column besides the year",
+            "add at least one column of numbers",
+            code="bad-file",
         )
     table = pd.DataFrame(series, index=pd.Index(years, name="year"))
     return Covariates(table.sort_index(), skipped)

@@ -46,11 +46,14 @@ class IndexSettings:
         try:
             check_options(self.period, self.n_boot, self.confidence, self.min_docs)
         except ValueError as exc:
-            raise DshiftError(f"index settings: {exc}", "see 'dshift index --help'") from None
+            raise DshiftError(
+                f"index settings: {exc}", "see 'dshift index --help'", code="usage"
+            ) from None
         if self.baseline[0] > self.baseline[1]:
             raise DshiftError(
                 f"baseline {self.baseline[0]}-{self.baseline[1]} ends before it starts",
                 "write the earlier year first, e.g. 2001-2003",
+                code="usage",
             )
 
 
@@ -105,6 +108,7 @@ def load_frame(
             f"({codebook.version})",
             f"run 'dshift code --coder {coder}' (or 'dshift run DROP' to ingest and code), "
             "or choose another coder with 'dshift coder use NAME'",
+            code="not-ready",
         )
     if decided is None:
         decided = HumanDecisions.read(store, codebook).finals

@@ -54,7 +54,9 @@ def format_explain(store: Store, codebook: Codebook, period: str, code: str, top
     from pipeline.indices.compute import period_of
 
     if code not in codebook.codes:
-        raise DshiftError(f"unknown code '{code}'", "see 'dshift codebook show' for the codes")
+        raise DshiftError(
+            f"unknown code '{code}'", "see 'dshift codebook show' for the codes", code="usage"
+        )
     settings = IndexSettings(
         period="year" if len(period) == 4 else ("quarter" if "Q" in period else "month")
     )
@@ -66,6 +68,7 @@ def format_explain(store: Store, codebook: Codebook, period: str, code: str, top
         raise DshiftError(
             f"no dated segments in period {period}",
             "see 'dshift status' for the years the corpus covers",
+            code="not-found",
         )
     contributions = top_segments(frame, labels, period, code, top)
     texts = store.segment_text_map([c.segment_id for c in contributions])

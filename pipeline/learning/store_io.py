@@ -73,6 +73,7 @@ def train(
         raise DshiftError(
             f"only {sum(human)} segments decided by coders (at least {MIN_EXAMPLES} needed)",
             "review more with 'dshift review export --coder NAME'",
+            code="not-ready",
         )
     codes = list(codebook.codes)
     started = time.perf_counter()
@@ -126,7 +127,7 @@ def load_model(folder: Path, codebook: Codebook) -> tuple[CodeModel, dict[str, A
                 f"the models here ({', '.join(others)}) were trained for other codebook "
                 "versions; run 'dshift train' for the current one"
             )
-        raise DshiftError(f"no model for codebook {codebook.version}", hint)
+        raise DshiftError(f"no model for codebook {codebook.version}", hint, code="model")
     saved = joblib.load(path)
     meta = saved["meta"]
     if meta["codebook_version"] != codebook.version:
@@ -134,11 +135,13 @@ def load_model(folder: Path, codebook: Codebook) -> tuple[CodeModel, dict[str, A
             f"{path.name} was trained for codebook {meta['codebook_version']}, not "
             f"{codebook.version}",
             "run 'dshift train' again",
+            code="model",
         )
     if meta["sklearn"] != sklearn.__version__:
         raise DshiftError(
             f"{path.name} was made with scikit-learn {meta['sklearn']}, this is "
             f"{sklearn.__version__}",
             "run 'dshift train' again with this version",
+            code="model",
         )
     return saved["model"], meta

@@ -91,6 +91,7 @@ def fit_topics(
             f"too little text for {k} topics: {len(dictionary)} term(s) occur in at least 3 "
             f"segments and at most half of them ({len(tokens)} segments in all)",
             "ingest and code more documents, or ask for fewer topics with --k",
+            code="not-ready",
         )
     bows = [dictionary.doc2bow(t) for t in tokens]
     eta = seed_priors(dictionary, k, seeds) if seeds else None

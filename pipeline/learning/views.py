@@ -34,7 +34,9 @@ def _segments(store: Store) -> tuple[list[str], list[str], list[int], list[str]]
         years.append(segment.document_id)
         periods.append(str(year) if year is not None else "undated")
     if not texts:
-        raise DshiftError("no coded segments in the store", "run 'dshift code' first")
+        raise DshiftError(
+            "no coded segments in the store", "run 'dshift code' first", code="not-ready"
+        )
     return ids, texts, years, periods
 
 
@@ -116,7 +118,7 @@ def run_expand(
 ) -> str:
     """Suggest terms near a code's patterns, with frequency, examples and new tags."""
     if code not in codebook.codes:
-        raise DshiftError(f"unknown code '{code}'", "see 'dshift codebook show'")
+        raise DshiftError(f"unknown code '{code}'", "see 'dshift codebook show'", code="usage")
     ids, texts, _, _ = _segments(store)
     tokens = with_phrases(tokenize(texts))
     top_codes = [c.id for c in codebook.children(None)]

@@ -26,7 +26,7 @@ def adjudication_sheet(store: Store, codebook: Codebook, folder: Path, coder: st
     an adjudicator has settled are left out; every call writes a new file (None: nothing to do).
     """
     if not coder.strip():
-        raise DshiftError("an adjudicator's name is needed", "give --coder NAME")
+        raise DshiftError("an adjudicator's name is needed", "give --coder NAME", code="usage")
     events = read_decisions(store, codebook)
     segments = disagreements(events, codebook)
     if not segments:

@@ -20,7 +20,7 @@ def propose_codebook(codebook: Codebook, path: Path) -> list[str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DshiftError(f"cannot read {path}: {exc}", "check the path") from None
+        raise DshiftError(f"cannot read {path}: {exc}", "check the path", code="bad-file") from None
     codes = read_codebook(data, code_ids=list(codebook.codes))
     ids = match_codes({c.guid: c for c in codes}, codebook)
     by_guid = {c.guid: c for c in codes}

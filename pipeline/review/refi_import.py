@@ -47,7 +47,7 @@ def import_refi(
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DshiftError(f"cannot read {path}: {exc}", "check the path") from None
+        raise DshiftError(f"cannot read {path}: {exc}", "check the path", code="bad-file") from None
     sha = hashlib.sha256(data).hexdigest()
     result = RefiImport()
     earlier = store.review_file(sha)

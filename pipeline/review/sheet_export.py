@@ -98,9 +98,11 @@ def export_sheets(
     judged on every code the sheet asks about are not sent to them again.
     """
     if not coders or any(not c.strip() for c in coders):
-        raise DshiftError("a coder name is needed", "give --coder NAME (or --coders A,B)")
+        raise DshiftError(
+            "a coder name is needed", "give --coder NAME (or --coders A,B)", code="usage"
+        )
     if code is not None and code not in codebook.codes:
-        raise DshiftError(f"unknown code '{code}'", "see 'dshift codebook show'")
+        raise DshiftError(f"unknown code '{code}'", "see 'dshift codebook show'", code="usage")
     tracks = tuple(tracks_of(codebook, code))
     scope = {c for t in tracks for c in t.codes}
     pool = candidates(store, codebook, model_folder if strategy == "uncertain" else None)
@@ -137,6 +139,7 @@ def export_sheets(
             raise DshiftError(
                 "no segment to review with these options",
                 "widen --code/--year, or this coder has decided them all",
+                code="not-found",
             )
         export_id, path = new_export_id(store, folder, "review", coder)
         about = About(

@@ -26,6 +26,7 @@ def _require_coded(store: Store, codebook: Codebook) -> None:
         raise DshiftError(
             f"nothing is coded by {coder} under the current codebook ({codebook.version})",
             "run 'dshift code' first",
+            code="not-ready",
         )
 
 
