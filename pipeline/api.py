@@ -339,6 +339,9 @@ class Project:
         """Ingest ``drops``, code with the active coder, export CSV and Parquet, write the
         report: under one lock, so no other command runs between the stages."""
         from pipeline.exports.stage import run as export_stage
+        from pipeline.indices.stage import run as index_stage
+        from pipeline.report.stage import ReportSettings
+        from pipeline.report.stage import run as report_stage
 
         paths = _existing_drops(drops)
         index = index or IndexSettings()
@@ -348,8 +351,9 @@ class Project:
                 ctx.store, paths, settings or IngestSettings(), arguments
             )
             coded, _, _ = self._code(ctx, loaded, None, "sentence", None, False)
-            exported = export_stage(ctx, ExportSettings(index))
-            report = self._report(ctx, index, None)
+            tables = index_stage(ctx, index)  # once, for the export and the report
+            exported = export_stage(ctx, ExportSettings(index), tables)
+            report = report_stage(ctx, ReportSettings(index), tables)
         return RunAllSummary(ingested, problems_csv, coded, exported, report)
 
     # -- codebook ---------------------------------------------------------------------------
@@ -574,15 +578,11 @@ class Project:
 
     def report(self, settings: IndexSettings | None = None, covariates: Path | None = None) -> Path:
         """Write ``outputs/report/report.html`` (self-contained) and its figures."""
+        from pipeline.report.stage import ReportSettings
+        from pipeline.report.stage import run as report_stage
+
         with self._stage() as ctx:
-            return self._report(ctx, settings or IndexSettings(), covariates)
-
-    def _report(self, ctx: Context, settings: IndexSettings, covariates: Path | None) -> Path:
-        from pipeline.indices.views import build_report
-
-        return build_report(
-            ctx.store, ctx.codebook, settings, self.outputs / "report", covariates=covariates
-        )
+            return report_stage(ctx, ReportSettings(settings or IndexSettings(), covariates))
 
     def correlate(
         self, covariates: Path, settings: IndexSettings | None = None

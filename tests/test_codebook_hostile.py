@@ -347,8 +347,9 @@ def test_tag_stops_a_regex_the_shape_test_misses_with_its_line(tmp_path: Path) -
     line = json.dumps({"id": 1, "text": "Here " + "x" * 40 + "1 again."})
     result = run_dshift("tag", "--codebook", str(book), stdin=line + "\n")
     assert result.returncode == 6, result.stderr
-    assert f"error [codebook]: {book}:7: pattern 'p1': the regular expression '^(x|[a-z])*$' took more " in (
-        result.stderr
+    assert (
+        f"error [codebook]: {book}:7: pattern 'p1': the regular expression '^(x|[a-z])*$' "
+        "took more " in (result.stderr)
     )
     assert "Traceback" not in result.stderr
 

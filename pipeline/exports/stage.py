@@ -125,9 +125,13 @@ def manifest(
     }
 
 
-def run(ctx: Context, settings: ExportSettings) -> ExportSummary:
+def run(ctx: Context, settings: ExportSettings, tables: IndexTables | None = None) -> ExportSummary:
     """The export stage: compute the tables and write them with a manifest into
-    ``outputs/exports/<run-id>/`` (a recorded run; all files or none)."""
+    ``outputs/exports/<run-id>/`` (a recorded run; all files or none).
+
+    ``tables`` computed under ``settings.index`` in the same command (``run_all`` shares them
+    with the report) are written as they are instead of being computed again.
+    """
     from pipeline.exports.writers import write_tables
     from pipeline.indices.composite import FORMULAS
     from pipeline.indices.dictionary import data_dictionary
@@ -137,7 +141,8 @@ def run(ctx: Context, settings: ExportSettings) -> ExportSummary:
     arguments = settings.arguments or {"formats": formats, "settings": str(settings.index)}
     with store.recorded_run("export", arguments) as recorded:
         recorded.counts = {"formats": ",".join(formats)}
-        tables = compute_tables(store, codebook, settings.index, with_change_points=False)
+        if tables is None:
+            tables = compute_tables(store, codebook, settings.index, with_change_points=False)
         folder = ctx.outputs / "exports" / recorded.id
         exported = tables.export_tables()
         exported.update(_topic_tables(ctx.outputs / "topics"))

@@ -1,4 +1,4 @@
-"""What the index commands show: text tables, the drill-down, the report, correlations."""
+"""What the index commands show: text tables, the drill-down, correlations."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import __version__
 from pipeline.codebook.model import Codebook
 from pipeline.errors import DshiftError
-from pipeline.indices.correlate import CAUTION, correlate, read_covariates
+from pipeline.indices.correlate import correlate, read_covariates
 from pipeline.indices.explain import keyness, lemma_counts, top_segments
 from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
 from pipeline.indices.tables import TOP_CODES
 from pipeline.store import Store
-from pipeline.store.sqlite import utc_now
 
 
 def format_indices(tables: IndexTables, codes: list[str] | None = None) -> str:
@@ -108,83 +106,3 @@ def yearly_series(tables: IndexTables) -> pd.DataFrame:
     frame = series.join(composites, how="outer")
     frame.index = frame.index.astype(int)
     return frame
-
-
-def build_report(
-    store: Store,
-    codebook: Codebook,
-    settings: IndexSettings,
-    folder: Path,
-    covariates: Path | None = None,
-) -> Path:
-    """Compute the tables and write the HTML report with its figures."""
-    from pipeline.indices.compute import period_of
-    from pipeline.report.html import ReportInputs, write_report
-
-    tables = compute_tables(store, codebook, settings)
-    labels = period_of(tables.frame, settings.period).astype("string")
-    evidence: dict[str, list[tuple[str, str, str, str]]] = {}
-    code_shifts = tables.shifts[tables.shifts["series"].astype(str).str.contains(r"\|overall")]
-    for row in code_shifts.head(12).itertuples():
-        code = str(row.series).split("|")[0]
-        if code not in codebook.codes:
-            continue
-        picks = top_segments(tables.frame, labels, str(row.period), code, 3)
-        texts = store.segment_text_map([p.segment_id for p in picks])
-        evidence[f"{row.series} {row.direction} in {row.period}"] = [
-            (p.segment_id, texts[p.segment_id][1], texts[p.segment_id][2], texts[p.segment_id][0])
-            for p in picks
-            if p.segment_id in texts
-        ]
-    problems = pd.DataFrame(
-        [
-            {
-                "severity": p.severity,
-                "code": p.code,
-                "file": Path(p.path).name,
-                "place": p.place,
-                "reason": p.reason,
-                "fix": p.hint,
-            }
-            for p in store.open_problems()
-        ]
-    )
-    correlations = None
-    if covariates is not None and settings.period == "year":
-        found = read_covariates(covariates.read_text("utf-8"), str(covariates))
-        correlations = correlate(yearly_series(tables), found.table, seed=settings.seed)
-    topics: pd.DataFrame | None = None
-    topic_terms: dict[str, str] = {}
-    prevalence_csv = folder.parent / "topics" / "topic_prevalence.csv"
-    if prevalence_csv.exists():
-        topics = pd.read_csv(prevalence_csv, dtype={"period": str})
-        terms = pd.read_csv(folder.parent / "topics" / "topics.csv")
-        topic_terms = {
-            f"topic_{t}": ", ".join(part.sort_values("rank")["term"].head(4))
-            for t, part in terms.groupby("topic")
-        }
-    runs = store.recent_runs(1)
-    manifest = {
-        "run_id": runs[0].id if runs else "",
-        "codebook_version": codebook.version,
-        "pipeline_version": __version__,
-        "created": utc_now(),
-        "below_gate": tables.reliability.get("below_gate", []),
-    }
-    return write_report(
-        folder,
-        ReportInputs(
-            manifest=manifest,
-            coverage=tables.coverage,
-            tidy=tables.tidy,
-            composites=tables.composites,
-            shifts=tables.shifts,
-            change_points=tables.change_points,
-            problems=problems,
-            evidence=evidence,
-            correlations=correlations,
-            correlations_caution=CAUTION,
-            topics=topics,
-            topic_terms=topic_terms,
-        ),
-    )
