@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 from pathlib import Path
 
 import joblib
@@ -69,6 +70,19 @@ def test_fit_returns_self_keeps_parameters_and_is_idempotent() -> None:
     assert all(np.array_equal(first[c], second[c]) for c in first)
     with pytest.raises(NotFittedError):
         check_is_fitted(clone(model))  # a clone has the parameters, not the learned state
+
+
+def test_evidence_follows_a_refit_and_its_cache_is_not_saved() -> None:
+    texts, labels, _ = corpus()
+    model = CodeModel(CODES, min_positive=4).fit(texts[:36], labels[:36])
+    half = len(model.features_.get_feature_names_out())
+    assert model.top_features("security", UNSEEN[0])
+    model.fit(texts, labels)
+    fresh = CodeModel(CODES, min_positive=4).fit(texts, labels)
+    assert len(fresh.features_.get_feature_names_out()) != half, "the columns moved"
+    for text in (UNSEEN[0], texts[0], texts[5]):
+        assert model.top_features("security", text) == fresh.top_features("security", text)
+    assert "_feature_names" not in pickle.loads(pickle.dumps(model)).__dict__
 
 
 def test_an_unfitted_model_says_so() -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix, hstack
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -92,6 +93,7 @@ class CodeModel(BaseEstimator):
                 continue
             models[code] = clone(classifier).fit(matrix, y)
         self.features_, self.models_, self.skipped_ = features, models, skipped
+        self.__dict__.pop("_feature_names", None)
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
@@ -101,7 +103,7 @@ class CodeModel(BaseEstimator):
             sklearn.exceptions.NotFittedError: before ``fit``.
         """
         check_is_fitted(self)
-        matrix = self.features_.transform(texts)
+        matrix = self._transform(texts)
         return {code: model.predict_proba(matrix)[:, 1] for code, model in self.models_.items()}
 
     def top_features(self, code: str, text: str, n: int = 5) -> list[str]:
@@ -109,13 +111,26 @@ class CodeModel(BaseEstimator):
         check_is_fitted(self)
         model = self.models_[code]
         weights = np.mean([c.estimator.coef_[0] for c in model.calibrated_classifiers_], axis=0)
-        row = self.features_.transform([text])
-        names = np.concatenate(
-            [part.get_feature_names_out() for _, part in self.features_.transformer_list]
-        )
+        row = self._transform([text])
+        names = self._feature_names_out()
         contributions = row.multiply(weights).tocsr()
         order = np.argsort(contributions.data)[::-1][:n]
         return [str(names[contributions.indices[i]]) for i in order if contributions.data[i] > 0]
+
+    def _transform(self, texts: Sequence[str]) -> csr_matrix:
+        # What FeatureUnion.transform computes (no weights, nothing dropped), without the
+        # joblib.Parallel round it makes, which costs a third of scoring a single sentence.
+        parts = [part.transform(texts) for _, part in self.features_.transformer_list]
+        return hstack(parts).tocsr()
+
+    def _feature_names_out(self) -> np.ndarray:
+        # The n-gram of every feature column, built once: listing a vocabulary costs more than
+        # scoring a sentence, and the coders ask for evidence tag after tag.
+        names = self.__dict__.get("_feature_names")
+        if names is None:
+            parts = [part.get_feature_names_out() for _, part in self.features_.transformer_list]
+            names = self._feature_names = np.concatenate(parts)
+        return names
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "features_")
@@ -125,6 +140,11 @@ class CodeModel(BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_feature_names", None)  # a cache, rebuilt on demand: keep saved files small
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore a pickled model, including one saved before the features were a union.
