@@ -56,6 +56,28 @@ def test_parameters_are_stored_as_given_and_survive_clone() -> None:
     assert "min_positive=3" in repr(model)
 
 
+# scikit-learn's own checks that do not feed the estimator numeric arrays (ours reads text).
+SKLEARN_CHECKS = (
+    "check_no_attributes_set_in_init",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_parameters_default_constructible",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_estimators_unfitted",
+    "check_valid_tag_types",
+    "check_estimator_tags_renamed",
+)
+
+
+@pytest.mark.parametrize("name", SKLEARN_CHECKS)
+def test_scikit_learns_checks_that_apply_to_a_text_model(name: str) -> None:
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, name)("CodeModel", CodeModel(CODES))
+
+
 def test_fit_returns_self_keeps_parameters_and_is_idempotent() -> None:
     texts, labels, _ = corpus()
     model = CodeModel(CODES, min_positive=4)
