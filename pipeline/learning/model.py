@@ -139,6 +139,7 @@ class CodeModel(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
+        tags.target_tags.required = True
         return tags
 
     def __getstate__(self) -> dict[str, Any]:
