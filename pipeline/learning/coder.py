@@ -9,11 +9,14 @@ keeps every rule tag and adds the model's tags above the per-code threshold chos
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.rules import Evidence, RuleCoder, SegmentCoding
+from pipeline.errors import DshiftError
 from pipeline.learning.model import CodeModel
 
 CODERS = ("ml.v1", "ensemble.v1")
@@ -33,6 +36,12 @@ class ModelCoder(RuleCoder):
         super().__init__(codebook, nlp)
         if name not in CODERS:
             raise ValueError(f"unknown learned coder '{name}': choose {', '.join(CODERS)}")
+        try:
+            check_is_fitted(model)
+        except NotFittedError:
+            raise DshiftError(
+                f"the model given to the {name} coder is not trained", "run 'dshift train' first"
+            ) from None
         self.name = name
         self.model = model
         self.thresholds = thresholds

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
 from pipeline.learning.model import CodeModel
@@ -28,18 +29,34 @@ def out_of_fold(
     texts: Sequence[str],
     labels: Sequence[set[str]],
     groups: Sequence[str],
-    codes: Sequence[str],
+    model: CodeModel | Sequence[str],
     *,
     n_splits: int = 5,
-    seed: int = 20011,
+    seed: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Probabilities for every text from a model that never saw its document."""
-    probabilities = {code: np.full(len(texts), np.nan) for code in codes}
+    """Probabilities for every text from a model that never saw its document.
+
+    Args:
+        texts: the texts to cross-validate on.
+        labels: for each text, its set of codes.
+        groups: for each text, its document (never on both sides of a fold).
+        model: the estimator to cross-validate; each fold fits a ``sklearn.base.clone`` of it,
+            so every parameter (``min_positive`` included) is kept. A sequence of code ids
+            stands for ``CodeModel(codes)`` with its default parameters.
+        n_splits: the number of folds (fewer when there are fewer documents).
+        seed: if given, replaces the model's seed.
+
+    Returns:
+        Per code of the model, a probability per text; NaN where the fold's model skipped the
+        code for too few examples.
+    """
+    template = clone(model) if isinstance(model, CodeModel) else CodeModel(model)
+    if seed is not None:
+        template.set_params(seed=seed)
+    probabilities = {code: np.full(len(texts), np.nan) for code in template.codes}
     for train, test in grouped_folds(groups, n_splits):
-        model = CodeModel(codes, seed=seed).fit(
-            [texts[i] for i in train], [labels[i] for i in train]
-        )
-        predicted = model.predict_proba([texts[i] for i in test])
+        fold = clone(template).fit([texts[i] for i in train], [labels[i] for i in train])
+        predicted = fold.predict_proba([texts[i] for i in test])
         for code, values in predicted.items():
             probabilities[code][test] = values
     return probabilities
