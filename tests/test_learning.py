@@ -147,7 +147,7 @@ def test_train_code_with_the_model_and_refuse_another_codebook(tmp_path) -> None
     edited = workspace.codebook / "codebook.yaml"
     edited.write_text(edited.read_text("utf-8").replace("window: 10", "window: 11", 1), "utf-8")
     with pytest.raises(DshiftError, match="run 'dshift train'"):
-        load_model(workspace.outputs / "models", load_codebook(edited))
+        load_model(workspace.models, load_codebook(edited))
 
 
 def test_prevalence_correction_recovers_a_known_truth() -> None:

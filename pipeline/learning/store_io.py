@@ -77,8 +77,9 @@ def train(
         )
     codes = list(codebook.codes)
     started = time.perf_counter()
-    oof = out_of_fold(texts, labels, groups, codes)
-    model = CodeModel(codes, min_positive=min_positive).fit(texts, labels)
+    model = CodeModel(codes, min_positive=min_positive)
+    oof = out_of_fold(texts, labels, groups, model)  # on clones: every parameter is kept
+    model.fit(texts, labels)
     human_index = [i for i, h in enumerate(human) if h]
     reference = {str(i): labels[i] for i in human_index}
     predicted = {
