@@ -234,7 +234,7 @@ def train(ctx: click.Context, weak: bool) -> None:
     """Train ml.v1 on the coders' decisions and report its cross-validated quality.
 
     Cross-validation is grouped by document (never the same document in training and test).
-    The model is saved in outputs/models/ with the codebook version it belongs to.
+    The model is saved in corpus/models/ with the codebook version it belongs to.
 
     \b
     Example:

@@ -3,7 +3,7 @@
 Segments become lists of lower-case lemmas (spaCy's lookup tables) without stop words, with
 frequent two-word phrases joined by gensim's Phrases ("security_council"). Models are trained in
 one process with a fixed seed, so the same corpus and parameters give the same topics, and they
-are cached under ``outputs/models`` by a hash of both.
+are cached under ``outputs/topics`` by a hash of both (a cache: deleting it costs only time).
 """
 
 from __future__ import annotations
