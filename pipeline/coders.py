@@ -9,26 +9,14 @@ tags. Names are versioned: a change in behaviour gets a new name.
 
 from __future__ import annotations
 
-import difflib
+from pipeline.registry import DEFAULT_CODER, coders
 
-from pipeline.errors import DshiftError
+__all__ = ["DEFAULT_CODER", "MACHINE_CODERS", "check_coder"]
 
-DEFAULT_CODER = "rules.v1"
-MACHINE_CODERS = {
-    "rules.v1": "the codebook's patterns",
-    "ml.v1": "the model from 'dshift train'",
-    "ensemble.v1": "rule tags plus the model's confident ones",
-}
+MACHINE_CODERS = coders.descriptions()
+"""Name -> what it does, of every registered machine coder (:data:`pipeline.registry.coders`)."""
 
 
 def check_coder(name: str) -> str:
     """Return ``name`` if it is a machine coder, else raise a DshiftError naming the choices."""
-    if name in MACHINE_CODERS:
-        return name
-    close = difflib.get_close_matches(name, list(MACHINE_CODERS), n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    raise DshiftError(
-        f"unknown machine coder '{name}'",
-        f"{hint}choose one of {', '.join(MACHINE_CODERS)}",
-        code="usage",
-    )
+    return coders.get(name).name

@@ -144,3 +144,6 @@ strategies = Table(
 )
 
 ALWAYS_EXPORTED = ("csv", "parquet")
+"""Formats every export writes, asked for or not."""
+
+TABLES = (coders, segmenters, exporters, strategies)

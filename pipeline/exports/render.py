@@ -17,11 +17,12 @@ from pipeline.exports.dictionary import check_dictionary, dictionary_markdown
 from pipeline.exports.excel import workbook_bytes
 from pipeline.exports.plain import csv_bytes, json_bytes, manifest_bytes, parquet_bytes
 from pipeline.exports.stata import stata_bytes, stata_names
+from pipeline.registry import ALWAYS_EXPORTED, exporters
 
-FORMATS = ("csv", "parquet", "xlsx", "dta", "json")
+FORMATS = tuple(exporters.names())
 """Every format :func:`.writers.write_tables` knows."""
 
-ALWAYS_WRITTEN = ("csv", "parquet")
+ALWAYS_WRITTEN = ALWAYS_EXPORTED
 """Formats written whether or not they are asked for."""
 
 DEFAULT_TIMESTAMP = datetime(1980, 1, 1)

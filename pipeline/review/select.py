@@ -7,8 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from pipeline.core import DEFAULT_SEED
+from pipeline.registry import strategies
 
-STRATEGIES = ("random", "stratified", "uncertain", "all-coded")
+STRATEGIES = tuple(strategies.names())
 
 
 @dataclass(frozen=True)
