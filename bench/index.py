@@ -128,7 +128,7 @@ def main() -> None:
         index = time.perf_counter() - started
         started = time.perf_counter()
         outputs = Path(folder) / "outputs"
-        context = Context(store=store, codebook=book, outputs=outputs, models=outputs / "models")
+        context = Context(store=store, book=book, outputs=outputs, models=outputs / "models")
         tables = export(context, ExportSettings(settings, arguments={"bench": True})).tables
         whole = time.perf_counter() - started
         store.close()

@@ -40,6 +40,7 @@ from pipeline.indices.stage import IndexSettings, IndexTables
 from pipeline.indices.views import format_indices
 from pipeline.ingest.options import ReadOptions
 from pipeline.ingest.run import IngestSettings, IngestSummary
+from pipeline.ingest.stage import IngestRequest
 from pipeline.learning.stage import TrainSettings, TrainSummary
 from pipeline.registry import coders
 from pipeline.review.stage import AgreementReport, AgreementSettings, ImportSettings, SheetSettings
@@ -219,12 +220,12 @@ class Project:
     def _stage(
         self, command: str | None = None, codebook: LoadedCodebook | None = None
     ) -> Iterator[Context]:
-        """A stage context: the codebook loaded once, the store (locked if ``command``)."""
-        loaded = codebook or self.codebook()
+        """A stage context: the store (locked if ``command``) and the codebook, loaded once
+        when a stage first needs it."""
         with self._store(command) as store:
             yield Context(
                 store=store,
-                codebook=loaded.codebook,
+                book=codebook.codebook if codebook else lambda: self.codebook().codebook,
                 outputs=self.outputs,
                 models=self.models,
                 progress=self.progress,
@@ -248,33 +249,16 @@ class Project:
         Raises:
             DshiftError: when a drop does not exist (nothing is read then).
         """
-        paths = _existing_drops(drops)
-        with self._store(command) as store:
-            return self._ingest(store, paths, settings or IngestSettings(), arguments)
+        request = IngestRequest(_existing_drops(drops), settings or IngestSettings(), arguments)
+        with self._stage(command) as ctx:
+            return self._ingest(ctx, request)
 
-    def _ingest(
-        self,
-        store: Store,
-        drops: list[Path],
-        settings: IngestSettings,
-        arguments: dict[str, Any] | None,
-    ) -> tuple[IngestSummary, Path]:
-        from pipeline.ingest.run import ingest
+    def _ingest(self, ctx: Context, request: IngestRequest) -> tuple[IngestSummary, Path]:
+        from pipeline.ingest.stage import run as ingest_stage
         from pipeline.status import export_problems
 
-        progress = self.progress
-        try:
-            summary = ingest(
-                store,
-                drops,
-                settings,
-                arguments=arguments or {"drops": [str(d) for d in drops]},
-                progress=progress.advance,
-                on_total=lambda total: progress.start(total, "reading"),
-            )
-        finally:
-            progress.close()
-        return summary, export_problems(store, self.outputs / "problems.csv")
+        summary = ingest_stage(ctx, request)
+        return summary, export_problems(ctx.store, self.outputs / "problems.csv")
 
     def code(
         self,
@@ -343,13 +327,12 @@ class Project:
         from pipeline.report.stage import ReportSettings
         from pipeline.report.stage import run as report_stage
 
-        paths = _existing_drops(drops)
+        request = IngestRequest(_existing_drops(drops), settings or IngestSettings(), arguments)
         index = index or IndexSettings()
-        loaded = self.codebook()
-        with self._stage("run", loaded) as ctx:
-            ingested, problems_csv = self._ingest(
-                ctx.store, paths, settings or IngestSettings(), arguments
-            )
+        with self._stage("run") as ctx:
+            ingested, problems_csv = self._ingest(ctx, request)
+            loaded = self.codebook()  # after the ingest: a bad codebook does not stop reading
+            ctx.book = loaded.codebook
             coded, _, _ = self._code(ctx, loaded, None, "sentence", None, False)
             tables = index_stage(ctx, index)  # once, for the export and the report
             exported = export_stage(ctx, ExportSettings(index), tables)
@@ -601,7 +584,7 @@ class Project:
             return correlations_for(ctx.store, ctx.codebook, settings, covariates)
 
 
-def _existing_drops(drops: Sequence[str | os.PathLike[str]]) -> list[Path]:
+def _existing_drops(drops: Sequence[str | os.PathLike[str]]) -> tuple[Path, ...]:
     """The drops as paths, refusing any that does not exist (before anything is read)."""
     paths = [Path(d).expanduser() for d in drops]
     for path in paths:
@@ -611,4 +594,4 @@ def _existing_drops(drops: Sequence[str | os.PathLike[str]]) -> list[Path]:
                 "give a folder of PDFs (or single files) that exists",
                 code="not-found",
             )
-    return paths
+    return tuple(paths)

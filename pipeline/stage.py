@@ -63,7 +63,9 @@ class Context:
 
     Attributes:
         store: the corpus store (the typed protocol of :mod:`pipeline.store`).
-        codebook: the workspace's codebook, loaded and validated once per command.
+        book: the workspace's codebook, or how to load it: it is loaded and validated once, when
+            a stage first asks for :attr:`codebook` (ingest never does, so a broken codebook
+            does not stop a drop from being read).
         outputs: the folder regenerable results are written to (never read back).
         executor: how per-item work is spread (in process, a local pool; later Dask); ``None``
             lets the stage make the default one for its settings.
@@ -74,12 +76,19 @@ class Context:
     """
 
     store: Store
-    codebook: Codebook
+    book: Codebook | Callable[[], Codebook]
     outputs: Path
     models: Path
     executor: Executor | None = None
     progress: ProgressSink = field(default_factory=Silent)
     clock: Callable[[], datetime] = utc_clock
+
+    @property
+    def codebook(self) -> Codebook:
+        """The codebook (loaded on first use)."""
+        if callable(self.book):
+            self.book = self.book()
+        return self.book
 
 
 class Summary(Protocol):
