@@ -35,7 +35,7 @@ def coder_show(ctx: click.Context) -> None:
         active = store.active_coder()
         for name, what in MACHINE_CODERS.items():
             done = book.version in store.coded_versions(name)
-            n_docs = store.coding_counts(name, book.version)[0] if done else 0
+            n_docs = store.coding_counts(name, book.version).documents if done else 0
             mark = "*" if name == active else " "
             state = f"{n_docs} document(s) coded under {book.version}" if done else "not coded"
             click.echo(f"{mark} {name:12} {what}; {state}")

@@ -39,7 +39,8 @@ def kwic_lines(
             raise DshiftError("nothing has been coded yet", "run 'dshift code' first")
         allowed = store.tagged_segments(store.active_coder(), version).get(code, set())
     shown = 0
-    for segment, text, doc_year, name in store.segment_texts(DEFAULT_SEGMENTER, year):
+    for found in store.segment_texts(DEFAULT_SEGMENTER, year):
+        segment, text, doc_year, name = found.segment, found.text, found.year, found.document_name
         if allowed is not None and segment.id not in allowed:
             continue
         for match in pattern.finditer(text):

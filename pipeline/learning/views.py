@@ -27,7 +27,8 @@ from pipeline.store import Store
 
 def _segments(store: Store) -> tuple[list[str], list[str], list[int], list[str]]:
     ids, texts, years, periods = [], [], [], []
-    for segment, text, year, _ in store.segment_texts(DEFAULT_SEGMENTER):
+    for found in store.segment_texts(DEFAULT_SEGMENTER):
+        segment, text, year = found.segment, found.text, found.year
         ids.append(segment.id)
         texts.append(text)
         years.append(segment.document_id)

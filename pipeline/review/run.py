@@ -12,6 +12,7 @@ from pipeline.archives import SHEET_LIMITS, check_zip
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.coding.rules import CODER as LEGACY_CODER  # what sheets before signing showed
+from pipeline.core.records import MachineTag
 from pipeline.errors import DshiftError
 from pipeline.review.agreement import disagreements
 from pipeline.review.decisions import judgements, read_decisions
@@ -61,11 +62,12 @@ def candidates(
     tags = store.machine_tags(store.active_coder(), codebook.version)
     certainty = _model_certainty(store, codebook, model_folder) if model_folder else {}
     out = []
-    for segment_id, _, _, year, source_type, _ in store.frame_segments(DEFAULT_SEGMENTER):
+    for s in store.frame_segments(DEFAULT_SEGMENTER):
+        segment_id, year, source_type = s.segment_id, s.year, s.source_type
         found = tags.get(segment_id, [])
-        codes = tuple(sorted({c for c, _, _ in found} | {t for _, t, _ in found}))
-        tops = tuple(sorted({t for _, t, _ in found}))
-        sure = certainty.get(segment_id, max((c for _, _, c in found), default=0.0))
+        codes = tuple(sorted({t.code for t in found} | {t.top_code for t in found}))
+        tops = tuple(sorted({t.top_code for t in found}))
+        sure = certainty.get(segment_id, max((t.confidence for t in found), default=0.0))
         out.append(Candidate(segment_id, year, source_type, codes, tops, sure))
     return out
 
@@ -81,7 +83,8 @@ def _model_certainty(store: Store, codebook: Codebook, folder: Path) -> dict[str
         return {}
     ids, texts = [], []
     documents: dict[int, str] = {}
-    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
+    for span in store.segment_rows(DEFAULT_SEGMENTER):
+        segment_id, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
         if doc_id not in documents:
             documents[doc_id] = store.document_text(doc_id)
         ids.append(segment_id)
@@ -94,7 +97,7 @@ def _model_certainty(store: Store, codebook: Codebook, folder: Path) -> dict[str
 
 
 def sheet_rows(
-    store: Store, segment_ids: list[str], tags: dict[str, list[tuple[str, str, float]]]
+    store: Store, segment_ids: list[str], tags: dict[str, list[MachineTag]]
 ) -> list[SheetRow]:
     """The rows of a sheet, with context from the canonical text."""
     wanted = set(segment_ids)
@@ -110,14 +113,15 @@ def sheet_rows(
         if wanted
         else {}
     )
-    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
+    for span in store.segment_rows(DEFAULT_SEGMENTER):
+        segment_id, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
         if segment_id not in wanted:
             continue
         if doc_id not in texts:
             texts[doc_id] = store.document_text(doc_id)
         text = texts[doc_id]
         document = documents[doc_id]
-        codes = sorted({c for c, _, _ in tags.get(segment_id, [])})
+        codes = sorted({t.code for t in tags.get(segment_id, [])})
         row = evidence.get(segment_id)
         found[segment_id] = SheetRow(
             segment_id,
@@ -393,7 +397,8 @@ class ImportResult:
 def _current_hashes(store: Store) -> dict[str, str]:
     texts: dict[int, str] = {}
     segments: dict[str, str] = {}
-    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
+    for span in store.segment_rows(DEFAULT_SEGMENTER):
+        segment_id, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
         if doc_id not in texts:
             texts[doc_id] = store.document_text(doc_id)
         segments[segment_id] = text_hash(texts[doc_id][start:end])
@@ -440,7 +445,7 @@ def _import_legacy(
     )
     tags = store.machine_tags(LEGACY_CODER, version)
     shown = {
-        s: [] if export.blind else sorted({c for c, _, _ in tags.get(s, [])})
+        s: [] if export.blind else sorted({t.code for t in tags.get(s, [])})
         for s in export.segment_ids
     }
     parsed = check_legacy_sheet(raw, about, shown, _current_hashes(store), codebook)
@@ -485,7 +490,7 @@ def import_sheet(
     result = ImportResult(path, dry_run=dry_run)
     earlier = store.review_file(sha)
     if earlier is not None:
-        result.already_imported = f"{earlier[0]} (coder {earlier[1]}, {earlier[2]})"
+        result.already_imported = f"{earlier.path} (coder {earlier.coder}, {earlier.imported_at})"
         return result
     raw = open_sheet(data)
     export = store.review_export(raw.export_id) if raw.export_id else None
