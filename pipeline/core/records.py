@@ -3,12 +3,19 @@
 Every store backend (SQLite today, PostgreSQL next) returns these, so stage code reads fields by
 name and never depends on the order of a query's columns. Lists and dicts in them are the
 caller's to read, not to change.
+
+Most are frozen dataclasses. The rows read in bulk, one per segment or tag of the corpus
+(:class:`FrameSegment`, :class:`FrameTag`, :class:`FramePartner`, :class:`MachineTag`,
+:class:`SegmentSpan`, :class:`SegmentText`, :class:`SegmentContext`), are named tuples:
+as immutable and as named, but built at the speed of a tuple (a frozen dataclass costs about
+2 µs a row, which made reading 50,000 segments into the segment frame 60 % slower) and handed
+to pandas as they are. Read them by name all the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline.models import MetaValue
 
@@ -191,8 +198,7 @@ class CodingCounts:
     tags: int
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentText:
+class SegmentText(NamedTuple):
     """A segment of a current document with its text, its document's year and name."""
 
     segment: SegmentRow
@@ -201,8 +207,7 @@ class SegmentText:
     document_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentSpan:
+class SegmentSpan(NamedTuple):
     """Where a segment of a current document lies, and the bytes (sha256) of its document."""
 
     segment_id: str
@@ -212,8 +217,7 @@ class SegmentSpan:
     document_sha256: str
 
 
-@dataclass(frozen=True, slots=True)
-class MachineTag:
+class MachineTag(NamedTuple):
     """One machine code of a segment: the code, its top-level code and the confidence."""
 
     code: str
@@ -221,8 +225,7 @@ class MachineTag:
     confidence: float
 
 
-@dataclass(frozen=True, slots=True)
-class FrameSegment:
+class FrameSegment(NamedTuple):
     """A segment of a current document as the segment frame (the indices' input) needs it."""
 
     segment_id: str
@@ -233,8 +236,7 @@ class FrameSegment:
     n_words: int
 
 
-@dataclass(frozen=True, slots=True)
-class FrameTag:
+class FrameTag(NamedTuple):
     """A machine tag as the segment frame needs it."""
 
     segment_id: str
@@ -242,16 +244,14 @@ class FrameTag:
     top_code: str
 
 
-@dataclass(frozen=True, slots=True)
-class FramePartner:
+class FramePartner(NamedTuple):
     """A partner a segment speaks about, under one codebook version."""
 
     segment_id: str
     partner: str
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentContext:
+class SegmentContext(NamedTuple):
     """A segment's text with what names its source: document name and date (or year, or '')."""
 
     text: str

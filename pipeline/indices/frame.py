@@ -21,8 +21,6 @@ partner__<id>             bool, for every partner id, e.g. ``partner__china``
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 import numpy as np
 import pandas as pd
 
@@ -52,9 +50,7 @@ def assemble_frame(
         decided: final codes of segments a human has decided, replacing their machine tags
             (segment id -> code ids, parents included). None until the review stage exists.
     """
-    frame = pd.DataFrame(
-        list(map(attrgetter(*BASE_COLUMNS[:-1]), segments)), columns=list(BASE_COLUMNS[:-1])
-    )
+    frame = pd.DataFrame(segments, columns=list(BASE_COLUMNS[:-1]))
     frame["year"] = frame["year"].astype("Int64")
     frame["n_words"] = frame["n_words"].astype("int64")
     frame["document_id"] = frame["document_id"].astype("int64")
@@ -66,10 +62,7 @@ def assemble_frame(
     code_matrix = np.zeros((len(frame), len(codes)), dtype=bool)
     code_index = pd.Index(codes)
     if tags:
-        tag_frame = pd.DataFrame(
-            [(t.segment_id, t.code, t.top_code) for t in tags],
-            columns=["segment_id", "code", "top"],
-        )
+        tag_frame = pd.DataFrame(tags, columns=["segment_id", "code", "top"])
         if decided:
             tag_frame = tag_frame[~tag_frame["segment_id"].isin(list(decided))]
         rows = ids.get_indexer(tag_frame["segment_id"])
@@ -85,9 +78,7 @@ def assemble_frame(
                     code_matrix[row, position] = True
     partner_matrix = np.zeros((len(frame), len(partner_ids)), dtype=bool)
     if partners:
-        pairs = pd.DataFrame(
-            [(p.segment_id, p.partner) for p in partners], columns=["segment_id", "partner"]
-        )
+        pairs = pd.DataFrame(partners, columns=["segment_id", "partner"])
         rows = ids.get_indexer(pairs["segment_id"])
         positions = pd.Index(partner_ids).get_indexer(pairs["partner"])
         keep = (rows >= 0) & (positions >= 0)
