@@ -312,9 +312,7 @@ def agreement(
         tags = store.machine_tags(active, book.version)
     codes = list(book.codes) if all_codes else [c.id for c in book.children(None)]
     coders, pairs = between_coders(events, book, codes, n_boot=boot)
-    machine = {
-        s: {t.code for t in found} | {t.top_code for t in found} for s, found in tags.items()
-    }
+    machine = {s: {c for c, _, _ in found} | {t for _, t, _ in found} for s, found in tags.items()}
     finals = final_decisions(events, book, machine=machine)
     reference = {s: set(f.codes) for s, f in finals.items()}
     judged = {s: f.judged for s, f in finals.items()}

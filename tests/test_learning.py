@@ -102,8 +102,8 @@ def test_train_code_with_the_model_and_refuse_another_codebook(tmp_path) -> None
         tags = store.machine_tags(CODER, book.version)
         rows = store.segment_rows("sentences.v1")
         decisions = []
-        for segment_id in (r.segment_id for r in rows[:160]):
-            machine = sorted({t.code for t in tags.get(segment_id, [])})
+        for segment_id, *_ in rows[:160]:
+            machine = sorted({c for c, _, _ in tags.get(segment_id, [])})
             decisions.append(
                 NewDecision(
                     segment_id,

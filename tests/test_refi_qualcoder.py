@@ -90,14 +90,14 @@ def amina_decisions(workspace: Workspace) -> list[NewDecision]:
         tags = store.machine_tags(CODER, book.version)
         rows = store.segment_rows(DEFAULT_SEGMENTER)
     by_document: dict[int, list[str]] = {}
-    for segment_id, doc_id in ((r.segment_id, r.document_id) for r in rows):
+    for segment_id, doc_id, _, _, _ in rows:
         if segment_id in tags:
             by_document.setdefault(doc_id, []).append(segment_id)
     others = sorted(book.codes)
     decisions = []
     for doc_id in sorted(by_document):
         for index, segment_id in enumerate(by_document[doc_id][:4]):
-            machine = sorted({t.code for t in tags[segment_id]})
+            machine = sorted({c for c, _, _ in tags[segment_id]})
             if index == 1:
                 codes = [next(c for c in others if c not in machine)]
                 action, note = "relabel", ""
@@ -469,8 +469,7 @@ def test_a_project_cannot_make_anyone_an_adjudicator(workspace: Workspace) -> No
 
     with workspace.open_store() as store:
         documents = store.current_documents()
-        span = store.segment_rows(DEFAULT_SEGMENTER)[5]
-        segment, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
+        segment, doc_id, start, end, _ = store.segment_rows(DEFAULT_SEGMENTER)[5]
         assert segment != judge.segment_id
         sources = [
             RefiSource(source_guid(d.sha256), d.name, store.document_text(d.id), {})

@@ -261,8 +261,7 @@ def test_refi_round_trip_turns_another_users_codings_into_decisions(workspace: W
     book = load_codebook(workspace.codebook / "codebook.yaml")
     with workspace.open_store() as store:
         documents = store.current_documents()
-        span = store.segment_rows(DEFAULT_SEGMENTER)[3]
-        segment_id, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
+        segment_id, doc_id, start, end, _ = store.segment_rows(DEFAULT_SEGMENTER)[3]
         sources = [
             RefiSource(source_guid(d.sha256), d.name, store.document_text(d.id), {})
             for d in documents

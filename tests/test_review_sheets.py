@@ -121,7 +121,7 @@ def test_a_sheet_about_one_track_says_nothing_about_the_others(ws: Workspace) ->
     with ws.open_store() as store:
         tags = store.machine_tags(CODER, book.version)[decision.segment_id]
         _, labels, _, _, ids = training_data(store, book)
-    machine = {t.code for t in tags} | {t.top_code for t in tags}
+    machine = {c for c, _, _ in tags} | {t for _, t, _ in tags}
     others = {c for c in machine if not c.startswith("securitization")}
     final = final_decisions(decisions(ws), book)[decision.segment_id]
     assert not any(c.startswith("securitization") for c in final.codes)
@@ -392,7 +392,7 @@ def test_a_sheet_made_before_signing_is_imported_as_the_coder_saw_it(ws: Workspa
     book_now = book_of(ws)
     with ws.open_store() as store:
         tags = store.machine_tags(CODER, book_now.version)[ids[0]]
-    assert accepted.codes == sorted({t.code for t in tags}) and accepted.codes
+    assert accepted.codes == sorted({c for c, _, _ in tags}) and accepted.codes
     assert relabelled.codes == ["hedging.china"] and rejected.codes == []
     assert {d.role for d in decisions(ws)} == {"coder"}
     assert all(d.scope is None for d in decisions(ws))  # they judged every code

@@ -54,9 +54,7 @@ def exported(
         version = store.coded_versions(CODER)[-1]
         tags = store.machine_tags(CODER, version)
         dated = {d.id for d in store.current_documents() if d.year is not None}
-        segments = [
-            s.segment_id for s in store.segment_rows(DEFAULT_SEGMENTER) if s.document_id in dated
-        ]
+        segments = [s for s, doc, *_ in store.segment_rows(DEFAULT_SEGMENTER) if doc in dated]
         tagged = [s for s in segments if s in tags]
         untagged = [s for s in segments if s not in tags]
         picks = {
@@ -65,7 +63,7 @@ def exported(
             "relabelled": untagged[0],
             "adjudicated": untagged[1],
         }
-        shown = {s: sorted({t.code for t in tags.get(s, [])}) for s in picks.values()}
+        shown = {s: sorted({c for c, _, _ in tags.get(s, [])}) for s in picks.values()}
         decisions = [
             _decision(
                 picks["accepted"],

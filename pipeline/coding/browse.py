@@ -39,8 +39,7 @@ def kwic_lines(
             raise DshiftError("nothing has been coded yet", "run 'dshift code' first")
         allowed = store.tagged_segments(store.active_coder(), version).get(code, set())
     shown = 0
-    for found in store.segment_texts(DEFAULT_SEGMENTER, year):
-        segment, text, doc_year, name = found.segment, found.text, found.year, found.document_name
+    for segment, text, doc_year, name in store.segment_texts(DEFAULT_SEGMENTER, year):
         if allowed is not None and segment.id not in allowed:
             continue
         for match in pattern.finditer(text):

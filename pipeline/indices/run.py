@@ -135,7 +135,7 @@ class HumanDecisions:
         if not events:
             return cls({}, {})
         tags = store.machine_tags(store.active_coder(), codebook.version)
-        machine = {s: {t.code for t in f} | {t.top_code for t in f} for s, f in tags.items()}
+        machine = {s: {c for c, _, _ in f} | {t for _, t, _ in f} for s, f in tags.items()}
         return cls(final_decisions(events, codebook, machine=machine), machine)
 
     def codes(self) -> dict[str, set[str]]:

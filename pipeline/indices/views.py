@@ -74,13 +74,12 @@ def format_explain(store: Store, codebook: Codebook, period: str, code: str, top
         "document-weighted share"
     ]
     for c in contributions:
-        found = texts.get(c.segment_id)
-        text, name, date = (found.text, found.document_name, found.date) if found else ("", "", "")
+        text, name, date = texts.get(c.segment_id, ("", "", ""))
         lines.append(f"  {c.contribution:.4f}  {c.segment_id}  {name} ({date})\n      {text}")
     in_period = set(frame.loc[labels == period, "segment_id"])
     all_texts = store.segment_text_map(list(frame["segment_id"]))
-    target = lemma_counts(t.text for s, t in all_texts.items() if s in in_period)
-    rest = lemma_counts(t.text for s, t in all_texts.items() if s not in in_period)
+    target = lemma_counts(t for s, (t, _, _) in all_texts.items() if s in in_period)
+    rest = lemma_counts(t for s, (t, _, _) in all_texts.items() if s not in in_period)
     lines.append(f"terms that mark {period} against the other periods (log-likelihood G2):")
     for term, g2, a, b in keyness(target, rest, n=top):
         lines.append(f"  {term:24} G2 {g2:7.1f}   {a} here, {b} elsewhere")
@@ -130,12 +129,7 @@ def build_report(
         picks = top_segments(tables.frame, labels, str(row.period), code, 3)
         texts = store.segment_text_map([p.segment_id for p in picks])
         evidence[f"{row.series} {row.direction} in {row.period}"] = [
-            (
-                p.segment_id,
-                texts[p.segment_id].document_name,
-                texts[p.segment_id].date,
-                texts[p.segment_id].text,
-            )
+            (p.segment_id, texts[p.segment_id][1], texts[p.segment_id][2], texts[p.segment_id][0])
             for p in picks
             if p.segment_id in texts
         ]

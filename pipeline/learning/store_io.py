@@ -40,15 +40,14 @@ def training_data(
     inferred from the coders' silence.
     """
     every_tag = store.machine_tags(CODER, codebook.version)
-    machine = {s: {t.code for t in f} | {t.top_code for t in f} for s, f in every_tag.items()}
+    machine = {s: {c for c, _, _ in f} | {t for _, t, _ in f} for s, f in every_tag.items()}
     decided = final_codes(read_decisions(store, codebook), codebook, machine=machine)
     tags = every_tag if weak else {}
     texts, labels, groups, human, ids = [], [], [], [], []
     documents: dict[int, str] = {}
-    for span in store.segment_rows(DEFAULT_SEGMENTER):
-        segment_id, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
+    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
         is_human = segment_id in decided
-        strong_tags = [t.code for t in tags.get(segment_id, []) if t.confidence >= 0.8]
+        strong_tags = [c for c, _, conf in tags.get(segment_id, []) if conf >= 0.8]
         if not is_human and not strong_tags:
             continue
         if doc_id not in documents:
@@ -58,8 +57,8 @@ def training_data(
             labels.append(set(decided[segment_id]))
         else:
             labels.append(
-                {t.code for t in tags[segment_id] if t.confidence >= 0.8}
-                | {t.top_code for t in tags[segment_id] if t.confidence >= 0.8}
+                {c for c, t, conf in tags[segment_id] if conf >= 0.8}
+                | {t for _, t, conf in tags[segment_id] if conf >= 0.8}
             )
         groups.append(str(doc_id))
         human.append(is_human)
@@ -91,7 +90,7 @@ def train(
     gold = {c: np.array([c in labels[i] for i in range(len(texts))]) for c in codes}
     tags = store.machine_tags(CODER, codebook.version)
     rule_sets = [
-        {t.code for t in tags.get(s, [])} | {t.top_code for t in tags.get(s, [])} for s in ids
+        {c for c, _, _ in tags.get(s, [])} | {t for _, t, _ in tags.get(s, [])} for s in ids
     ]
     by_rules = {c: np.array([c in found for found in rule_sets]) for c in codes}
     thresholds = choose_thresholds({c: oof[c] for c in model.models_}, by_rules, gold)

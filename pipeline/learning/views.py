@@ -27,8 +27,7 @@ from pipeline.store import Store
 
 def _segments(store: Store) -> tuple[list[str], list[str], list[int], list[str]]:
     ids, texts, years, periods = [], [], [], []
-    for found in store.segment_texts(DEFAULT_SEGMENTER):
-        segment, text, year = found.segment, found.text, found.year
+    for segment, text, year, _ in store.segment_texts(DEFAULT_SEGMENTER):
         ids.append(segment.id)
         texts.append(text)
         years.append(segment.document_id)

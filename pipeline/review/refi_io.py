@@ -64,7 +64,7 @@ def export_refi(store: Store, codebook: Codebook, folder: Path, name: str) -> li
     events = read_decisions(store, codebook)
     upto = max((e.id for e in events), default=0)
     spans = {
-        s.segment_id: (s.document_id, s.start, s.end) for s in store.segment_rows(DEFAULT_SEGMENTER)
+        sid: (doc, start, end) for sid, doc, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER)
     }
     by_id = {d.id: d for d in documents}
     codings: list[RefiCoding] = []
@@ -74,7 +74,7 @@ def export_refi(store: Store, codebook: Codebook, folder: Path, name: str) -> li
             doc, start, end = spans[segment_id]
             codings.extend(
                 RefiCoding(machine, source_guid(by_id[doc].sha256), start, end, code)
-                for code in sorted({t.code for t in found})
+                for code in sorted({c for c, _, _ in found})
             )
     users = {machine}
     coders_of: dict[int, set[str]] = defaultdict(set)
@@ -302,8 +302,7 @@ def import_refi(
 
 def _documents(store: Store) -> list[Document]:
     segments: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-    for span in store.segment_rows(DEFAULT_SEGMENTER):
-        segment_id, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
+    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
         segments[doc_id].append((start, end, segment_id))
     return [
         Document(d.sha256, d.name, store.document_text(d.id), sorted(segments.get(d.id, [])))
@@ -463,7 +462,7 @@ def _decide(
             and (latest[1] == note or not note)
         ):
             continue  # already recorded
-        machine = sorted({t.code for t in tags.get(segment, [])})
+        machine = sorted({c for c, _, _ in tags.get(segment, [])})
         ordered = sorted(codes)
         action = "reject" if not ordered else ("accept" if ordered == machine else "relabel")
         # What the coder judged: every code with the marker, else the codes they touched

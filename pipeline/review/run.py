@@ -62,12 +62,11 @@ def candidates(
     tags = store.machine_tags(store.active_coder(), codebook.version)
     certainty = _model_certainty(store, codebook, model_folder) if model_folder else {}
     out = []
-    for s in store.frame_segments(DEFAULT_SEGMENTER):
-        segment_id, year, source_type = s.segment_id, s.year, s.source_type
+    for segment_id, _, _, year, source_type, _ in store.frame_segments(DEFAULT_SEGMENTER):
         found = tags.get(segment_id, [])
-        codes = tuple(sorted({t.code for t in found} | {t.top_code for t in found}))
-        tops = tuple(sorted({t.top_code for t in found}))
-        sure = certainty.get(segment_id, max((t.confidence for t in found), default=0.0))
+        codes = tuple(sorted({c for c, _, _ in found} | {t for _, t, _ in found}))
+        tops = tuple(sorted({t for _, t, _ in found}))
+        sure = certainty.get(segment_id, max((c for _, _, c in found), default=0.0))
         out.append(Candidate(segment_id, year, source_type, codes, tops, sure))
     return out
 
@@ -83,8 +82,7 @@ def _model_certainty(store: Store, codebook: Codebook, folder: Path) -> dict[str
         return {}
     ids, texts = [], []
     documents: dict[int, str] = {}
-    for span in store.segment_rows(DEFAULT_SEGMENTER):
-        segment_id, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
+    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
         if doc_id not in documents:
             documents[doc_id] = store.document_text(doc_id)
         ids.append(segment_id)
@@ -113,15 +111,14 @@ def sheet_rows(
         if wanted
         else {}
     )
-    for span in store.segment_rows(DEFAULT_SEGMENTER):
-        segment_id, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
+    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
         if segment_id not in wanted:
             continue
         if doc_id not in texts:
             texts[doc_id] = store.document_text(doc_id)
         text = texts[doc_id]
         document = documents[doc_id]
-        codes = sorted({t.code for t in tags.get(segment_id, [])})
+        codes = sorted({c for c, _, _ in tags.get(segment_id, [])})
         row = evidence.get(segment_id)
         found[segment_id] = SheetRow(
             segment_id,
@@ -397,8 +394,7 @@ class ImportResult:
 def _current_hashes(store: Store) -> dict[str, str]:
     texts: dict[int, str] = {}
     segments: dict[str, str] = {}
-    for span in store.segment_rows(DEFAULT_SEGMENTER):
-        segment_id, doc_id, start, end = span.segment_id, span.document_id, span.start, span.end
+    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
         if doc_id not in texts:
             texts[doc_id] = store.document_text(doc_id)
         segments[segment_id] = text_hash(texts[doc_id][start:end])
@@ -445,7 +441,7 @@ def _import_legacy(
     )
     tags = store.machine_tags(LEGACY_CODER, version)
     shown = {
-        s: [] if export.blind else sorted({t.code for t in tags.get(s, [])})
+        s: [] if export.blind else sorted({c for c, _, _ in tags.get(s, [])})
         for s in export.segment_ids
     }
     parsed = check_legacy_sheet(raw, about, shown, _current_hashes(store), codebook)
