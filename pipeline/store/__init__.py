@@ -16,7 +16,7 @@ when read-only), :mod:`.migrations` (the schema, applied and recorded by name), 
 part per protocol: :mod:`.runs`, :mod:`.documents`, :mod:`.problems`, :mod:`.coding`,
 :mod:`.review`, :mod:`.settings`. :mod:`.sqlite` puts them behind the one :class:`Store` facade.
 
-How to add a store backend (PostgreSQL, say): write a module ``pipeline/store/<backend>/``
+How to add a store backend (PostgreSQL, say): write a package ``pipeline/store/<backend>/``
 with a class per protocol of :mod:`pipeline.store.protocols` (``RunLog``, ``Documents``,
 ``Problems``, ``Coding``, ``Review``, ``Settings``), each holding one shared connection object
 like :class:`~pipeline.store.database.Database`, returning the records of
