@@ -45,6 +45,13 @@ class CodingQueries:
         self.database = database
         self.db = database.db  # the shared connection, read through; written in transactions
 
+    def _bulk(self, sql: str, params: Iterable[Any]) -> sqlite3.Cursor:
+        """Run a query of many rows that come back as plain tuples, not :class:`sqlite3.Row`
+        (which costs as much again per row as the named tuple made from it)."""
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, tuple(params))
+
     def record_codebook(
         self, version: str, name: str, path: str, content: str, run_id: str | None
     ) -> None:
@@ -144,7 +151,7 @@ class CodingQueries:
     def tagged_segments(self, coder: str, version: str) -> dict[str, set[str]]:
         """Return, for each code (leaf and top-level), the ids of segments tagged with it."""
         out: dict[str, set[str]] = {}
-        for segment_id, code, top in self.db.execute(
+        for segment_id, code, top in self._bulk(
             "SELECT segment_id, code, top_code FROM tags WHERE coder = ? AND codebook_version = ?",
             (coder, version),
         ):
@@ -187,23 +194,23 @@ class CodingQueries:
         if year is not None:
             query += " AND d.year = ?"
             params.append(year)
-        for row in self.db.execute(query + " ORDER BY s.document_id, s.seq", params):
+        for row in self._bulk(query + " ORDER BY s.document_id, s.seq", params):
             yield SegmentText(SegmentRow(*row[:7]), row[7], row[8], row[9])
 
     def segment_rows(self, segmenter: str) -> list[SegmentSpan]:
         """Return where each segment of current documents lies, by document and position."""
-        rows = self.db.execute(
+        rows = self._bulk(
             'SELECT s.id, s.document_id, s.start, s."end", d.sha256 FROM segments s '
             "JOIN documents d ON d.id = s.document_id WHERE d.superseded_by IS NULL "
             "AND s.segmenter = ? ORDER BY s.document_id, s.seq",
             (segmenter,),
         )
-        return [SegmentSpan(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return list(map(SegmentSpan._make, rows))
 
     def machine_tags(self, coder: str, version: str) -> dict[str, list[MachineTag]]:
         """Return the machine tags of a coder under a version, by segment id."""
         out: dict[str, list[MachineTag]] = {}
-        for segment_id, code, top, confidence in self.db.execute(
+        for segment_id, code, top, confidence in self._bulk(
             "SELECT segment_id, code, top_code, confidence FROM tags "
             "WHERE coder = ? AND codebook_version = ?",
             (coder, version),
@@ -215,29 +222,29 @@ class CodingQueries:
 
     def frame_segments(self, segmenter: str) -> list[FrameSegment]:
         """Return the segments of current documents, by document and position."""
-        rows = self.db.execute(
+        rows = self._bulk(
             "SELECT s.id, s.document_id, d.date, d.year, d.source_type, s.n_words "
             "FROM segments s JOIN documents d ON d.id = s.document_id "
             "WHERE d.superseded_by IS NULL AND s.segmenter = ? ORDER BY s.document_id, s.seq",
             (segmenter,),
         )
-        return [FrameSegment(*r) for r in rows]
+        return list(map(FrameSegment._make, rows))
 
     def frame_tags(self, coder: str, version: str) -> list[FrameTag]:
         """Return every machine tag of a coder under a version."""
-        rows = self.db.execute(
+        rows = self._bulk(
             "SELECT segment_id, code, top_code FROM tags WHERE coder = ? AND codebook_version = ?",
             (coder, version),
         )
-        return [FrameTag(r[0], r[1], r[2]) for r in rows]
+        return list(map(FrameTag._make, rows))
 
     def frame_partners(self, version: str) -> list[FramePartner]:
         """Return the partners found in segments under a version."""
-        rows = self.db.execute(
+        rows = self._bulk(
             "SELECT segment_id, partner FROM segment_partners WHERE codebook_version = ?",
             (version,),
         )
-        return [FramePartner(r[0], r[1]) for r in rows]
+        return list(map(FramePartner._make, rows))
 
     # -- export tables --------------------------------------------------------------------
 
@@ -299,7 +306,7 @@ class CodingQueries:
         for start in range(0, len(segment_ids), 500):
             chunk = segment_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
+            rows = self._bulk(
                 'SELECT s.id, substr(d.text, s.start + 1, s."end" - s.start), d.name, '
                 f"COALESCE(d.date, '') FROM segments s JOIN documents d ON d.id = s.document_id "
                 f"WHERE s.id IN ({marks})",
