@@ -362,7 +362,7 @@ class Project:
             states = []
             for component in coders:
                 done = book.version in store.coded_versions(component.name)
-                count = store.coding_counts(component.name, book.version)[0] if done else 0
+                count = store.coding_counts(component.name, book.version).documents if done else 0
                 states.append(
                     CoderState(component.name, component.what, component.name == active, count)
                 )
@@ -376,7 +376,7 @@ class Project:
         with self._store("coder use") as store:
             store.set_active_coder(component.name)
             done = book.version in store.coded_versions(component.name)
-            count = store.coding_counts(component.name, book.version)[0] if done else 0
+            count = store.coding_counts(component.name, book.version).documents if done else 0
         return CoderState(component.name, component.what, True, count)
 
     # -- learning ---------------------------------------------------------------------------

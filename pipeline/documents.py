@@ -43,7 +43,9 @@ def set_date(store: Store, ref: str, value: str, note: str = "") -> DocumentRow:
     with store.recorded_run("doc set-date", {"document": document.id, "date": value}) as run:
         detail = f"set by hand{': ' + note if note else ''}"
         store.add_metadata(document.id, [MetaValue("date", value, "manual", detail)], run.id)
-        store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
+        store.set_resolved(
+            document.id, meta.resolve((m.value, m.recorded_at) for m in store.metadata(document.id))
+        )
         store.resolve_problems(run.id, codes=["undated", "date-conflict"], document_id=document.id)
         run.counts = {"documents": 1}
     updated = store.document(document.id)

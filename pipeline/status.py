@@ -140,8 +140,8 @@ def format_status(store: Store, runs: int = 5) -> str:
     ]
     if coverage:
         table: dict[int | None, dict[str, int]] = defaultdict(dict)
-        for year, source_type, count, _pages in coverage:
-            table[year][source_type] = count
+        for c in coverage:
+            table[c.year][c.source_type] = c.documents
         header = "  year   " + "".join(f"{t:>8}" for t in SOURCE_TYPES) + "   total"
         lines += ["documents by year and source type:", header]
         for year in sorted(table, key=lambda y: (y is None, y or 0)):
@@ -167,7 +167,8 @@ def format_status(store: Store, runs: int = 5) -> str:
     for coder in MACHINE_CODERS:
         versions = store.coded_versions(coder)
         if versions:
-            n_docs, n_segments, n_tags = store.coding_counts(coder, versions[-1])
+            coded = store.coding_counts(coder, versions[-1])
+            n_docs, n_segments, n_tags = coded.documents, coded.segments, coded.tags
             lines.append(
                 f"coded by {coder} under {versions[-1]}: {n_docs} document(s), "
                 f"{n_segments} segment(s), {n_tags} tag(s)"
@@ -280,7 +281,8 @@ def format_document(store: Store, doc_id: int) -> str:
             f"   [{document.provenance.get(field, 'none')}]"
         )
     lines.append("  all candidate values (field, value, source, evidence, recorded):")
-    for value, recorded in store.metadata(doc_id):
+    for record in store.metadata(doc_id):
+        value, recorded = record.value, record.recorded_at
         lines.append(
             f"    {value.field:12} {value.value[:50]:50} {value.source:9} "
             f"{value.detail[:60]} {recorded}"

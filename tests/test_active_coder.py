@@ -39,7 +39,11 @@ def two_coders(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
         version = store.coded_versions("rules.v1")[-1]
         run = store.start_run("test: a second coder", {})
         for document in store.current_documents():
-            segments = store.segments_of(document.id, DEFAULT_SEGMENTER)
+            segments = [
+                t.segment
+                for t in store.segment_texts(DEFAULT_SEGMENTER)
+                if t.segment.document_id == document.id
+            ]
             store.save_coding(
                 document.id,
                 DEFAULT_SEGMENTER,

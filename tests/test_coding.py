@@ -126,7 +126,8 @@ def test_coding_is_stored_once_per_codebook_version_and_old_tags_kept(
     with coded_workspace.open_store() as store:
         again = code_corpus(store, book, CODEBOOK.read_text("utf-8"))
         assert again.documents == 0
-        documents, segments, tags = store.coding_counts("rules.v1", book.version)
+        counts = store.coding_counts("rules.v1", book.version)
+        documents, segments, tags = counts.documents, counts.segments, counts.tags
         assert documents == 4 and segments > 100 and tags > 50
         edited = tmp_path / "codebook.yaml"
         edited.write_text(
@@ -139,7 +140,7 @@ def test_coding_is_stored_once_per_codebook_version_and_old_tags_kept(
         assert store.coded_versions("rules.v1") == [book.version]
         code_corpus(store, new_book, edited.read_text("utf-8"))
         assert store.coded_versions("rules.v1") == [book.version, new_book.version]
-        assert store.coding_counts("rules.v1", book.version) == (documents, segments, tags)
+        assert store.coding_counts("rules.v1", book.version) == counts
         assert store.codebook_content(book.version) == CODEBOOK.read_text("utf-8")
 
 

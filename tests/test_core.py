@@ -72,15 +72,15 @@ def test_core_imports_nothing_of_the_pipeline_outside_core() -> None:
     assert bad == []
 
 
-def test_core_names_outside_core_for_type_checking_only_the_decision_row() -> None:
-    """DecisionRow still lives in the store (moving to core.records); nothing else may leak."""
+def test_core_names_nothing_outside_core_even_for_type_checking() -> None:
+    """The store's rows live in core.records, so core needs nothing else even for types."""
     seen = {
         module
         for path in sorted(CORE.rglob("*.py"))
         for _, module in _imports(ast.parse(path.read_text("utf-8")), typing_only=True)
         if _outside_core(module)
     }
-    assert seen <= {"pipeline.store.review"}
+    assert seen == set()
 
 
 def test_the_import_check_sees_imports_inside_functions() -> None:

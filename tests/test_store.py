@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.core.records import PageSpan
 from pipeline.errors import Problem, StoreError
 from pipeline.ingest.metadata import resolve
 from pipeline.models import Extraction, Sighting
@@ -111,10 +112,10 @@ def test_a_full_store_undoes_the_write_and_says_to_free_space(tmp_path: Path) ->
         assert not store.db.in_transaction
         assert store.db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
         assert store.db.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
-        assert store.integrity_ok()
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         store.db.execute("PRAGMA max_page_count = 1073741823")
         doc = _add_document(store, run, "Pakistan and China. " * 5000)
-        assert store.pages(doc) == [(0, 100000)]
+        assert store.pages(doc) == [PageSpan(0, 100000)]
 
 
 def test_a_run_that_fails_on_a_full_store_is_recorded_as_failed(tmp_path: Path) -> None:
@@ -129,9 +130,9 @@ def test_a_run_that_fails_on_a_full_store_is_recorded_as_failed(tmp_path: Path) 
 def test_a_run_whose_end_cannot_be_recorded_raises_its_own_error(tmp_path: Path) -> None:
     with connect(tmp_path / "c.sqlite") as store:
         with pytest.raises(RuntimeError, match="the block's own"), store.recorded_run("x", {}):
-            store.read_only = True  # from here on every write is refused, finish_run's too
+            store.database.read_only = True  # from here on every write is refused, finish_run's too
             raise RuntimeError("the block's own error")
-        store.read_only = False
+        store.database.read_only = False
         assert [r.status for r in store.recent_runs()] == ["running"]
         store.mark_interrupted_runs()  # what the next run under the lock does
         assert [r.status for r in store.recent_runs()] == ["interrupted"]

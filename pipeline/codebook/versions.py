@@ -18,7 +18,7 @@ from pipeline.errors import DshiftError
 
 if TYPE_CHECKING:
     from pipeline.store import Store
-    from pipeline.store.review import DecisionRow
+    from pipeline.core.records import DecisionRow
 
 
 def read_decisions(store: Store, codebook: Codebook) -> list[DecisionRow]:

@@ -155,7 +155,7 @@ def code_corpus(
             todo = store.documents_to_code(segmenter, coder.name, codebook.version)
             if on_total:
                 on_total(len(todo))
-            for doc_id, sha256 in todo:
+            for doc_id, sha256 in ((d.document_id, d.sha256) for d in todo):
                 coded = code_document(coder, store.document_text(doc_id), sha256, segmenter, unit)
                 store.save_coding(
                     doc_id,

@@ -22,7 +22,7 @@ from pipeline.core.codes import CodeTree
 from pipeline.core.decisions import judgements
 
 if TYPE_CHECKING:
-    from pipeline.store.review import DecisionRow
+    from pipeline.core.records import DecisionRow
 
 __all__ = [
     "GATE_ALPHA",

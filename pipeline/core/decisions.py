@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from pipeline.core.codes import CodeTree, with_ancestors
 
 if TYPE_CHECKING:
-    from pipeline.store.review import DecisionRow
+    from pipeline.core.records import DecisionRow
 
 __all__ = [
     "FinalDecision",

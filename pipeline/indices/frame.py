@@ -24,15 +24,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.core.records import FramePartner, FrameSegment, FrameTag
+
 CODE_PREFIX = "code__"
 PARTNER_PREFIX = "partner__"
 BASE_COLUMNS = ("segment_id", "document_id", "date", "year", "source_type", "n_words", "decided_by")
 
 
 def assemble_frame(
-    segments: list[tuple[str, int, str | None, int | None, str, int]],
-    tags: list[tuple[str, str, str]],
-    partners: list[tuple[str, str]],
+    segments: list[FrameSegment],
+    tags: list[FrameTag],
+    partners: list[FramePartner],
     codes: list[str],
     partner_ids: list[str],
     decided: dict[str, set[str]] | None = None,

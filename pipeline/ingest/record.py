@@ -116,17 +116,20 @@ def apply_sidecars(
             continue
         values = [v for row in rows for v in row.values]
         metadata = store.metadata(document.id)
-        known = {(v.field, v.value, v.source, v.detail) for v, _ in metadata}
+        known = {(m.value.field, m.value.value, m.value.source, m.value.detail) for m in metadata}
         new = [v for v in values if (v.field, v.value, v.source, v.detail) not in known]
         if new:
             store.add_metadata(document.id, new, summary.run_id)
-            store.set_resolved(document.id, meta.resolve(store.metadata(document.id)))
+            store.set_resolved(
+                document.id,
+                meta.resolve((m.value, m.recorded_at) for m in store.metadata(document.id)),
+            )
             updated += 1
             stored.add(document.id)
             continue
         # Stored by this run: resolve again with the real timestamps of the sidecar values. Or
         # a run was killed between recording the values and resolving them: resolve now.
-        resolved = meta.resolve(metadata)
+        resolved = meta.resolve((m.value, m.recorded_at) for m in metadata)
         if document.id in stored or not _filed_under(document, resolved):
             store.set_resolved(document.id, resolved)
     return updated
@@ -162,7 +165,8 @@ def reconcile_flags(store: Store, summary: IngestSummary) -> None:
     written before their document (keyed by its bytes) are linked to it.
     """
     store.link_problems_to_documents()
-    for doc_id, path in store.undated_documents_never_flagged():
+    for undated in store.undated_documents_never_flagged():
+        doc_id, path = undated.document_id, undated.path
         problem = Problem("undated", path, params={"doc": str(doc_id)})
         report(store, summary, problem, document_id=doc_id)
     store.resolve_problems_of_dated(summary.run_id)

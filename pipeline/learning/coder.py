@@ -40,7 +40,9 @@ class ModelCoder(RuleCoder):
             check_is_fitted(model)
         except NotFittedError:
             raise DshiftError(
-                f"the model given to the {name} coder is not trained", "run 'dshift train' first"
+                f"the model given to the {name} coder is not trained",
+                "run 'dshift train' first",
+                code="model",
             ) from None
         self.name = name
         self.model = model

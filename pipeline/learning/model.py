@@ -164,5 +164,6 @@ class CodeModel(BaseEstimator):
                 "the saved ml.v1 model was made by a dshift version whose model this one "
                 f"cannot read (it holds {', '.join(sorted(fitted))})",
                 "run 'dshift train' again",
+                code="model",
             )
         super().__setstate__(state)

@@ -52,7 +52,7 @@ def import_refi(
     result = RefiImport()
     earlier = store.review_file(sha)
     if earlier is not None:
-        result.already_imported = f"{earlier[0]} (imported {earlier[2]})"
+        result.already_imported = f"{earlier.path} (imported {earlier.imported_at})"
         return result
     project = read_project(data, code_ids=list(codebook.codes))
     events = read_decisions(store, codebook)

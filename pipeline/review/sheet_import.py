@@ -54,7 +54,7 @@ def import_sheet(
     result = ImportResult(path, dry_run=dry_run)
     earlier = store.review_file(sha)
     if earlier is not None:
-        result.already_imported = f"{earlier[0]} (coder {earlier[1]}, {earlier[2]})"
+        result.already_imported = f"{earlier.path} (coder {earlier.coder}, {earlier.imported_at})"
         return result
     raw = open_sheet(data)
     export = store.review_export(raw.export_id) if raw.export_id else None

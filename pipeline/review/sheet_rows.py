@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core.records import MachineTag
 from pipeline.errors import DshiftError
 from pipeline.review.select import Candidate
 from pipeline.review.sheet_model import SheetRow
@@ -73,7 +74,7 @@ def _model_certainty(store: Store, codebook: Codebook, folder: Path) -> dict[str
 
 
 def sheet_rows(
-    store: Store, segment_ids: list[str], tags: dict[str, list[tuple[str, str, float]]]
+    store: Store, segment_ids: list[str], tags: dict[str, list[MachineTag]]
 ) -> list[SheetRow]:
     """The rows of a sheet, with context from the canonical text."""
     wanted = set(segment_ids)

@@ -1,64 +1,28 @@
-"""Store queries of the coding stage: codebooks, segments, tags (mixed into Store)."""
+"""Coding: codebooks, segments, machine tags, and the rows the indices and exports read."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
-
-def _now() -> str:
-    from pipeline.store.sqlite import utc_now
-
-    return utc_now()
-
-
-@dataclass(frozen=True)
-class SegmentRow:
-    id: str
-    document_id: int
-    segmenter: str
-    seq: int
-    start: int
-    end: int
-    n_words: int
-
-
-@dataclass(frozen=True)
-class TagRow:
-    segment_id: str
-    code: str
-    top_code: str
-    confidence: float
-    partners: list[str]
-    evidence: list[dict[str, Any]]
-    coder: str
-    codebook_version: str
-    run_id: str
-
-
-@dataclass(frozen=True)
-class SegmentToSave:
-    id: str
-    seq: int
-    start: int
-    end: int
-    n_words: int
-    partners: list[str]
-
-
-@dataclass(frozen=True)
-class TagToSave:
-    segment_id: str
-    code: str
-    top_code: str
-    confidence: float
-    partners: list[str]
-    evidence: list[dict[str, Any]]
-
+from pipeline.core.records import (
+    CodingCounts,
+    DocumentToCode,
+    FramePartner,
+    FrameSegment,
+    FrameTag,
+    MachineTag,
+    SegmentContext,
+    SegmentRow,
+    SegmentSpan,
+    SegmentText,
+    SegmentToSave,
+    TagRow,
+    TagToSave,
+)
+from pipeline.store.database import Database, utc_now
 
 _TAG_COLUMNS = (
     "segment_id, code, top_code, confidence, partners, evidence, coder, codebook_version, run_id"
@@ -66,6 +30,7 @@ _TAG_COLUMNS = (
 
 
 def _tag(row: sqlite3.Row) -> TagRow:
+    """Turn a row of the tags table into a TagRow (its JSON columns read)."""
     values = dict(row)
     values["partners"] = json.loads(values["partners"])
     values["evidence"] = json.loads(values["evidence"])
@@ -73,39 +38,47 @@ def _tag(row: sqlite3.Row) -> TagRow:
 
 
 class CodingQueries:
-    """Queries about segments and tags; expects ``db`` and ``transaction`` from the Store."""
+    """The coding of a SQLite store (see :class:`.protocols.Coding`)."""
 
-    db: sqlite3.Connection
+    def __init__(self, database: Database) -> None:
+        """Query and write through ``database``."""
+        self.database = database
+        self.db = database.db  # the shared connection, read through; written in transactions
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
+    def _bulk(self, sql: str, params: Iterable[Any]) -> sqlite3.Cursor:
+        """Run a query of many rows that come back as plain tuples, not :class:`sqlite3.Row`
+        (which costs as much again per row as the named tuple made from it)."""
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, tuple(params))
 
     def record_codebook(
         self, version: str, name: str, path: str, content: str, run_id: str | None
     ) -> None:
         """Keep the text of every codebook version used, so old tags stay explainable."""
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             db.execute(
                 "INSERT INTO codebooks (version, name, path, content, run_id, recorded_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(version) DO NOTHING",
-                (version, name, path, content, run_id, _now()),
+                (version, name, path, content, run_id, utc_now()),
             )
 
     def codebook_content(self, version: str) -> str | None:
+        """Return the text of a recorded codebook version, or None."""
         row = self.db.execute(
             "SELECT content FROM codebooks WHERE version = ?", (version,)
         ).fetchone()
         return row[0] if row else None
 
-    def documents_to_code(self, segmenter: str, coder: str, version: str) -> list[tuple[int, str]]:
-        """Return (id, sha256) of current documents not yet coded under ``version``."""
+    def documents_to_code(self, segmenter: str, coder: str, version: str) -> list[DocumentToCode]:
+        """Return the current documents not yet coded under ``version``, by id."""
         rows = self.db.execute(
             "SELECT id, sha256 FROM documents d WHERE superseded_by IS NULL AND NOT EXISTS "
             "(SELECT 1 FROM coded c WHERE c.document_id = d.id AND c.segmenter = ? AND "
             "c.coder = ? AND c.codebook_version = ?) ORDER BY id",
             (segmenter, coder, version),
         )
-        return [(r[0], r[1]) for r in rows]
+        return [DocumentToCode(r[0], r[1]) for r in rows]
 
     def save_coding(
         self,
@@ -118,7 +91,8 @@ class CodingQueries:
         tags: list[TagToSave],
     ) -> None:
         """Store a document's segments (if new), tags and partners in one transaction."""
-        with self.transaction() as db:
+        now = utc_now()
+        with self.database.transaction() as db:
             db.executemany(
                 'INSERT INTO segments (id, document_id, segmenter, seq, start, "end", n_words) '
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
@@ -154,18 +128,11 @@ class CodingQueries:
                 "INSERT INTO coded (document_id, segmenter, coder, codebook_version, run_id, "
                 "n_segments, n_tags, coded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
-                (document_id, segmenter, coder, version, run_id, len(segments), len(tags), _now()),
+                (document_id, segmenter, coder, version, run_id, len(segments), len(tags), now),
             )
 
-    def segments_of(self, document_id: int, segmenter: str) -> list[SegmentRow]:
-        rows = self.db.execute(
-            'SELECT id, document_id, segmenter, seq, start, "end", n_words FROM segments '
-            "WHERE document_id = ? AND segmenter = ? ORDER BY seq",
-            (document_id, segmenter),
-        )
-        return [SegmentRow(*r) for r in rows]
-
     def segment(self, segment_id: str) -> SegmentRow | None:
+        """Return the segment with this id, or None."""
         row = self.db.execute(
             'SELECT id, document_id, segmenter, seq, start, "end", n_words FROM segments '
             "WHERE id = ?",
@@ -174,6 +141,7 @@ class CodingQueries:
         return SegmentRow(*row) if row else None
 
     def tags_of_segment(self, segment_id: str) -> list[TagRow]:
+        """Return every machine tag of a segment, by codebook version and code."""
         rows = self.db.execute(
             f"SELECT {_TAG_COLUMNS} FROM tags WHERE segment_id = ? ORDER BY codebook_version, code",
             (segment_id,),
@@ -183,7 +151,7 @@ class CodingQueries:
     def tagged_segments(self, coder: str, version: str) -> dict[str, set[str]]:
         """Return, for each code (leaf and top-level), the ids of segments tagged with it."""
         out: dict[str, set[str]] = {}
-        for segment_id, code, top in self.db.execute(
+        for segment_id, code, top in self._bulk(
             "SELECT segment_id, code, top_code FROM tags WHERE coder = ? AND codebook_version = ?",
             (coder, version),
         ):
@@ -201,20 +169,20 @@ class CodingQueries:
         )
         return [r[0] for r in rows]
 
-    def coding_counts(self, coder: str, version: str) -> tuple[int, int, int]:
-        """Return (documents, segments, tags) coded under a version."""
+    def coding_counts(self, coder: str, version: str) -> CodingCounts:
+        """Return how many documents, segments and tags were coded under a version."""
         row = self.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(n_segments), 0), COALESCE(SUM(n_tags), 0) FROM coded "
             "WHERE coder = ? AND codebook_version = ?",
             (coder, version),
         ).fetchone()
-        return int(row[0]), int(row[1]), int(row[2])
+        return CodingCounts(int(row[0]), int(row[1]), int(row[2]))
 
     def segment_texts(
         self,
         segmenter: str,
         year: int | None = None,
-    ) -> Iterator[tuple[SegmentRow, str, int | None, str]]:
+    ) -> Iterator[SegmentText]:
         """Yield each segment of current documents with its text, year and document name."""
         query = (
             'SELECT s.id, s.document_id, s.segmenter, s.seq, s.start, s."end", s.n_words, '
@@ -226,48 +194,59 @@ class CodingQueries:
         if year is not None:
             query += " AND d.year = ?"
             params.append(year)
-        for row in self.db.execute(query + " ORDER BY s.document_id, s.seq", params):
-            yield SegmentRow(*row[:7]), row[7], row[8], row[9]
+        for row in self._bulk(query + " ORDER BY s.document_id, s.seq", params):
+            yield SegmentText(SegmentRow(*row[:7]), row[7], row[8], row[9])
 
+    def segment_rows(self, segmenter: str) -> list[SegmentSpan]:
+        """Return where each segment of current documents lies, by document and position."""
+        rows = self._bulk(
+            'SELECT s.id, s.document_id, s.start, s."end", d.sha256 FROM segments s '
+            "JOIN documents d ON d.id = s.document_id WHERE d.superseded_by IS NULL "
+            "AND s.segmenter = ? ORDER BY s.document_id, s.seq",
+            (segmenter,),
+        )
+        return list(map(SegmentSpan._make, rows))
 
-class FrameQueries:
-    """Rows for the segment frame (the input of the indices); mixed into Store."""
+    def machine_tags(self, coder: str, version: str) -> dict[str, list[MachineTag]]:
+        """Return the machine tags of a coder under a version, by segment id."""
+        out: dict[str, list[MachineTag]] = {}
+        for segment_id, code, top, confidence in self._bulk(
+            "SELECT segment_id, code, top_code, confidence FROM tags "
+            "WHERE coder = ? AND codebook_version = ?",
+            (coder, version),
+        ):
+            out.setdefault(segment_id, []).append(MachineTag(code, top, float(confidence)))
+        return out
 
-    db: sqlite3.Connection
+    # -- the segment frame (the input of the indices) ------------------------------------
 
-    def frame_segments(
-        self, segmenter: str
-    ) -> list[tuple[str, int, str | None, int | None, str, int]]:
-        """(segment id, document id, date, year, source type, words) of current documents."""
-        rows = self.db.execute(
+    def frame_segments(self, segmenter: str) -> list[FrameSegment]:
+        """Return the segments of current documents, by document and position."""
+        rows = self._bulk(
             "SELECT s.id, s.document_id, d.date, d.year, d.source_type, s.n_words "
             "FROM segments s JOIN documents d ON d.id = s.document_id "
             "WHERE d.superseded_by IS NULL AND s.segmenter = ? ORDER BY s.document_id, s.seq",
             (segmenter,),
         )
-        return [tuple(r) for r in rows]
+        return list(map(FrameSegment._make, rows))
 
-    def frame_tags(self, coder: str, version: str) -> list[tuple[str, str, str]]:
-        """(segment id, code, top-level code) of every tag under a version."""
-        rows = self.db.execute(
+    def frame_tags(self, coder: str, version: str) -> list[FrameTag]:
+        """Return every machine tag of a coder under a version."""
+        rows = self._bulk(
             "SELECT segment_id, code, top_code FROM tags WHERE coder = ? AND codebook_version = ?",
             (coder, version),
         )
-        return [(r[0], r[1], r[2]) for r in rows]
+        return list(map(FrameTag._make, rows))
 
-    def frame_partners(self, version: str) -> list[tuple[str, str]]:
-        """(segment id, partner) pairs found under a version."""
-        rows = self.db.execute(
+    def frame_partners(self, version: str) -> list[FramePartner]:
+        """Return the partners found in segments under a version."""
+        rows = self._bulk(
             "SELECT segment_id, partner FROM segment_partners WHERE codebook_version = ?",
             (version,),
         )
-        return [(r[0], r[1]) for r in rows]
+        return list(map(FramePartner._make, rows))
 
-
-class ExportQueries:
-    """Rows for the export tables; mixed into Store."""
-
-    db: sqlite3.Connection
+    # -- export tables --------------------------------------------------------------------
 
     def inputs_as_of(self) -> str | None:
         """When the inputs of the exports last changed: the newest document, metadata value,
@@ -321,17 +300,17 @@ class ExportQueries:
             out.extend(dict(zip(names, row)) for row in cursor)
         return out
 
-    def segment_text_map(self, segment_ids: list[str]) -> dict[str, tuple[str, str, str]]:
-        """segment id -> (text, document name, date or year) for a few segments."""
-        out: dict[str, tuple[str, str, str]] = {}
+    def segment_text_map(self, segment_ids: list[str]) -> dict[str, SegmentContext]:
+        """Return the text and source of a few segments, by segment id."""
+        out: dict[str, SegmentContext] = {}
         for start in range(0, len(segment_ids), 500):
             chunk = segment_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
+            rows = self._bulk(
                 'SELECT s.id, substr(d.text, s.start + 1, s."end" - s.start), d.name, '
                 f"COALESCE(d.date, '') FROM segments s JOIN documents d ON d.id = s.document_id "
                 f"WHERE s.id IN ({marks})",
                 chunk,
             )
-            out.update({r[0]: (r[1], r[2], r[3]) for r in rows})
+            out.update({r[0]: SegmentContext(r[1], r[2], r[3]) for r in rows})
         return out

@@ -1,11 +1,31 @@
-"""Schema migrations: plain named functions, applied in order, recorded in the store.
+"""Schema migrations: plain named functions, applied in order, recorded in the store by name.
 
-Add a migration by appending a function to :data:`MIGRATIONS`; never edit one that has shipped.
+Add a migration by appending a function to :data:`MIGRATIONS`; never edit, rename or reorder one
+that has shipped. :func:`migrate` applies the ones a store lacks, each in its own all-or-nothing
+transaction that also records it:
+
+* ``PRAGMA user_version`` counts the migrations applied (a dshift from before names were
+  recorded reads only this, so it still refuses a store a newer dshift has upgraded);
+* the ``schema_migrations`` table names each applied migration, when it was applied and by which
+  dshift. Stores made before the table existed get it, filled in from their version (with no
+  time: applied before names were recorded), the first time they are opened for writing; read
+  only, they are read as they are.
+
+A store whose version or names this dshift does not know was written by a newer (or another)
+dshift and is refused rather than guessed at.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.errors import StoreError
+from pipeline.store.access import write_failure
 
 
 def m001_initial() -> str:
@@ -272,3 +292,118 @@ MIGRATIONS: list[Callable[[], str]] = [
     m004_per_code_review,
     m005_problems_by_sha256,
 ]
+
+
+LEDGER = "schema_migrations"
+_LEDGER_SQL = f"""
+    CREATE TABLE IF NOT EXISTS {LEDGER} (
+        name TEXT PRIMARY KEY,            -- the migration function's name, e.g. m001_initial
+        applied_at TEXT,                  -- ISO UTC; NULL: applied before names were recorded
+        pipeline_version TEXT             -- the dshift that applied it (NULL: likewise)
+    )"""
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    """Return how many migrations the store on ``db`` has applied."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def recorded_migrations(db: sqlite3.Connection) -> list[str] | None:
+    """Return the names of the migrations recorded in the store, in the order applied.
+
+    Returns None for a store made before migrations were recorded by name.
+    """
+    found = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (LEDGER,)
+    ).fetchone()
+    if found is None:
+        return None
+    return [r[0] for r in db.execute(f"SELECT name FROM {LEDGER} ORDER BY rowid")]
+
+
+def migrate(
+    db: sqlite3.Connection, path: Path, *, writable: bool, refusal: StoreError | None = None
+) -> None:
+    """Bring the schema of the store ``path`` (open on ``db``) up to this dshift's.
+
+    Args:
+        db: an autocommit connection (``isolation_level=None``) to the store.
+        path: the store file, for messages.
+        writable: False for a store opened for reading only: nothing is written, and a store
+            that lacks a migration is refused.
+        refusal: why writes are refused, if the store could not be opened for writing (raised
+            if a migration is needed).
+
+    Raises:
+        StoreError: if the store was written by a newer dshift, needs a migration it cannot
+            get (read-only), or a migration fails (nothing of it is kept).
+    """
+    known = [m.__name__ for m in MIGRATIONS]
+    current = schema_version(db)
+    recorded = recorded_migrations(db)
+    unknown = [name for name in recorded or [] if name not in known]
+    if current > len(MIGRATIONS) or unknown:
+        what = f"migrations {', '.join(unknown)}" if unknown else f"schema version {current}"
+        raise StoreError(
+            f"{path} has {what}, newer than this dshift ({__version__}) knows "
+            f"({len(MIGRATIONS)} migrations, up to {known[-1]})",
+            "upgrade dshift (pip install -U discourse-shift) before using this workspace",
+        )
+    pending = MIGRATIONS[current:]
+    if pending and refusal is not None:
+        raise refusal
+    if pending and not writable:
+        raise StoreError(
+            f"the corpus store {path} has schema version {current}, this dshift "
+            f"({__version__}) needs {len(MIGRATIONS)}, and the store is read-only here so "
+            "it cannot be upgraded",
+            "run any dshift command once where the workspace can be written (it upgrades "
+            "the store), or copy the workspace to a folder you can write",
+        )
+    if not writable:
+        return
+    unnamed = [name for name in known[:current] if name not in (recorded or [])]
+    if recorded is None or unnamed:
+        try:
+            _run(db, path, current, _LEDGER_SQL, _record(unnamed, None, None))
+        except StoreError:
+            if pending:
+                raise
+            return  # a full disk, say: the names can be recorded at a later open
+    for number, migration in enumerate(pending, start=current + 1):
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        _run(db, path, number, migration(), _record([migration.__name__], stamp, __version__))
+
+
+def _record(names: list[str], applied_at: str | None, version: str | None) -> str:
+    """Return the SQL that records ``names`` as applied (replacing an earlier record)."""
+
+    def literal(value: str | None) -> str:
+        return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+    return "".join(
+        f"INSERT INTO {LEDGER} (name, applied_at, pipeline_version) VALUES "
+        f"({literal(name)}, {literal(applied_at)}, {literal(version)}) ON CONFLICT (name) DO "
+        "UPDATE SET applied_at = excluded.applied_at, pipeline_version = excluded.pipeline_version;"
+        for name in names
+    )
+
+
+def _run(db: sqlite3.Connection, path: Path, number: int, sql: str, record: str) -> None:
+    """Run one migration step and its record in one transaction, setting the version."""
+    try:
+        db.executescript(
+            f"BEGIN IMMEDIATE;\n{sql};\n{_LEDGER_SQL};\n{record}\n"
+            f"PRAGMA user_version = {number};\nCOMMIT;"
+        )
+    except sqlite3.Error as exc:
+        if db.in_transaction:
+            with suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        raise (
+            write_failure(path, exc)
+            or StoreError(
+                f"migrating {path} to schema {number} failed: {exc}",
+                "restore the store from a backup and report this",
+            )
+        ) from exc

@@ -1,135 +1,38 @@
-"""Store queries of the review stage: decisions, their source files, review exports."""
+"""Review: coders' decisions (append-only), the files they came from, review exports."""
 
 from __future__ import annotations
 
 import json
-import secrets
-import sqlite3
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
 
-
-def _now() -> str:
-    from pipeline.store.sqlite import utc_now
-
-    return utc_now()
-
-
-@dataclass(frozen=True)
-class DecisionRow:
-    id: int
-    segment_id: str
-    coder: str
-    role: str
-    action: str
-    codes: list[str]
-    machine_codes: list[str]
-    note: str
-    codebook_version: str
-    source: str
-    created_at: str
-    scope: list[str] | None = None
-    """The codes the decision judged; None: every code of the codebook."""
-    export_id: str | None = None
-    """The review export (sheet) it was filled in on, if any."""
-
-
-@dataclass(frozen=True)
-class NewDecision:
-    segment_id: str
-    coder: str
-    role: str
-    action: str
-    codes: list[str]
-    machine_codes: list[str]
-    note: str
-    codebook_version: str
-    source: str
-    scope: list[str] | None = None
-    export_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ShownRow:
-    """One segment as a review export showed it."""
-
-    segment_id: str
-    text_sha: str
-    machine_codes: list[str]
-
-
-@dataclass(frozen=True)
-class ReviewExport:
-    """What a review export sent, to whom, as what, and what each of its rows showed.
-
-    ``signature`` is None for exports made before sheets were signed (``rows`` is then empty).
-    """
-
-    id: str
-    kind: str
-    coder: str
-    role: str
-    path: str
-    blind: bool
-    codebook_version: str
-    scope: list[str] | None
-    signature: str | None
-    rows: list[ShownRow]
-    tracks: dict[str, list[str]]
-    segment_ids: list[str]
+from pipeline.core.records import (
+    DecisionRow,
+    NewDecision,
+    ReviewExport,
+    ReviewFile,
+    ShownRow,
+)
+from pipeline.store.database import Database, utc_now
 
 
 class ReviewQueries:
-    """Decisions are only ever inserted; the current state is computed from them."""
+    """The review data of a SQLite store (see :class:`.protocols.Review`).
 
-    db: sqlite3.Connection
+    Decisions are only ever inserted (triggers refuse an update or a delete); the current state
+    is computed from them.
+    """
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
+    def __init__(self, database: Database) -> None:
+        """Query and write through ``database``."""
+        self.database = database
+        self.db = database.db  # the shared connection, read through; written in transactions
 
-    def workspace_id(self) -> str:
-        row = self.db.execute("SELECT value FROM workspace_info WHERE key = 'workspace_id'")
-        return str(row.fetchone()[0])
-
-    def active_coder(self) -> str:
-        """The machine coder whose tags the workspace reads downstream of coding (set with
-        :meth:`set_active_coder`; ``rules.v1`` until then)."""
-        from pipeline.coders import DEFAULT_CODER
-
-        row = self.db.execute(
-            "SELECT value FROM workspace_info WHERE key = 'active_coder'"
-        ).fetchone()
-        return str(row[0]) if row else DEFAULT_CODER
-
-    def set_active_coder(self, name: str) -> None:
-        """Make ``name`` the machine coder every downstream stage reads."""
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO workspace_info (key, value) VALUES ('active_coder', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (name,),
-            )
-
-    def review_file(self, sha256: str) -> tuple[str, str, str] | None:
-        """(path, coder, imported_at) of an already imported file, if any."""
+    def review_file(self, sha256: str) -> ReviewFile | None:
+        """Return the already imported file with these bytes, or None."""
         row = self.db.execute(
             "SELECT path, coder, imported_at FROM review_files WHERE sha256 = ?", (sha256,)
         ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
-
-    def sheet_key(self) -> bytes:
-        """This workspace's key for signing review sheets, made once and kept in the store."""
-        with self.transaction() as db:
-            row = db.execute("SELECT value FROM workspace_info WHERE key = 'sheet_key'").fetchone()
-            if row is None:
-                value = secrets.token_hex(32)
-                db.execute(
-                    "INSERT INTO workspace_info (key, value) VALUES ('sheet_key', ?)", (value,)
-                )
-            else:
-                value = row[0]
-        return bytes.fromhex(value)
+        return ReviewFile(row[0], row[1], row[2]) if row else None
 
     def add_decisions(
         self,
@@ -146,8 +49,8 @@ class ReviewQueries:
         The file is recorded even when ``decisions`` is empty (a re-save with nothing new), so
         that the same bytes are recognised next time.
         """
-        now = _now()
-        with self.transaction() as db:
+        now = utc_now()
+        with self.database.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO review_files (sha256, path, kind, coder, rows, run_id, imported_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -229,7 +132,7 @@ class ReviewQueries:
         tracks: dict[str, list[str]] | None = None,
     ) -> None:
         """Record a review export and, per segment, what its sheet showed."""
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             db.execute(
                 "INSERT INTO review_exports (id, coder, path, strategy, blind, segments, "
                 "created_at, kind, role, codebook_version, scope, signature, tracks) "
@@ -241,7 +144,7 @@ class ReviewQueries:
                     strategy,
                     int(blind),
                     json.dumps(segment_ids),
-                    _now(),
+                    utc_now(),
                     kind,
                     role,
                     codebook_version,
@@ -290,24 +193,3 @@ class ReviewQueries:
             json.loads(row[9] or "{}"),
             json.loads(row[10]),
         )
-
-    def segment_rows(self, segmenter: str) -> list[tuple[str, int, int, int, str]]:
-        """(segment id, document id, start, end, document sha256) of current documents."""
-        rows = self.db.execute(
-            'SELECT s.id, s.document_id, s.start, s."end", d.sha256 FROM segments s '
-            "JOIN documents d ON d.id = s.document_id WHERE d.superseded_by IS NULL "
-            "AND s.segmenter = ? ORDER BY s.document_id, s.seq",
-            (segmenter,),
-        )
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-
-    def machine_tags(self, coder: str, version: str) -> dict[str, list[tuple[str, str, float]]]:
-        """segment id -> [(code, top-level code, confidence)] of the machine's tags."""
-        out: dict[str, list[tuple[str, str, float]]] = {}
-        for segment_id, code, top, confidence in self.db.execute(
-            "SELECT segment_id, code, top_code, confidence FROM tags "
-            "WHERE coder = ? AND codebook_version = ?",
-            (coder, version),
-        ):
-            out.setdefault(segment_id, []).append((code, top, float(confidence)))
-        return out
