@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -102,8 +103,11 @@ def test_a_store_with_a_migration_this_dshift_does_not_know_is_refused(tmp_path:
 def test_a_failing_migration_keeps_neither_its_changes_nor_its_name(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     _old_store(path, applied=len(MIGRATIONS) - 1)
-    db = sqlite3.connect(path)  # make the last migration fail: its index exists already
-    db.execute("CREATE INDEX problems_sha256 ON problems(sha256)")
+    # Make the last migration fail: the first thing it creates exists already.
+    made = re.search(r"CREATE (?:TABLE|INDEX) (\w+)", MIGRATIONS[-1]())
+    assert made is not None
+    db = sqlite3.connect(path)
+    db.execute(f"CREATE TABLE {made.group(1)} (x)")
     db.close()
     with pytest.raises(StoreError, match=f"schema {len(MIGRATIONS)} failed"):
         connect(path)

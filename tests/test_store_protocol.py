@@ -23,6 +23,7 @@ PARTS = {
     protocols.Coding: "coding",
     protocols.Review: "review",
     protocols.Settings: "settings",
+    protocols.Derived: "derived_results",
 }
 # What the SQLite facade offers beyond the contract: its file, its connection, its parts.
 SQLITE_ONLY = {"path", "db", "database", *PARTS.values()}

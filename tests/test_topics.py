@@ -64,3 +64,39 @@ def test_too_little_text_is_explained_not_a_traceback() -> None:
     with pytest.raises(DshiftError, match="too little text for 2 topics"):
         fit_topics(tokens, 2)
     assert suggest_terms(tokens, ["china"], set()) == []
+
+
+def test_topic_tables_live_in_the_store_with_their_provenance(
+    coded: Workspace, tmp_path: Path
+) -> None:
+    import shutil
+
+    from pipeline.core.records import NewDecision
+    from pipeline.exports.stage import topics_provenance
+    from pipeline.learning.views import topic_tables
+
+    book = load_codebook(ROOT / "codebook" / "codebook.yaml")
+    folder = tmp_path / "outputs" / "topics"
+    with coded.open_store() as store:
+        run_topics(store, book, folder, [3], seeded=True)
+        shutil.rmtree(tmp_path / "outputs")  # outputs/ is regenerable: nothing reads it back
+        tables, record = topic_tables(store)
+        assert set(tables) == {"topics", "topic_prevalence", "topic_segments"}
+        assert record is not None and record.codebook_version == book.version
+        assert record.parameters["kept_k"] == 3
+        assert store.recent_runs(1)[0].command == "topics"
+        provenance, note = topics_provenance(store, book, record)
+        assert provenance is not None and provenance["current"] and note is None
+        # A coder's decision changes the inputs: the tables no longer describe the store.
+        segment = store.segment_rows("sentences.v1")[0].segment_id
+        store.add_decisions(
+            [NewDecision(segment, "amina", "coder", "reject", [], [], "", book.version, "t")],
+            sha256="t" * 64,
+            path="test",
+            kind="sheet",
+            coder="amina",
+            run_id=store.start_run("test", {}),
+        )
+        provenance, note = topics_provenance(store, book, record)
+    assert provenance is not None and not provenance["current"]
+    assert note is not None and "run 'dshift topics' again" in note

@@ -17,8 +17,8 @@ from pipeline.core.decisions import with_scopes
 from pipeline.errors import DshiftError
 
 if TYPE_CHECKING:
-    from pipeline.store import Store
     from pipeline.core.records import DecisionRow
+    from pipeline.store import Store
 
 
 def read_decisions(store: Store, codebook: Codebook) -> list[DecisionRow]:

@@ -337,3 +337,30 @@ class ReviewFile:
     path: str
     coder: str
     imported_at: str
+
+
+@dataclass(frozen=True)
+class DerivedResult:
+    """Tables a stage derived from the store (topic models today), kept with their provenance.
+
+    Derived results are regenerable, so a new one replaces the old under the same name; the
+    provenance says whether they still describe the store (see ``inputs_as_of``).
+
+    Attributes:
+        name: what they are (``topics``).
+        run_id: the run that made them.
+        codebook_version: the codebook they were made under.
+        inputs_as_of: the store's ``inputs_as_of()`` when they were made: a later value means
+            the corpus, its coding or its decisions changed since.
+        parameters: the parameters they were made with.
+        tables: table name -> the table as Parquet bytes.
+        created_at: when they were made (ISO 8601 UTC).
+    """
+
+    name: str
+    run_id: str
+    codebook_version: str
+    inputs_as_of: str | None
+    parameters: dict[str, Any]
+    tables: dict[str, bytes]
+    created_at: str = ""

@@ -18,8 +18,10 @@ import pandas as pd
 from pipeline import __version__
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core.records import DerivedResult
 from pipeline.errors import DshiftError
 from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
+from pipeline.learning.views import topic_tables
 from pipeline.registry import ALWAYS_EXPORTED, exporters
 from pipeline.stage import Context
 from pipeline.store import Store
@@ -145,26 +147,44 @@ def run(ctx: Context, settings: ExportSettings, tables: IndexTables | None = Non
             tables = compute_tables(store, codebook, settings.index, with_change_points=False)
         folder = ctx.outputs / "exports" / recorded.id
         exported = tables.export_tables()
-        exported.update(_topic_tables(ctx.outputs / "topics"))
+        topics, found = topic_tables(store)
+        exported.update(topics)
+        derived, note = topics_provenance(store, codebook, found)
+        if note:
+            tables.notes.append(note)
+        written = manifest(store, codebook, settings.index, recorded.id, tables, formats)
+        written["derived"] = {"topics": derived} if derived else {}
         write_tables(
             folder,
             exported,
             formats=formats,
-            manifest=manifest(store, codebook, settings.index, recorded.id, tables, formats),
+            manifest=written,
             dictionary=data_dictionary(exported, FORMULAS),
         )
     return ExportSummary(recorded.id, folder, tables)
 
 
-def _topic_tables(folder: Path) -> dict[str, pd.DataFrame]:
-    """The tables of the last 'dshift topics' run, exported with the indices when present."""
-    names = {
-        "topics": "topics.csv",
-        "topic_prevalence": "topic_prevalence.csv",
-        "topic_segments": "topic_segments.csv",
+def topics_provenance(
+    store: Store, codebook: Codebook, found: DerivedResult | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Where the topic tables come from, and a note when they no longer describe the store
+    (the corpus, its coding or decisions, or the codebook changed since they were fitted)."""
+    if found is None:
+        return None, None
+    current = found.inputs_as_of == store.inputs_as_of() and (
+        found.codebook_version == codebook.version
+    )
+    record = {
+        "run_id": found.run_id,
+        "codebook_version": found.codebook_version,
+        "inputs_as_of": found.inputs_as_of,
+        "parameters": found.parameters,
+        "current": current,
     }
-    return {
-        name: pd.read_csv(folder / file, dtype={"period": str})
-        for name, file in names.items()
-        if (folder / file).exists()
-    }
+    note = None
+    if not current:
+        note = (
+            f"the topic tables are from run {found.run_id}, made before the corpus, its coding "
+            "or the codebook last changed: run 'dshift topics' again to bring them up to date"
+        )
+    return record, note

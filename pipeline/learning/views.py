@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.core import DEFAULT_SEED
+from pipeline.core.records import DerivedResult
 from pipeline.errors import DshiftError
 from pipeline.learning.topics import (
     TopicModel,
@@ -24,6 +26,9 @@ from pipeline.learning.topics import (
     with_phrases,
 )
 from pipeline.store import Store
+
+TOPICS = "topics"
+"""The name topic tables are stored under (:meth:`pipeline.store.protocols.Derived.derived`)."""
 
 
 def _segments(store: Store) -> tuple[list[str], list[str], list[int], list[str]]:
@@ -49,8 +54,14 @@ def run_topics(
     seeded: bool,
     seed: int = DEFAULT_SEED,
 ) -> str:
-    """Fit LDA for each k, keep the most coherent, write its tables, return a summary."""
+    """Fit LDA for each k, keep the most coherent, return a summary.
+
+    Its tables go into the store with their provenance (the export and the report read them
+    from there) and, for people, as CSV files into ``folder``. A recorded run: the store must
+    be writable.
+    """
     started = time.perf_counter()
+    inputs_as_of = store.inputs_as_of()
     ids, texts, documents, periods = _segments(store)
     tokens = with_phrases(tokenize(texts))
     seeds = seed_words(codebook) if seeded else None
@@ -58,15 +69,14 @@ def run_topics(
     models = [_cached_topics(tokens, k, seed, seeds, cache) for k in ks]
     best = max(models, key=lambda m: m.coherence)
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(
+    terms_table = pd.DataFrame(
         [
             {"topic": t, "rank": r, "term": w, "weight": p}
             for t, terms in enumerate(best.terms)
             for r, (w, p) in enumerate(terms)
         ]
-    ).to_csv(folder / "topics.csv", index=False)
+    )
     table = prevalence(best.weights, periods, documents)
-    table.to_csv(folder / "topic_prevalence.csv", index=False)
     top: list[dict[str, object]] = []
     for topic in range(best.k):
         order = best.weights[:, topic].argsort()[::-1][:5]
@@ -79,7 +89,26 @@ def run_topics(
             }
             for i in order
         )
-    pd.DataFrame(top).to_csv(folder / "topic_segments.csv", index=False)
+    tables = {
+        "topics": terms_table,
+        "topic_prevalence": table,
+        "topic_segments": pd.DataFrame(top),
+    }
+    parameters = {"k": ks, "kept_k": best.k, "seeded": seeded, "seed": seed}
+    with store.recorded_run("topics", parameters) as run:
+        store.save_derived(
+            DerivedResult(
+                TOPICS,
+                run.id,
+                codebook.version,
+                inputs_as_of,
+                parameters,
+                {name: _parquet(frame) for name, frame in tables.items()},
+            )
+        )
+        run.counts = {"topics": best.k, "segments": len(ids)}
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
     names = [c.id for c in codebook.children(None)]
     lines = [
         "coherence (u_mass, higher is better): "
@@ -91,6 +120,22 @@ def run_topics(
         lines.append(f"topic {topic}{label}: " + ", ".join(w for w, _ in terms[:10]))
     lines.append(f"tables: {folder}")
     return "\n".join(lines)
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def topic_tables(store: Store) -> tuple[dict[str, pd.DataFrame], DerivedResult | None]:
+    """The tables of the last ``dshift topics`` run, read from the store, with their record
+    (empty and None when topics were never fitted)."""
+    found = store.derived(TOPICS)
+    if found is None:
+        return {}, None
+    tables = {name: pd.read_parquet(io.BytesIO(content)) for name, content in found.tables.items()}
+    return tables, found
 
 
 def _cached_topics(

@@ -51,6 +51,7 @@ class ReportInputs:
     correlations_caution: str = ""
     topics: pd.DataFrame | None = None  # topic prevalence per period (from dshift topics)
     topic_terms: dict[str, str] = field(default_factory=dict)  # topic column -> top terms
+    topics_note: str = ""  # said when the topics were fitted before the store last changed
 
 
 def _table(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), digits: int = 3) -> str:
@@ -208,6 +209,8 @@ def write_report(folder: Path, data: ReportInputs) -> Path:
             "topics from 'dshift topics': the share of each period's documents given "
             "to each topic.</p>"
         )
+        if data.topics_note:
+            parts.append("<p class='note'>" + html.escape(data.topics_note) + "</p>")
         dated = data.topics[data.topics["period"] != "undated"]
         series = {
             f"{c}: {data.topic_terms.get(c, '')}": pd.DataFrame(

@@ -10,11 +10,13 @@ import pandas as pd
 
 from pipeline import __version__
 from pipeline.codebook.model import Codebook
+from pipeline.exports.stage import topics_provenance
 from pipeline.indices.compute import period_of
 from pipeline.indices.correlate import CAUTION, correlate, read_covariates
 from pipeline.indices.explain import top_segments
 from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
 from pipeline.indices.views import yearly_series
+from pipeline.learning.views import topic_tables
 from pipeline.report.html import ReportInputs, write_report
 from pipeline.stage import Context
 from pipeline.store import Store
@@ -85,16 +87,15 @@ def build_report(
     if covariates is not None and settings.period == "year":
         found = read_covariates(covariates.read_text("utf-8"), str(covariates))
         correlations = correlate(yearly_series(tables), found.table, seed=settings.seed)
-    topics: pd.DataFrame | None = None
+    fitted, record = topic_tables(store)
+    topics: pd.DataFrame | None = fitted.get("topic_prevalence")
     topic_terms: dict[str, str] = {}
-    prevalence_csv = folder.parent / "topics" / "topic_prevalence.csv"
-    if prevalence_csv.exists():
-        topics = pd.read_csv(prevalence_csv, dtype={"period": str})
-        terms = pd.read_csv(folder.parent / "topics" / "topics.csv")
+    if "topics" in fitted:
         topic_terms = {
             f"topic_{t}": ", ".join(part.sort_values("rank")["term"].head(4))
-            for t, part in terms.groupby("topic")
+            for t, part in fitted["topics"].groupby("topic")
         }
+    _, stale = topics_provenance(store, codebook, record)
     runs = store.recent_runs(1)
     manifest = {
         "run_id": runs[0].id if runs else "",
@@ -118,5 +119,6 @@ def build_report(
             correlations_caution=CAUTION,
             topics=topics,
             topic_terms=topic_terms,
+            topics_note=stale or "",
         ),
     )

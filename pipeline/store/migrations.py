@@ -283,6 +283,26 @@ def m005_problems_by_sha256() -> str:
         """
 
 
+def m006_derived_results() -> str:
+    """Results derived from the store (topic tables), with the provenance exports report."""
+    return """
+        CREATE TABLE derived_results (
+            name TEXT PRIMARY KEY,            -- e.g. topics; a new result replaces the old
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            codebook_version TEXT NOT NULL,
+            inputs_as_of TEXT,                -- the store's inputs_as_of() when it was made
+            parameters TEXT NOT NULL,         -- JSON
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE derived_tables (
+            name TEXT NOT NULL REFERENCES derived_results(name) ON DELETE CASCADE,
+            table_name TEXT NOT NULL,
+            content BLOB NOT NULL,            -- Parquet
+            PRIMARY KEY (name, table_name)
+        );
+        """
+
+
 # Each returns the SQL of one step; the store runs it and records the version atomically.
 # Append new steps; never edit a shipped one (stores in the field have already run it).
 MIGRATIONS: list[Callable[[], str]] = [
@@ -291,6 +311,7 @@ MIGRATIONS: list[Callable[[], str]] = [
     m003_review,
     m004_per_code_review,
     m005_problems_by_sha256,
+    m006_derived_results,
 ]
 
 

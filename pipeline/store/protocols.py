@@ -31,6 +31,7 @@ from pipeline.core.records import (
     CodingCounts,
     CoverageRow,
     DecisionRow,
+    DerivedResult,
     DocumentRow,
     DocumentToCode,
     FramePartner,
@@ -448,7 +449,20 @@ class Settings(Protocol):
         ...
 
 
-class Store(RunLog, Documents, Problems, Coding, Review, Settings, Protocol):
+class Derived(Protocol):
+    """Results derived from the store (topic tables): regenerable, kept with provenance, so no
+    stage reads them back from ``outputs/``."""
+
+    def save_derived(self, result: DerivedResult) -> None:
+        """Replace the result called ``result.name`` and all its tables, all or none."""
+        ...
+
+    def derived(self, name: str) -> DerivedResult | None:
+        """Return the latest result called ``name`` with its tables, or None if there is none."""
+        ...
+
+
+class Store(RunLog, Documents, Problems, Coding, Review, Settings, Derived, Protocol):
     """A whole corpus store: every part, and its life cycle.
 
     A backend also offers a way to open it by URL (``pipeline.store.connect`` chooses the

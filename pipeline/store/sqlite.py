@@ -25,6 +25,7 @@ from pipeline.errors import StoreError, damaged_store, is_damaged
 from pipeline.store import protocols
 from pipeline.store.coding import CodingQueries
 from pipeline.store.database import Database, utc_now
+from pipeline.store.derived import DerivedQueries
 from pipeline.store.documents import DocumentQueries
 from pipeline.store.problems import ProblemQueries
 from pipeline.store.review import ReviewQueries
@@ -108,7 +109,8 @@ class Store:
 
     Attributes:
         database: the shared connection, transactions and migrations.
-        runs, documents, problems, coding, review, settings: the parts, by role.
+        runs, documents, problems, coding, review, settings, derived_results: the parts, by
+            role.
     """
 
     def __init__(self, path: Path, *, read_only: bool | None = None) -> None:
@@ -120,6 +122,7 @@ class Store:
         self.coding = CodingQueries(self.database)
         self.review = ReviewQueries(self.database)
         self.settings = SettingsQueries(self.database)
+        self.derived_results = DerivedQueries(self.database)
 
     @property
     def path(self) -> Path:
@@ -234,6 +237,10 @@ class Store:
     set_active_coder = _Part("settings", SettingsQueries.set_active_coder)
     sheet_key = _Part("settings", SettingsQueries.sheet_key)
 
+    # -- derived results (protocols.Derived) --------------------------------------------------
+    save_derived = _Part("derived_results", DerivedQueries.save_derived)
+    derived = _Part("derived_results", DerivedQueries.derived)
+
 
 def _meets_the_contract(
     store: Store,
@@ -245,6 +252,7 @@ def _meets_the_contract(
     protocols.Coding,
     protocols.Review,
     protocols.Settings,
+    protocols.Derived,
 ]:
     """Never called: mypy checks here that the SQLite store and each of its parts satisfy
     their protocols (a PostgreSQL backend gets the same function)."""
@@ -256,4 +264,5 @@ def _meets_the_contract(
         store.coding,
         store.review,
         store.settings,
+        store.derived_results,
     )
