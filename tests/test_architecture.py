@@ -19,6 +19,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
 LONG_MODULES: dict[str, str] = {
     "pipeline.api": "the one door: one short method per command, the whole surface clients "
     "see in one place",
+    "pipeline.store.protocols": "the store's contract: one protocol per role, every method "
+    "documented; what a second backend implements, read in one place",
 }
 MAX_LINES = 500
 
