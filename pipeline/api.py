@@ -59,6 +59,7 @@ __all__ = [
     "AgreementReport",
     "AgreementSettings",
     "BadLine",
+    "CodeResult",
     "CodeSummary",
     "Codebook",
     "CodebookDiff",
@@ -135,12 +136,29 @@ class CoderState:
 
 
 @dataclass(frozen=True)
+class CodeResult:
+    """What a coding run did, by which coder, under which codebook.
+
+    Attributes:
+        summary: the counts (and, for a dry run, the comparison with the last version).
+        coder: the machine coder that coded.
+        active: the workspace's active coder (what the later stages read).
+        codebook: the codebook coded with.
+    """
+
+    summary: CodeSummary
+    coder: str
+    active: str
+    codebook: Codebook
+
+
+@dataclass(frozen=True)
 class RunAllSummary:
     """What ``run_all`` did, stage by stage."""
 
     ingest: IngestSummary
     problems_csv: Path
-    code: CodeSummary
+    code: CodeResult
     export: ExportSummary
     report: Path
 
@@ -268,15 +286,12 @@ class Project:
         spacy_model: str | None = None,
         dry_run: bool = False,
         codebook_path: Path | None = None,
-    ) -> tuple[CodeSummary, str, str]:
+    ) -> CodeResult:
         """Segment and tag every document not yet coded under the codebook's version.
 
         Args:
             coder: the machine coder (default: the workspace's active coder).
             dry_run: code in memory only and compare with the last version coded (no lock).
-
-        Returns:
-            the summary, the coder that coded, and the workspace's active coder.
         """
         loaded = load_codebook(codebook_path) if codebook_path else self.codebook()
         with self._stage(None if dry_run else "code", loaded) as ctx:
@@ -290,7 +305,7 @@ class Project:
         unit: str,
         spacy_model: str | None,
         dry_run: bool,
-    ) -> tuple[CodeSummary, str, str]:
+    ) -> CodeResult:
         from pipeline.coding.stage import CodeSettings
         from pipeline.coding.stage import run as code_stage
 
@@ -310,7 +325,7 @@ class Project:
                 "coder": name,
             },
         )
-        return code_stage(ctx, settings), name, active
+        return CodeResult(code_stage(ctx, settings), name, active, loaded.codebook)
 
     def run_all(
         self,
@@ -333,7 +348,7 @@ class Project:
             ingested, problems_csv = self._ingest(ctx, request)
             loaded = self.codebook()  # after the ingest: a bad codebook does not stop reading
             ctx.book = loaded.codebook
-            coded, _, _ = self._code(ctx, loaded, None, "sentence", None, False)
+            coded = self._code(ctx, loaded, None, "sentence", None, False)
             tables = index_stage(ctx, index)  # once, for the export and the report
             exported = export_stage(ctx, ExportSettings(index), tables)
             report = report_stage(ctx, ReportSettings(index), tables)
@@ -393,7 +408,7 @@ class Project:
         from pipeline.core import DEFAULT_SEED
         from pipeline.learning.views import run_topics
 
-        with self._stage() as ctx:
+        with self._stage("topics") as ctx:
             return run_topics(
                 ctx.store,
                 ctx.codebook,

@@ -26,8 +26,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 
 def test_the_readme_example_runs_end_to_end(project: Project) -> None:
-    coded, coder, active = project.code()
-    assert coded.documents > 0 and coder == active == "rules.v1"
+    coded = project.code()
+    assert coded.summary.documents > 0 and coded.coder == coded.active == "rules.v1"
+    assert coded.codebook.version == project.codebook().codebook.version
     tables = project.index(IndexSettings(n_boot=20))
     assert not tables.tidy.empty and tables.coder == "rules.v1"
     export, refi = project.export(IndexSettings(n_boot=20), formats=["json"], refi=True)

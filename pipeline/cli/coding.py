@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pipeline.api import BadLine, Codebook, CodeSummary, diff_codebooks, load_codebook, tag_lines
+from pipeline.api import BadLine, CodeResult, diff_codebooks, load_codebook, tag_lines
 from pipeline.api import codebook_tree as tree_of
 from pipeline.cli.app import (
     cli,
@@ -22,10 +22,9 @@ from pipeline.errors import DshiftError
 from pipeline.registry import coders
 
 
-def print_coding(
-    summary: CodeSummary, codebook: Codebook, coder: str, active: str | None, dry_run: bool
-) -> None:
+def print_coding(done: CodeResult, dry_run: bool) -> None:
     """The one-screen summary of a coding run (``dshift code`` and ``dshift run``)."""
+    summary, codebook, coder, active = done.summary, done.codebook, done.coder, done.active
     rate = summary.words / summary.seconds if summary.seconds else 0.0
     verb = "would code" if dry_run else "coded"
     click.echo(
@@ -50,7 +49,7 @@ def print_coding(
                     click.echo(
                         f"    {code:36} +{summary.gains[code]:<6} -{summary.losses[code]}", err=True
                     )
-    elif active is not None and coder != active:
+    elif coder != active:
         click.echo(
             f"  the indices, exports and review read {active}, the active coder; to read "
             f"these tags instead: dshift coder use {coder}",
@@ -214,11 +213,10 @@ def code(
     """
     project = project_of(ctx)
     path = Path(codebook_file) if codebook_file else None
-    summary, coder, active = project.code(
+    done = project.code(
         coder_name, unit=unit, spacy_model=spacy_model, dry_run=dry_run, codebook_path=path
     )
-    book = load_codebook(path or project.codebook_path).codebook
-    print_coding(summary, book, coder, active, dry_run)
+    print_coding(done, dry_run)
 
 
 @cli.command()

@@ -161,7 +161,7 @@ def run(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
     project = project_of(ctx)
     done = project.run_all(drops, _settings(options), arguments={"drops": list(drops), **options})
     click.echo(format_ingest_summary(done.ingest, done.problems_csv), err=True)
-    print_coding(done.code, project.codebook().codebook, done.export.tables.coder, None, False)
+    print_coding(done.code, dry_run=False)
     print_export(done.export)
     click.echo(f"report: {done.report}", err=True)
     click.echo(
