@@ -17,39 +17,71 @@ Example::
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from pipeline.codebook.files import LoadedCodebook, read_codebook
-from pipeline.codebook.model import Codebook
-from pipeline.codebook.report import format_tree
-from pipeline.coding.impact import CodebookDiff
-from pipeline.coding.run import CodeSummary
-from pipeline.coding.tag import BadLine
 from pipeline.core import GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.errors import DshiftError
-from pipeline.exports.stage import ExportSettings, ExportSummary
-from pipeline.indices.correlate import CAUTION as CORRELATION_CAUTION
-from pipeline.indices.stage import IndexSettings, IndexTables
-from pipeline.indices.views import format_indices
+from pipeline.exports.settings import ExportSettings
+from pipeline.indices.settings import IndexSettings
 from pipeline.ingest.options import ReadOptions
 from pipeline.ingest.run import IngestSettings, IngestSummary
 from pipeline.ingest.stage import IngestRequest
-from pipeline.learning.stage import TrainSettings, TrainSummary
 from pipeline.registry import coders
-from pipeline.review.stage import AgreementReport, AgreementSettings, ImportSettings, SheetSettings
+from pipeline.review.settings import AgreementSettings, ImportSettings, SheetSettings
 from pipeline.stage import Context, ProgressSink, Silent
 from pipeline.status import format_summary as format_ingest_summary
 from pipeline.status import write_problems_csv
 from pipeline.store import DocumentRow, ProblemRow, Store
 from pipeline.workspace import ENV_VAR as WORKSPACE_ENV_VAR
 from pipeline.workspace import Workspace, find_workspace, init_workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pipeline.codebook.model import Codebook
+    from pipeline.coding.impact import CodebookDiff
+    from pipeline.coding.run import CodeSummary
+    from pipeline.coding.tag import BadLine
+    from pipeline.exports.stage import ExportSummary
+    from pipeline.indices.correlate import CAUTION as CORRELATION_CAUTION
+    from pipeline.indices.stage import IndexTables
+    from pipeline.indices.views import format_indices
+    from pipeline.learning.stage import TrainSettings, TrainSummary
+    from pipeline.review.stage import AgreementReport
+
+# Names whose modules pull in pandas, scikit-learn or spaCy: imported when first used, so that
+# importing the API (and so starting ``dshift``) stays fast.
+_LAZY = {
+    "Codebook": ("pipeline.codebook.model", "Codebook"),
+    "CodebookDiff": ("pipeline.coding.impact", "CodebookDiff"),
+    "CodeSummary": ("pipeline.coding.run", "CodeSummary"),
+    "BadLine": ("pipeline.coding.tag", "BadLine"),
+    "ExportSummary": ("pipeline.exports.stage", "ExportSummary"),
+    "CORRELATION_CAUTION": ("pipeline.indices.correlate", "CAUTION"),
+    "IndexTables": ("pipeline.indices.stage", "IndexTables"),
+    "format_indices": ("pipeline.indices.views", "format_indices"),
+    "TrainSettings": ("pipeline.learning.stage", "TrainSettings"),
+    "TrainSummary": ("pipeline.learning.stage", "TrainSummary"),
+    "AgreementReport": ("pipeline.review.stage", "AgreementReport"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavy names of :data:`_LAZY` on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'pipeline.api' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CORRELATION_CAUTION",
@@ -98,6 +130,8 @@ def load_codebook(path: Path) -> LoadedCodebook:
 
 def codebook_tree(path: Path) -> str:
     """The code tree of the codebook file at ``path``, with definitions and pattern counts."""
+    from pipeline.codebook.report import format_tree
+
     return format_tree(read_codebook(path).codebook)
 
 
@@ -398,10 +432,10 @@ class Project:
 
     def train(self, *, weak: bool = False) -> TrainSummary:
         """Train ``ml.v1`` on the coders' decisions and cross-validate it by document."""
-        from pipeline.learning.stage import run as train_stage
+        from pipeline.learning import stage as learning
 
         with self._stage("train") as ctx:
-            return train_stage(ctx, TrainSettings(weak=weak))
+            return learning.run(ctx, learning.TrainSettings(weak=weak))
 
     def topics(self, ks: Sequence[int], *, seeded: bool = False, seed: int | None = None) -> str:
         """Fit LDA topic models for each k, keep the most coherent, write its tables."""

@@ -186,3 +186,24 @@ def test_modules_are_small(module: str) -> None:
         f"{module} has {lines} lines: split it by what its parts do, or add it to "
         "LONG_MODULES with why it is one thing"
     )
+
+
+def test_starting_the_cli_loads_no_heavy_library() -> None:
+    """``dshift --help`` and every command start fast: pandas, scikit-learn, spaCy and gensim
+    are imported by the stages that use them, not by the API or the CLI."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "sklearn", "spacy", "gensim", "numpy")
+    probe = (
+        "import sys, pipeline.cli, pipeline.api; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PACKAGE.parent,
+    ).stdout.strip()
+    assert loaded == "", f"importing the CLI loads {loaded}"

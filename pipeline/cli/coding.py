@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pipeline.api import BadLine, CodeResult, diff_codebooks, load_codebook, tag_lines
+from pipeline.api import CodeResult, diff_codebooks, load_codebook, tag_lines
 from pipeline.api import codebook_tree as tree_of
 from pipeline.cli.app import (
     cli,
@@ -277,6 +277,8 @@ def tag(ctx: click.Context, input_file: Any, codebook_path: str | None, skip_bad
     Example:
         echo '{"id": 1, "text": "Troops cleared the area."}' | dshift tag
     """
+    from pipeline.api import BadLine
+
     bad = 0
     for result in tag_lines(input_file, codebook_file(ctx, codebook_path)):
         if isinstance(result, BadLine):

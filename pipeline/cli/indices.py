@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from pipeline.api import CORRELATION_CAUTION, ExportSummary, IndexSettings, format_indices
+from pipeline.api import IndexSettings
 from pipeline.cli.app import cli, friendly_errors, project_of
 from pipeline.core import DEFAULT_SEED
 from pipeline.errors import DshiftError
 from pipeline.registry import ALWAYS_EXPORTED, exporters
+
+if TYPE_CHECKING:
+    from pipeline.api import ExportSummary
 
 
 def _settings(period: str, boot: int, seed: int, min_docs: int, baseline: str) -> IndexSettings:
@@ -90,6 +93,8 @@ def index_command(
     Example:
         dshift index --code hedging --code alignment
     """
+    from pipeline.api import format_indices
+
     tables = project_of(ctx).index(_settings(period, boot, seed, min_docs, baseline))
     click.echo(format_indices(tables, list(codes) or None))
     for note in tables.notes:
@@ -234,6 +239,8 @@ def correlate(
     Example:
         dshift correlate ../shared/data/covariates/us_aid_pakistan_crs.csv
     """
+    from pipeline.api import CORRELATION_CAUTION
+
     settings = _settings(period, boot, seed, min_docs, baseline)
     table, skipped = project_of(ctx).correlate(Path(covariates), settings)
     if skipped:

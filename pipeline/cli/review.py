@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from pipeline.api import (
     GATE_ALPHA,
@@ -17,6 +17,9 @@ from pipeline.api import (
 from pipeline.cli.app import cli, exit_with, friendly_errors, project_of
 from pipeline.core import DEFAULT_SEED
 from pipeline.registry import strategies
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @cli.group()

@@ -19,35 +19,12 @@ from pipeline import __version__
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.core.records import DerivedResult
-from pipeline.errors import DshiftError
+from pipeline.exports.settings import ExportSettings
 from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
 from pipeline.learning.views import topic_tables
-from pipeline.registry import ALWAYS_EXPORTED, exporters
 from pipeline.stage import Context
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now
-
-
-@dataclass(frozen=True)
-class ExportSettings:
-    """What to export: the index parameters and the formats (CSV and Parquet always)."""
-
-    index: IndexSettings
-    formats: tuple[str, ...] = ALWAYS_EXPORTED
-    arguments: dict[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        unknown = sorted(set(self.formats) - set(exporters.names()))
-        if unknown:
-            raise DshiftError(
-                f"unknown export format(s): {', '.join(unknown)}",
-                f"choose among {', '.join(exporters.names())}",
-                code="usage",
-            )
-
-    def chosen(self) -> list[str]:
-        """The formats to write, in a stable order, CSV and Parquet included."""
-        return sorted({*ALWAYS_EXPORTED, *self.formats})
 
 
 @dataclass(frozen=True)

@@ -16,45 +16,15 @@ import pandas as pd
 from pipeline.codebook.model import Codebook
 from pipeline.coders import DEFAULT_CODER
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
-from pipeline.core import GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.core.codes import machine_codes
 from pipeline.core.decisions import FinalDecision, final_decisions
 from pipeline.errors import DshiftError
 from pipeline.indices.frame import PARTNER_PREFIX, assemble_frame
+from pipeline.indices.settings import IndexSettings
 from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
 from pipeline.review.decisions import read_decisions
 from pipeline.stage import Context
 from pipeline.store import Store
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    """Parameters of the indices (recorded in the manifest)."""
-
-    period: str = "year"
-    n_boot: int = 1000
-    seed: int = 20011
-    min_docs: int = 3
-    baseline: tuple[int, int] = (2001, 2003)
-    confidence: float = 0.95
-    gate: float = GATE_ALPHA
-    gate_min_units: int = GATE_MIN_UNITS
-
-    def __post_init__(self) -> None:
-        from pipeline.indices.compute import check_options
-
-        try:
-            check_options(self.period, self.n_boot, self.confidence, self.min_docs)
-        except ValueError as exc:
-            raise DshiftError(
-                f"index settings: {exc}", "see 'dshift index --help'", code="usage"
-            ) from None
-        if self.baseline[0] > self.baseline[1]:
-            raise DshiftError(
-                f"baseline {self.baseline[0]}-{self.baseline[1]} ends before it starts",
-                "write the earlier year first, e.g. 2001-2003",
-                code="usage",
-            )
 
 
 @dataclass

@@ -22,6 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.utils.validation import check_is_fitted
 
+from pipeline.core import DEFAULT_SEED
 from pipeline.errors import DshiftError
 
 CODER = "ml.v1"
@@ -47,7 +48,7 @@ class CodeModel(BaseEstimator):
     """
 
     def __init__(
-        self, codes: Sequence[str], min_positive: int = 8, C: float = 4.0, seed: int = 20011
+        self, codes: Sequence[str], min_positive: int = 8, C: float = 4.0, seed: int = DEFAULT_SEED
     ) -> None:
         self.codes = codes
         self.min_positive = min_positive

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.codebook.model import Codebook
+from pipeline.core import DEFAULT_SEED
 from pipeline.core.cells import neutralise
 from pipeline.errors import DshiftError
 from pipeline.review.decisions import judgements, read_decisions
@@ -87,7 +88,7 @@ def export_sheets(
     year: int | None = None,
     blind: bool = False,
     overlap: float = 0.0,
-    seed: int = 20011,
+    seed: int = DEFAULT_SEED,
     role: str = "coder",
     with_csv: bool = False,
     model_folder: Path | None = None,

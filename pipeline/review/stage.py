@@ -12,30 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import DEFAULT_SEED, GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.core.agreement import between_coders, disagreements, gate, machine_against_human
 from pipeline.core.codes import machine_codes
 from pipeline.core.decisions import final_decisions
 from pipeline.review.decisions import read_decisions
 from pipeline.review.refi_io import RefiImport, import_refi
 from pipeline.review.run import ImportResult, adjudication_sheet, export_sheets, import_sheet
+from pipeline.review.settings import AgreementSettings, ImportSettings, SheetSettings
 from pipeline.stage import Context
-
-
-@dataclass(frozen=True)
-class SheetSettings:
-    """What goes on review sheets: for whom, how many segments, chosen how."""
-
-    coders: tuple[str, ...]
-    size: int = 50
-    strategy: str = "stratified"
-    code: str | None = None
-    year: int | None = None
-    blind: bool = False
-    overlap: float = 0.0
-    seed: int = DEFAULT_SEED
-    role: str = "coder"
-    with_csv: bool = False
 
 
 def write_sheets(ctx: Context, settings: SheetSettings) -> list[Path]:
@@ -63,21 +47,6 @@ def write_adjudication(ctx: Context, adjudicator: str) -> Path | None:
     return adjudication_sheet(ctx.store, ctx.codebook, ctx.outputs / "review", adjudicator)
 
 
-@dataclass(frozen=True)
-class ImportSettings:
-    """How to import a filled-in sheet or a REFI-QDA project."""
-
-    path: Path
-    skip_bad: bool = False
-    dry_run: bool = False
-    skip_unplaced: bool = False
-
-    @property
-    def is_refi(self) -> bool:
-        """A REFI-QDA project (``.qdpx``) rather than a sheet."""
-        return self.path.suffix.lower() == ".qdpx"
-
-
 def import_decisions(ctx: Context, settings: ImportSettings) -> ImportResult | RefiImport:
     """Check the file, then record its decisions (nothing if any row is bad, unless skip_bad)."""
     if settings.is_refi:
@@ -96,16 +65,6 @@ def import_decisions(ctx: Context, settings: ImportSettings) -> ImportResult | R
         rejects_folder=ctx.outputs / "review",
         dry_run=settings.dry_run,
     )
-
-
-@dataclass(frozen=True)
-class AgreementSettings:
-    """What agreement to measure and flag."""
-
-    n_boot: int = 500
-    threshold: float = GATE_ALPHA
-    min_units: int = GATE_MIN_UNITS
-    all_codes: bool = False
 
 
 @dataclass
