@@ -25,40 +25,45 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.codebook.files import LoadedCodebook, read_codebook
 from pipeline.core import GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.errors import DshiftError
 from pipeline.exports.settings import ExportSettings
 from pipeline.indices.settings import IndexSettings
-from pipeline.ingest.options import ReadOptions
-from pipeline.ingest.run import IngestSettings, IngestSummary
-from pipeline.ingest.stage import IngestRequest
+from pipeline.ingest.options import IngestSettings, ReadOptions
 from pipeline.registry import coders
 from pipeline.review.settings import AgreementSettings, ImportSettings, SheetSettings
 from pipeline.stage import Context, ProgressSink, Silent
-from pipeline.status import format_summary as format_ingest_summary
-from pipeline.status import write_problems_csv
-from pipeline.store import DocumentRow, ProblemRow, Store
 from pipeline.workspace import ENV_VAR as WORKSPACE_ENV_VAR
 from pipeline.workspace import Workspace, find_workspace, init_workspace
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from pipeline.codebook.files import LoadedCodebook
     from pipeline.codebook.model import Codebook
     from pipeline.coding.impact import CodebookDiff
     from pipeline.coding.run import CodeSummary
     from pipeline.coding.tag import BadLine
+    from pipeline.core.records import DocumentRow, ProblemRow
     from pipeline.exports.stage import ExportSummary
     from pipeline.indices.correlate import CAUTION as CORRELATION_CAUTION
     from pipeline.indices.stage import IndexTables
     from pipeline.indices.views import format_indices
+    from pipeline.ingest.run import IngestSummary
+    from pipeline.ingest.stage import IngestRequest
     from pipeline.learning.stage import TrainSettings, TrainSummary
     from pipeline.review.stage import AgreementReport
+    from pipeline.status import format_summary as format_ingest_summary
+    from pipeline.status import write_problems_csv
+    from pipeline.store import Store
 
 # Names whose modules pull in pandas, scikit-learn or spaCy: imported when first used, so that
 # importing the API (and so starting ``dshift``) stays fast.
 _LAZY = {
+    "LoadedCodebook": ("pipeline.codebook.files", "LoadedCodebook"),
+    "IngestSummary": ("pipeline.ingest.run", "IngestSummary"),
+    "format_ingest_summary": ("pipeline.status", "format_summary"),
+    "write_problems_csv": ("pipeline.status", "write_problems_csv"),
     "Codebook": ("pipeline.codebook.model", "Codebook"),
     "CodebookDiff": ("pipeline.coding.impact", "CodebookDiff"),
     "CodeSummary": ("pipeline.coding.run", "CodeSummary"),
@@ -125,6 +130,8 @@ CODEBOOK_FILE = "codebook.yaml"
 def load_codebook(path: Path) -> LoadedCodebook:
     """Read and validate the codebook file at ``path``, keeping its text (see
     :func:`pipeline.codebook.files.read_codebook`)."""
+    from pipeline.codebook.files import read_codebook
+
     return read_codebook(path)
 
 
@@ -132,7 +139,7 @@ def codebook_tree(path: Path) -> str:
     """The code tree of the codebook file at ``path``, with definitions and pattern counts."""
     from pipeline.codebook.report import format_tree
 
-    return format_tree(read_codebook(path).codebook)
+    return format_tree(load_codebook(path).codebook)
 
 
 def diff_codebooks(old: Path, new: Path, project: Project | None = None) -> CodebookDiff:
@@ -140,7 +147,7 @@ def diff_codebooks(old: Path, new: Path, project: Project | None = None) -> Code
     with both (in memory, nothing written) and count segments gaining and losing each code."""
     from pipeline.coding.impact import diff_codebooks as compare
 
-    before, after = read_codebook(old).codebook, read_codebook(new).codebook
+    before, after = load_codebook(old).codebook, load_codebook(new).codebook
     if project is None:
         return compare(before, after, None)
     with project._store() as store:
@@ -154,7 +161,7 @@ def tag_lines(lines: Iterable[str], codebook_path: Path) -> Iterator[Any]:
     from pipeline.coding.rules import RuleCoder
     from pipeline.coding.tag import tag_lines as tag
 
-    coder = RuleCoder(read_codebook(codebook_path).codebook, make_nlp())
+    coder = RuleCoder(load_codebook(codebook_path).codebook, make_nlp())
     return tag(coder, lines)
 
 
@@ -301,6 +308,8 @@ class Project:
         Raises:
             DshiftError: when a drop does not exist (nothing is read then).
         """
+        from pipeline.ingest.stage import IngestRequest
+
         request = IngestRequest(_existing_drops(drops), settings or IngestSettings(), arguments)
         with self._stage(command) as ctx:
             return self._ingest(ctx, request)
@@ -373,6 +382,7 @@ class Project:
         report: under one lock, so no other command runs between the stages."""
         from pipeline.exports.stage import run as export_stage
         from pipeline.indices.stage import run as index_stage
+        from pipeline.ingest.stage import IngestRequest
         from pipeline.report.stage import ReportSettings
         from pipeline.report.stage import run as report_stage
 

@@ -18,9 +18,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import DshiftError, LockedError, SystemFailure, WorkspaceError
-from pipeline.store import Store, connect
+
+if TYPE_CHECKING:
+    from pipeline.store import Store
 
 ENV_VAR = "DSHIFT_WORKSPACE"
 STORE_NAME = "corpus.sqlite"
@@ -61,6 +64,8 @@ class Workspace:
             read_only: see :func:`pipeline.store.connect`; by default a workspace that cannot be
                 written is opened for reading only, so commands that only read work on it.
         """
+        from pipeline.store import connect
+
         return connect(self.store_path, read_only=read_only)
 
     @contextmanager

@@ -7,13 +7,8 @@ from typing import Any
 
 import click
 
-from pipeline.api import (
-    IngestSettings,
-    Project,
-    ReadOptions,
-    format_ingest_summary,
-    write_problems_csv,
-)
+from pipeline import api
+from pipeline.api import IngestSettings, Project, ReadOptions
 from pipeline.cli.app import cli, exit_with, friendly_errors, project_of
 
 
@@ -139,7 +134,7 @@ def ingest(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
     summary, problems_csv = project_of(ctx).ingest(
         drops, _settings(options), arguments={"drops": list(drops), **options}
     )
-    click.echo(format_ingest_summary(summary, problems_csv), err=True)
+    click.echo(api.format_ingest_summary(summary, problems_csv), err=True)
     _exit_if_strict(options["strict"], summary)
 
 
@@ -160,7 +155,7 @@ def run(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
 
     project = project_of(ctx)
     done = project.run_all(drops, _settings(options), arguments={"drops": list(drops), **options})
-    click.echo(format_ingest_summary(done.ingest, done.problems_csv), err=True)
+    click.echo(api.format_ingest_summary(done.ingest, done.problems_csv), err=True)
     print_coding(done.code, dry_run=False)
     print_export(done.export)
     click.echo(f"report: {done.report}", err=True)
@@ -214,7 +209,7 @@ def problems(ctx: click.Context, as_csv: bool, dismiss: tuple[int, ...]) -> None
         return
     rows = project.problems()
     if as_csv:
-        write_problems_csv(sys.stdout, rows)
+        api.write_problems_csv(sys.stdout, rows)
         return
     if not rows:
         click.echo("no open problems")

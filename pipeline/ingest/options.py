@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 FORMATS = {
     ".pdf": "pdf",
@@ -24,3 +24,15 @@ class ReadOptions:
     engine: str = "pdfium"
     max_pages: int = 2000
     max_bytes: int = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Options of one ingest run."""
+
+    jobs: int | None = None
+    timeout: float = 120.0
+    max_memory_mb: int = 2048
+    read: ReadOptions = field(default_factory=ReadOptions)
+    retry_problems: bool = False
+    follow_links: bool = False  # follow symbolic links that point out of the drop

@@ -22,12 +22,12 @@ from pipeline.executor import Executor, LocalExecutor
 from pipeline.ingest.batch import Batch, by_name
 from pipeline.ingest.drop import scan  # looked up here by _ingest: tests put a change after it
 from pipeline.ingest.hashing import hash_files, refuse_by_size, sha256_of
+from pipeline.ingest.options import IngestSettings
 from pipeline.ingest.record import reconcile_flags
 from pipeline.ingest.summary import (
     ABOUT_THE_PATH,
     SKIPPED_BY_SCAN,
     STAGE,
-    IngestSettings,
     IngestSummary,
     report,
 )

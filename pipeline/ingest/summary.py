@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.errors import Problem
-from pipeline.ingest.options import ReadOptions
 from pipeline.store import Store
 
 STAGE = "ingest"
@@ -34,18 +33,6 @@ INGEST_ERRORS = (
 SKIPPED_BY_SCAN = ("link-outside", "broken-link", "not-a-file", "unreadable-folder")
 # Problems of the name, not of the bytes: the same bytes elsewhere (or later) may read fine.
 ABOUT_THE_PATH = ("unreadable", "file-changed")
-
-
-@dataclass(frozen=True)
-class IngestSettings:
-    """Options of one ingest run."""
-
-    jobs: int | None = None
-    timeout: float = 120.0
-    max_memory_mb: int = 2048
-    read: ReadOptions = field(default_factory=ReadOptions)
-    retry_problems: bool = False
-    follow_links: bool = False  # follow symbolic links that point out of the drop
 
 
 @dataclass
