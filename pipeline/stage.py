@@ -1,12 +1,13 @@
 """The stage contract: what every stage is given, and what it gives back.
 
 A stage (ingest, code, index, export, report, train, review import...) is a function
-``run(ctx, settings) -> Summary`` over pure functions: it reads its inputs from ``ctx.store``,
-does its work through ``ctx.executor`` where work splits per item, reports progress to
-``ctx.progress`` and returns a summary; the client (CLI, web page, distributed runner) decides
-how to show it. Stages never print, never take the workspace lock (the caller holds it for the
-whole command, see :class:`pipeline.api.Project`) and never read ``outputs/``: it is
-regenerable, written to, not read from.
+``run(ctx, settings)`` over pure functions that returns its own summary dataclass (counts, the
+run id, what it wrote). It reads its inputs from ``ctx.store``, reports progress to
+``ctx.progress`` and leaves showing the summary to the client (CLI, web page, distributed
+runner). Ingest spreads its files over ``ctx.executor``; coding still runs in the process (the
+executor for it comes with the distributed runner). Stages never print, never take the
+workspace lock (the caller holds it for the whole command, see :class:`pipeline.api.Project`)
+and never read ``outputs/``: it is regenerable, written to, not read from.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from pipeline.codebook.model import Codebook
@@ -89,11 +90,3 @@ class Context:
         if callable(self.book):
             self.book = self.book()
         return self.book
-
-
-class Summary(Protocol):
-    """What a stage returns: counts a client can show and a run records."""
-
-    def counts(self) -> dict[str, Any]:
-        """Named numbers of what the stage did (documents read, tags written...)."""
-        ...
