@@ -329,16 +329,28 @@ class Project:
         spacy_model: str | None = None,
         dry_run: bool = False,
         codebook_path: Path | None = None,
+        jobs: int | None = None,
     ) -> CodeResult:
         """Segment and tag every document not yet coded under the codebook's version.
 
         Args:
             coder: the machine coder (default: the workspace's active coder).
             dry_run: code in memory only and compare with the last version coded (no lock).
+            jobs: worker processes to code in (default: this process only).
         """
+        from pipeline.executor import LocalExecutor
+
         loaded = load_codebook(codebook_path) if codebook_path else self.codebook()
         with self._stage(None if dry_run else "code", loaded) as ctx:
-            return self._code(ctx, loaded, coder, unit, spacy_model, dry_run)
+            if jobs and jobs > 1 and not dry_run:
+                # No per-document limits: coding reads stored text, and the codebook's regexes
+                # have their own time budget.
+                ctx.executor = LocalExecutor(jobs=jobs, timeout=None, max_memory_mb=None)
+            try:
+                return self._code(ctx, loaded, coder, unit, spacy_model, dry_run)
+            finally:
+                if ctx.executor is not None:
+                    ctx.executor.close()
 
     def _code(
         self,

@@ -4,8 +4,8 @@ A stage (ingest, code, index, export, report, train, review import...) is a func
 ``run(ctx, settings)`` over pure functions that returns its own summary dataclass (counts, the
 run id, what it wrote). It reads its inputs from ``ctx.store``, reports progress to
 ``ctx.progress`` and leaves showing the summary to the client (CLI, web page, distributed
-runner). Ingest spreads its files over ``ctx.executor``; coding still runs in the process (the
-executor for it comes with the distributed runner). Stages never print, never take the
+runner). Ingest spreads its files over ``ctx.executor`` and coding its documents (``dshift code
+--jobs N``); each worker builds what it needs once. Stages never print, never take the
 workspace lock (the caller holds it for the whole command, see :class:`pipeline.api.Project`)
 and never read ``outputs/``: it is regenerable, written to, not read from.
 """

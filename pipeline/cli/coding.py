@@ -190,6 +190,14 @@ def codebook_import(ctx: click.Context, qdc: str) -> None:
     + "; ".join(f"{name}, {what}" for name, what in coders.descriptions().items())
     + ".",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes to code in (each builds the coder once; 1 codes in this process).",
+)
 @click.pass_context
 @friendly_errors
 def code(
@@ -199,6 +207,7 @@ def code(
     dry_run: bool,
     spacy_model: str | None,
     coder_name: str | None,
+    jobs: int,
 ) -> None:
     """Segment and tag every document not yet coded under the current codebook version.
 
@@ -214,7 +223,12 @@ def code(
     project = project_of(ctx)
     path = Path(codebook_file) if codebook_file else None
     done = project.code(
-        coder_name, unit=unit, spacy_model=spacy_model, dry_run=dry_run, codebook_path=path
+        coder_name,
+        unit=unit,
+        spacy_model=spacy_model,
+        dry_run=dry_run,
+        codebook_path=path,
+        jobs=jobs,
     )
     print_coding(done, dry_run)
 

@@ -8,7 +8,7 @@ document's segments and tags are written in one transaction.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,10 @@ from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import make_nlp, segmenter_name
 from pipeline.coding.rules import RuleCoder, SegmentCoding
 from pipeline.coding.segment import parse_paragraphs, segment_id
+from pipeline.coding.tasks import CoderSpec, CodingTask
+from pipeline.core.records import DocumentToCode
+from pipeline.errors import DshiftError
+from pipeline.executor import Executor
 from pipeline.store import Store
 from pipeline.store.coding import SegmentToSave, TagToSave
 
@@ -107,6 +111,20 @@ def code_document(
     return CodedDocument(segments, tags, words)
 
 
+_built: dict[tuple[str, str, str, str | None], Any] = {}  # per worker process
+
+
+def code_task(task: CodingTask) -> CodedDocument:
+    """Code one document in a worker, building its coder on the worker's first task."""
+    spec = task.spec
+    key = (spec.name, spec.codebook.version, str(spec.models), spec.spacy_model)
+    coder = _built.get(key)
+    if coder is None:
+        _built.clear()  # one coder per worker: a new codebook version replaces the old
+        coder = _built[key] = spec.build()
+    return code_document(coder, task.text, task.sha256, task.segmenter, task.unit)
+
+
 def _merge(codings: list[SegmentCoding]) -> SegmentCoding:
     merged = SegmentCoding(codings[0].start, codings[-1].end, sum(c.n_words for c in codings))
     merged.partners = sorted({p for c in codings for p in c.partners})
@@ -129,11 +147,15 @@ def code_corpus(
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     coder: RuleCoder | None = None,
+    executor: Executor | None = None,
+    spec: CoderSpec | None = None,
 ) -> CodeSummary:
     """Code every current document not yet coded under this codebook version.
 
     ``coder`` defaults to the rule coder; a learned coder (``ml.v1``, ``ensemble.v1``) stores
-    its tags under its own name.
+    its tags under its own name. With an ``executor`` and the ``spec`` of the same coder,
+    documents are coded by the executor's workers (each builds the coder once) and saved here
+    as they come back; the stored result is the same.
 
     With ``dry_run`` nothing is written: every current document is coded in memory and the
     result compared, code by code, with the latest version stored.
@@ -155,8 +177,7 @@ def code_corpus(
             todo = store.documents_to_code(segmenter, coder.name, codebook.version)
             if on_total:
                 on_total(len(todo))
-            for doc_id, sha256 in ((d.document_id, d.sha256) for d in todo):
-                coded = code_document(coder, store.document_text(doc_id), sha256, segmenter, unit)
+            for doc_id, coded in _coded(store, coder, todo, segmenter, unit, executor, spec):
                 store.save_coding(
                     doc_id,
                     segmenter,
@@ -173,6 +194,47 @@ def code_corpus(
             summary.seconds = time.perf_counter() - started
             run.counts = summary.counts()
     return summary
+
+
+def _coded(
+    store: Store,
+    coder: RuleCoder,
+    todo: list[DocumentToCode],
+    segmenter: str,
+    unit: str,
+    executor: Executor | None,
+    spec: CoderSpec | None,
+) -> Iterator[tuple[int, CodedDocument]]:
+    """(document id, its coding) for each document to code, in this process or the executor's
+    workers (in the order they finish)."""
+    if executor is None or spec is None:
+        for document in todo:
+            text = store.document_text(document.document_id)
+            yield document.document_id, code_document(coder, text, document.sha256, segmenter, unit)
+        return
+    tasks = (
+        CodingTask(
+            spec,
+            document.document_id,
+            document.sha256,
+            store.document_text(document.document_id),
+            segmenter,
+            unit,
+        )
+        for document in todo
+    )
+    for task, outcome in executor.map_unordered(code_task, tasks):
+        if outcome.failure is not None:
+            if isinstance(outcome.failure.error, DshiftError):
+                raise outcome.failure.error
+            raise DshiftError(
+                f"coding document #{task.document_id} failed in a worker: {outcome.failure.detail}",
+                "run 'dshift code' again without --jobs to code in one process; if it fails "
+                "there too, report it with the document",
+                code="failed",
+            )
+        assert outcome.value is not None
+        yield task.document_id, outcome.value
 
 
 def _count(summary: CodeSummary, coded: CodedDocument) -> None:

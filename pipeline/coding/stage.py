@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.coding.run import CodeSummary, code_corpus
+from pipeline.coding.tasks import CoderSpec
 from pipeline.registry import DEFAULT_CODER, coders
 from pipeline.stage import Context
 
@@ -32,11 +33,12 @@ class CodeSettings:
 
 
 def run(ctx: Context, settings: CodeSettings) -> CodeSummary:
-    """Code the store's current documents with the chosen coder (built from the registry)."""
-    component = coders.get(settings.coder)
-    coder = component.load()(
-        ctx.codebook, name=component.name, models=ctx.models, spacy_model=settings.spacy_model
+    """Code the store's current documents with the chosen coder (built from the registry),
+    in the executor's workers when ``ctx.executor`` is given (dry runs code in this process)."""
+    spec = CoderSpec(
+        coders.get(settings.coder).name, ctx.codebook, ctx.models, settings.spacy_model
     )
+    coder = spec.build()
     progress = ctx.progress
     try:
         return code_corpus(
@@ -50,6 +52,8 @@ def run(ctx: Context, settings: CodeSettings) -> CodeSummary:
             progress=progress.advance,
             on_total=lambda total: progress.start(total, "coding"),
             coder=coder,
+            executor=None if settings.dry_run else ctx.executor,
+            spec=spec,
         )
     finally:
         progress.close()
