@@ -92,6 +92,13 @@ class Table:
 
 
 DEFAULT_CODER = "rules.v1"
+"""The active coder of a workspace until ``dshift coder use NAME`` chooses another.
+
+A machine coder tags segments under a codebook version and its tags are stored with its name,
+so several coders' tags live side by side. The *active* coder is a workspace setting: every
+stage after coding (review sheets, REFI-QDA exports, indices, exports and their manifest,
+browsing) reads its tags.
+"""
 
 coders = Table(
     "machine coder",

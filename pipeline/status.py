@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
-from pipeline.coders import MACHINE_CODERS
 from pipeline.errors import Problem
 from pipeline.ingest.run import IngestSummary
 from pipeline.models import SOURCE_TYPES
+from pipeline.registry import coders as machine_coders
 from pipeline.store import ProblemRow, RunRow, Store
 from pipeline.workspace import file_error
 
@@ -164,7 +164,7 @@ def format_status(store: Store, runs: int = 5) -> str:
         f"active coder: {active} (indices, exports, review and REFI read its tags; "
         "change with 'dshift coder use NAME')"
     )
-    for coder in MACHINE_CODERS:
+    for coder in machine_coders.names():
         versions = store.coded_versions(coder)
         if versions:
             coded = store.coding_counts(coder, versions[-1])

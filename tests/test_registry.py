@@ -40,13 +40,11 @@ def test_the_cli_offers_what_is_registered() -> None:
 
 
 def test_the_stages_know_what_is_registered() -> None:
-    from pipeline.coders import MACHINE_CODERS
     from pipeline.exports.render import FORMATS
     from pipeline.review.select import STRATEGIES
 
     assert list(FORMATS) == registry.exporters.names()
     assert list(STRATEGIES) == registry.strategies.names()
-    assert list(MACHINE_CODERS) == registry.coders.names()
 
 
 def test_an_unknown_name_is_refused_with_the_closest() -> None:

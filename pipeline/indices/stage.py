@@ -14,7 +14,6 @@ from typing import Any
 import pandas as pd
 
 from pipeline.codebook.model import Codebook
-from pipeline.coders import DEFAULT_CODER
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.core.codes import machine_codes
 from pipeline.core.decisions import FinalDecision, final_decisions
@@ -22,6 +21,7 @@ from pipeline.errors import DshiftError
 from pipeline.indices.frame import PARTNER_PREFIX, assemble_frame
 from pipeline.indices.settings import IndexSettings
 from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
+from pipeline.registry import DEFAULT_CODER
 from pipeline.review.decisions import read_decisions
 from pipeline.stage import Context
 from pipeline.store import Store

@@ -14,7 +14,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from pipeline.codebook.model import Codebook
-from pipeline.coders import MACHINE_CODERS
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.refi.match import (
     Document,
@@ -26,6 +25,7 @@ from pipeline.refi.match import (
 )
 from pipeline.refi.read import RefiProject
 from pipeline.refi.write import NO_CODE
+from pipeline.registry import coders as machine_coders
 from pipeline.review.decisions import with_ancestors
 from pipeline.review.refi_export import exported_state
 from pipeline.review.refi_result import RefiImport, Unplaced
@@ -119,7 +119,7 @@ def _gather(
     coded = _Coded()
     for span in project.codings:
         coder = span.user.strip()
-        if coder in MACHINE_CODERS:
+        if coder in machine_coders:
             continue  # a machine's own codings: shown to the coders, not decisions
         source = project.sources[span.source_guid]
         code = project.codes[span.code_guid]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from pipeline.coders import DEFAULT_CODER
+from pipeline.registry import DEFAULT_CODER
 from pipeline.store.database import Database
 
 
