@@ -1,0 +1,183 @@
+"""Draw the sentences of the next development-set round, and cut them into coders' batches.
+
+Sentences come from the UN General Debate speeches we may train on (Pakistan 1990-2000; the
+United States, India, China and Afghanistan 2001-2024; never Pakistan 2001-2024), split as
+``dshift`` splits them. Sentences already in ``devset.jsonl`` are left out. The draw is
+stratified so that each track gets enough positives and the hard negatives are there on
+purpose:
+
+* ``rule:<track>``: the rule coder tags the track (positives, and its false positives);
+* ``hard:<kind>``: a word that tempts a coder with no tag from the rules: a threat word
+  (security), the United States (alignment), China, the Gulf or Russia (hedging), cooperation
+  in general (hedging);
+* ``random``: anything else.
+
+The stratum is kept in ``pool.jsonl`` (for analysis) and never shown to coders: a batch holds
+only the id, the sentence and one sentence of context either side, shuffled. Seeded; the same
+corpus gives the same pool.
+
+    python tests/devset/sample.py [--ungdc-root DIR] [--size 2400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+sys.path.insert(0, str(REPO))
+
+from pipeline.codebook.load import load_codebook  # noqa: E402
+from pipeline.coding.nlp import make_nlp  # noqa: E402
+from pipeline.coding.rules import RuleCoder  # noqa: E402
+from pipeline.coding.segment import parse_paragraphs  # noqa: E402
+
+TRACKS = ("alignment", "securitization", "hedging")
+ALLOWED = re.compile(r"^(?:PAK_\d{2}_(199\d|2000)|(?:USA|IND|CHN|AFG)_\d{2}_20\d\d)\.txt$")
+HARD = {
+    "hard:threat": re.compile(
+        r"\b(threat|danger|war|conflict|crisis|violence|attack|weapons?)\b", re.I
+    ),
+    "hard:us": re.compile(r"\b(United States|America|American|Washington)\b"),
+    "hard:partner": re.compile(
+        r"\b(China|Chinese|Beijing|Saudi|Gulf|Emirates|Qatar|Kuwait|Russia|Russian|Moscow)\b"
+    ),
+    "hard:cooperation": re.compile(
+        r"\b(cooperation|partnership|multilateral|regional|dialogue)\b", re.I
+    ),
+}
+# Of each stratum, at most this many (the rest of the pool is random sentences).
+QUOTA = {"rule:alignment": 420, "rule:securitization": 420, "rule:hedging": 420}
+HARD_QUOTA = 180
+SPEAKERS = {
+    "PAK": "Pakistan",
+    "USA": "United States",
+    "IND": "India",
+    "CHN": "China",
+    "AFG": "Afghanistan",
+}
+SEED = 20011
+BATCH = 400
+
+
+def sentences(root: Path, coder: RuleCoder) -> list[dict[str, Any]]:
+    """Every sentence of the allowed speeches, with its rule tracks and its neighbours."""
+    found = []
+    for path in sorted(root.glob("*/*.txt")):
+        if not ALLOWED.match(path.name):
+            continue
+        text = path.read_text(encoding="utf-8-sig")
+        spans = []
+        for part, doc in parse_paragraphs(coder.nlp, text):
+            for coding in coder.code_doc(doc, part.start):
+                tracks = sorted({c.split(".")[0] for c in coding.evidence})
+                spans.append((coding.start, coding.end, coding.n_words, tracks))
+        for i, (start, end, words, tracks) in enumerate(spans):
+            if not 6 <= words <= 80:
+                continue
+            found.append(
+                {
+                    "path": f"{path.parent.name}/{path.name}",
+                    "speaker": SPEAKERS[path.parent.name],
+                    "year": int(path.stem.rsplit("_", 1)[1]),
+                    "start": start,
+                    "end": end,
+                    "text": " ".join(text[start:end].split()),
+                    "before": " ".join(text[spans[i - 1][0] : spans[i - 1][1]].split())
+                    if i
+                    else "",
+                    "after": " ".join(text[spans[i + 1][0] : spans[i + 1][1]].split())
+                    if i + 1 < len(spans)
+                    else "",
+                    "rule_tracks": tracks,
+                }
+            )
+    return found
+
+
+def stratum(sentence: dict[str, Any]) -> list[str]:
+    """Every stratum a sentence could fill (rule strata first)."""
+    strata = [f"rule:{t}" for t in sentence["rule_tracks"]]
+    if not sentence["rule_tracks"]:
+        strata += [name for name, pattern in HARD.items() if pattern.search(sentence["text"])]
+    return strata or ["random"]
+
+
+def draw(
+    found: list[dict[str, Any]], size: int, taken: set[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    """The pool: quotas per stratum, then random sentences up to ``size``."""
+    rng = random.Random(SEED)
+    order = [s for s in found if (s["path"], s["start"]) not in taken]
+    rng.shuffle(order)
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for sentence in order:
+        for name in stratum(sentence):
+            by[name].append(sentence)
+    pool: dict[tuple[str, int], dict[str, Any]] = {}
+    quotas = {**QUOTA, **{name: HARD_QUOTA for name in HARD}}
+    for name, quota in quotas.items():
+        for sentence in by[name]:
+            if sum(1 for s in pool.values() if s["stratum"] == name) >= quota:
+                break
+            key = (sentence["path"], sentence["start"])
+            if key not in pool:
+                pool[key] = {**sentence, "stratum": name}
+    for sentence in order:
+        if len(pool) >= size:
+            break
+        pool.setdefault((sentence["path"], sentence["start"]), {**sentence, "stratum": "random"})
+    chosen = list(pool.values())
+    rng.shuffle(chosen)
+    return chosen
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--ungdc-root",
+        type=Path,
+        default=Path(os.environ.get("DSHIFT_UNGDC", REPO.parent / "shared" / "data" / "ungdc")),
+    )
+    parser.add_argument("--size", type=int, default=2400)
+    args = parser.parse_args()
+    taken = {
+        (row["path"], row["start"])
+        for row in map(json.loads, (HERE / "devset.jsonl").read_text().splitlines())
+        if row["source"] == "ungdc"
+    }
+    coder = RuleCoder(load_codebook(REPO / "codebook" / "codebook.yaml"), make_nlp())
+    pool = draw(sentences(args.ungdc_root, coder), args.size, taken)
+    raw = HERE / "raw"
+    raw.mkdir(exist_ok=True)
+    with (HERE / "pool.jsonl").open("w", encoding="utf-8") as out:
+        for n, sentence in enumerate(pool, 1):
+            sentence = {"id": f"u{n:04d}", "source": "ungdc", **sentence}
+            sentence["sha1"] = hashlib.sha1(sentence["text"].encode("utf-8")).hexdigest()
+            out.write(json.dumps(sentence, ensure_ascii=False) + "\n")
+            pool[n - 1] = sentence
+    for b in range(0, len(pool), BATCH):
+        with (raw / f"batch-{b // BATCH + 1:02d}.jsonl").open("w", encoding="utf-8") as out:
+            for sentence in pool[b : b + BATCH]:
+                shown = {
+                    k: sentence[k] for k in ("id", "speaker", "year", "before", "text", "after")
+                }
+                out.write(json.dumps(shown, ensure_ascii=False) + "\n")
+    counts: dict[str, int] = defaultdict(int)
+    for sentence in pool:
+        counts[sentence["stratum"]] += 1
+    print(f"{len(pool)} sentences in {(len(pool) + BATCH - 1) // BATCH} batches:", dict(counts))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
