@@ -30,7 +30,7 @@ from pipeline.errors import DshiftError
 from pipeline.exports.settings import ExportSettings
 from pipeline.indices.settings import IndexSettings
 from pipeline.ingest.options import IngestSettings, ReadOptions
-from pipeline.registry import coders
+from pipeline.registry import DEFAULT_CODER, coders
 from pipeline.review.settings import AgreementSettings, ImportSettings, SheetSettings
 from pipeline.stage import Context, ProgressSink, Silent
 from pipeline.workspace import ENV_VAR as WORKSPACE_ENV_VAR
@@ -154,15 +154,31 @@ def diff_codebooks(old: Path, new: Path, project: Project | None = None) -> Code
         return compare(before, after, store)
 
 
-def tag_lines(lines: Iterable[str], codebook_path: Path) -> Iterator[Any]:
-    """Code JSON Lines with the rules of the codebook at ``codebook_path`` (``dshift tag``):
-    one JSON string per good line, a :class:`~pipeline.coding.tag.BadLine` per bad one."""
-    from pipeline.coding.nlp import make_nlp
-    from pipeline.coding.rules import RuleCoder
-    from pipeline.coding.tag import tag_lines as tag
+def tag_lines(
+    lines: Iterable[str],
+    codebook_path: Path,
+    *,
+    coder: str = DEFAULT_CODER,
+    models: Path | None = None,
+) -> Iterator[Any]:
+    """Code JSON Lines with ``coder`` under the codebook at ``codebook_path`` (``dshift tag``):
+    one JSON string per good line, a :class:`~pipeline.coding.tag.BadLine` per bad one.
 
-    coder = RuleCoder(load_codebook(codebook_path).codebook, make_nlp())
-    return tag(coder, lines)
+    Raises:
+        DshiftError: for a learned coder without the ``models`` folder of a workspace.
+    """
+    from pipeline.coding.tag import tag_lines as tag
+    from pipeline.coding.tasks import CoderSpec
+
+    name = coders.get(coder).name
+    if models is None and name != DEFAULT_CODER:
+        raise DshiftError(
+            f"{name} needs the model trained in a workspace",
+            "run inside a workspace where 'dshift train' has run, or use --coder rules.v1",
+            code="usage",
+        )
+    spec = CoderSpec(name, load_codebook(codebook_path).codebook, models or Path("models"))
+    return tag(spec.build(), lines)
 
 
 @dataclass(frozen=True)
@@ -389,9 +405,10 @@ class Project:
         *,
         arguments: dict[str, Any] | None = None,
         index: IndexSettings | None = None,
+        coder: str | None = None,
     ) -> RunAllSummary:
-        """Ingest ``drops``, code with the active coder, export CSV and Parquet, write the
-        report: under one lock, so no other command runs between the stages."""
+        """Ingest ``drops``, code with ``coder`` (default: the active coder), export CSV and
+        Parquet, write the report: under one lock, so no other command runs between them."""
         from pipeline.exports.stage import run as export_stage
         from pipeline.indices.stage import run as index_stage
         from pipeline.ingest.stage import IngestRequest
@@ -404,7 +421,7 @@ class Project:
             ingested, problems_csv = self._ingest(ctx, request)
             loaded = self.codebook()  # after the ingest: a bad codebook does not stop reading
             ctx.book = loaded.codebook
-            coded = self._code(ctx, loaded, None, "sentence", None, False)
+            coded = self._code(ctx, loaded, coder, "sentence", None, False)
             tables = index_stage(ctx, index)  # once, for the export and the report
             exported = export_stage(ctx, ExportSettings(index), tables)
             report = report_stage(ctx, ReportSettings(index), tables)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 
@@ -34,6 +36,8 @@ def _choices(path: list[str], option: str) -> list[str]:
 
 def test_the_cli_offers_what_is_registered() -> None:
     assert _choices(["code"], "coder_name") == registry.coders.names()
+    assert _choices(["run"], "coder_name") == registry.coders.names()
+    assert _choices(["tag"], "coder_name") == registry.coders.names()
     assert _choices(["export"], "formats") == registry.exporters.names()
     assert _choices(["review", "export"], "strategy") == registry.strategies.names()
     assert _choices(["review", "assign"], "strategy") == registry.strategies.names()
@@ -60,3 +64,22 @@ def test_a_name_is_registered_once() -> None:
     assert table.names() == ["a", "b"]
     with pytest.raises(ValueError, match="already registered"):
         table.register(Component("a", "again", "pipeline.registry:Table"))
+
+
+def test_tag_names_its_coder_and_a_learned_one_needs_a_workspace(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    line = '{"id": 1, "text": "Troops cleared the border area of militants."}\n'
+    runner = CliRunner()
+    book = str(Path(__file__).resolve().parents[1] / "codebook" / "codebook.yaml")
+    default = runner.invoke(cli, ["tag", "--codebook", book], input=line)
+    rules = runner.invoke(cli, ["tag", "--codebook", book, "--coder", "rules.v1"], input=line)
+    assert default.exit_code == rules.exit_code == 0 and default.output == rules.output
+    assert "securitization" in rules.output
+    learned = runner.invoke(
+        cli,
+        ["--workspace", str(tmp_path), "tag", "--codebook", book, "--coder", "ml.v1"],
+        input=line,
+    )
+    assert learned.exit_code == 1
+    assert "ml.v1 needs the model trained in a workspace" in learned.output

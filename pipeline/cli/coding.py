@@ -22,6 +22,20 @@ from pipeline.errors import DshiftError
 from pipeline.registry import coders
 
 
+def coder_option(default: str | None) -> Any:
+    """The --coder option: a machine coder from the registry."""
+    told = "the active one, see 'dshift coder'" if default is None else default
+    return click.option(
+        "--coder",
+        "coder_name",
+        type=click.Choice(coders.names()),
+        default=default,
+        help=f"The machine coder (default: {told}): "
+        + "; ".join(f"{name}, {what}" for name, what in coders.descriptions().items())
+        + ".",
+    )
+
+
 def print_coding(done: CodeResult, dry_run: bool) -> None:
     """The one-screen summary of a coding run (``dshift code`` and ``dshift run``)."""
     summary, codebook, coder, active = done.summary, done.codebook, done.coder, done.active
@@ -181,15 +195,7 @@ def codebook_import(ctx: click.Context, qdc: str) -> None:
     default=None,
     help="An installed trained spaCy pipeline to segment with (default: rules only).",
 )
-@click.option(
-    "--coder",
-    "coder_name",
-    type=click.Choice(coders.names()),
-    default=None,
-    help="The machine coder (default: the active one, see 'dshift coder'): "
-    + "; ".join(f"{name}, {what}" for name, what in coders.descriptions().items())
-    + ".",
-)
+@coder_option(default=None)
 @click.option(
     "--jobs",
     "-j",
@@ -279,9 +285,16 @@ def train(ctx: click.Context, weak: bool) -> None:
     help="Codebook to use (default: the workspace's).",
 )
 @click.option("--skip-bad", is_flag=True, help="Report bad lines on stderr and go on.")
+@coder_option(default="rules.v1")
 @click.pass_context
 @friendly_errors
-def tag(ctx: click.Context, input_file: Any, codebook_path: str | None, skip_bad: bool) -> None:
+def tag(
+    ctx: click.Context,
+    input_file: Any,
+    codebook_path: str | None,
+    skip_bad: bool,
+    coder_name: str,
+) -> None:
     """Code JSON Lines (stdin or INPUT_FILE) and write one JSON line per input to stdout.
 
     Input lines: {"id": ..., "text": "...", "year": 2015, "source_type": "mofa"} (year and
@@ -293,8 +306,15 @@ def tag(ctx: click.Context, input_file: Any, codebook_path: str | None, skip_bad
     """
     from pipeline.api import BadLine
 
+    project = optional_project(ctx)
     bad = 0
-    for result in tag_lines(input_file, codebook_file(ctx, codebook_path)):
+    lines = tag_lines(
+        input_file,
+        codebook_file(ctx, codebook_path),
+        coder=coder_name,
+        models=project.models if project else None,
+    )
+    for result in lines:
         if isinstance(result, BadLine):
             bad += 1
             click.echo(f"line {result.line}: {result.reason}", err=True)

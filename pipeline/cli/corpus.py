@@ -10,6 +10,7 @@ import click
 from pipeline import api
 from pipeline.api import IngestSettings, Project, ReadOptions
 from pipeline.cli.app import cli, exit_with, friendly_errors, project_of
+from pipeline.cli.coding import coder_option
 
 
 @cli.command()
@@ -141,9 +142,10 @@ def ingest(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
 @cli.command()
 @click.argument("drops", nargs=-1, required=True, type=click.Path())
 @ingest_options
+@coder_option(default=None)
 @click.pass_context
 @friendly_errors
-def run(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
+def run(ctx: click.Context, drops: tuple[str, ...], coder_name: str | None, **options: Any) -> None:
     """Run the whole pipeline over DROPS: ingest, code, index, export, report.
 
     \b
@@ -154,7 +156,12 @@ def run(ctx: click.Context, drops: tuple[str, ...], **options: Any) -> None:
     from pipeline.cli.indices import print_export
 
     project = project_of(ctx)
-    done = project.run_all(drops, _settings(options), arguments={"drops": list(drops), **options})
+    done = project.run_all(
+        drops,
+        _settings(options),
+        arguments={"drops": list(drops), "coder": coder_name, **options},
+        coder=coder_name,
+    )
     click.echo(api.format_ingest_summary(done.ingest, done.problems_csv), err=True)
     print_coding(done.code, dry_run=False)
     print_export(done.export)
