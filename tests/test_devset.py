@@ -6,6 +6,8 @@ import functools
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +49,56 @@ def test_rules_keep_their_agreement_with_the_labels(code: str) -> None:
     predicted = [code in coder(r.text) for r in rows]
     score = coding_quality.scores([code in r.codes for r in rows], predicted)
     assert score["alpha"] >= floors[code], score
+
+
+# -- round 2: double-coded sentences (tests/devset/raw, devset2.jsonl) -------------------------
+
+ROUND2 = Path(__file__).resolve().parent / "devset"
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def test_round2_pool_never_draws_pakistan_after_2000_and_keeps_its_text() -> None:
+    import hashlib
+    import re
+
+    pool = _jsonl(ROUND2 / "pool.jsonl")
+    assert len(pool) >= 2400 and len({row["id"] for row in pool}) == len(pool)
+    for row in pool:
+        match = re.match(r"PAK/PAK_\d{2}_(\d{4})\.txt$", row["path"])
+        assert match is None or int(match.group(1)) <= 2000, row["path"]
+        assert hashlib.sha1(row["text"].encode("utf-8")).hexdigest() == row["sha1"]
+
+
+def test_round2_coders_saw_only_the_sentence_its_context_and_speaker() -> None:
+    for batch in sorted((ROUND2 / "raw").glob("batch-??.jsonl")):
+        for row in _jsonl(batch):
+            assert set(row) == {"id", "speaker", "year", "before", "text", "after"}, batch.name
+
+
+def test_round2_rows_are_settled_by_both_coders_or_the_adjudicator() -> None:
+    rows = _jsonl(ROUND2 / "devset2.jsonl")
+    tracks = {"alignment", "securitization", "hedging"}
+    pool = {row["id"]: row for row in _jsonl(ROUND2 / "pool.jsonl")}
+    for row in rows:
+        assert set(row["codes"]) <= tracks
+        assert all(s.split(".")[0] in row["codes"] for s in row["subcodes"])
+        assert row["text"] == pool[row["id"]]["text"]
+        a, b = (set(row["coders"][c]["codes"]) for c in ("A", "B"))
+        if row["settled"] == "agreed":
+            assert a == b == set(row["codes"])
+        else:
+            assert row["settled"] == "adjudicated" and a != b
+
+
+@needs_shared
+def test_round2_sentences_are_where_the_pool_says() -> None:
+    for row in _jsonl(ROUND2 / "pool.jsonl")[:300]:
+        text = (ROOT.parent / "shared" / "data" / "ungdc" / row["path"]).read_text(
+            encoding="utf-8-sig"
+        )
+        assert " ".join(text[row["start"] : row["end"]].split()) == row["text"], row["id"]

@@ -1,0 +1,100 @@
+"""Turn round 2's double coding into labelled rows: ``devset2.jsonl``.
+
+For every sentence of ``pool.jsonl`` that both coders answered: where they agree on the tracks,
+their tracks (and the subcodes both gave); where they disagree, the adjudicator's answer from
+``raw/adjudicate-NN.final.jsonl``. A disagreement not adjudicated yet keeps the row out (and is
+counted). Rows keep their place in the speech and their text, both coders' answers and who
+settled them. The split is by speech, as in round 1: a speech whose number is divisible by
+three is ``test``.
+
+    python tests/devset/merge.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RAW = HERE / "raw"
+TRACKS = ("alignment", "securitization", "hedging")
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def split_of(path: str) -> str:
+    """``test`` for a speech whose session number is divisible by three, else ``tune``."""
+    number = int(re.search(r"_(\d{2})_\d{4}\.txt$", path).group(1))  # type: ignore[union-attr]
+    return "test" if number % 3 == 0 else "tune"
+
+
+def merge() -> tuple[list[dict[str, Any]], dict[str, int]]:
+    pool = {row["id"]: row for row in _lines(HERE / "pool.jsonl")}
+    counts = {"both": 0, "agreed": 0, "adjudicated": 0, "waiting": 0}
+    rows = []
+    for a_path in sorted(RAW.glob("batch-*.coder-A.jsonl")):
+        batch = a_path.name.split(".")[0].split("-")[1]
+        b_path = a_path.with_name(a_path.name.replace("coder-A", "coder-B"))
+        a = {r["id"]: r for r in _lines(a_path)}
+        b = {r["id"]: r for r in _lines(b_path)}
+        final = {r["id"]: r for r in _lines(RAW / f"adjudicate-{batch}.final.jsonl")}
+        for item in a:
+            if item not in b or item not in pool:
+                continue
+            counts["both"] += 1
+            x, y = a[item], b[item]
+            if set(x["codes"]) == set(y["codes"]):
+                codes = sorted(set(x["codes"]))
+                subcodes = sorted(set(x["subcodes"]) & set(y["subcodes"]))
+                settled = "agreed"
+            elif item in final:
+                codes = sorted(set(final[item]["codes"]))
+                subcodes = sorted(set(final[item]["subcodes"]))
+                settled = "adjudicated"
+            else:
+                counts["waiting"] += 1
+                continue
+            counts[settled] += 1
+            source = pool[item]
+            rows.append(
+                {
+                    "id": item,
+                    "source": "ungdc",
+                    "path": source["path"],
+                    "start": source["start"],
+                    "end": source["end"],
+                    "sha1": source["sha1"],
+                    "text": source["text"],
+                    "split": split_of(source["path"]),
+                    "codes": codes,
+                    "subcodes": [s for s in subcodes if s.split(".")[0] in codes],
+                    "settled": settled,
+                    "coders": {
+                        "A": {"codes": x["codes"], "subcodes": x["subcodes"]},
+                        "B": {"codes": y["codes"], "subcodes": y["subcodes"]},
+                    },
+                    "stratum": source["stratum"],
+                }
+            )
+    return sorted(rows, key=lambda r: r["id"]), counts
+
+
+def main() -> int:
+    rows, counts = merge()
+    with (HERE / "devset2.jsonl").open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    positives = {t: sum(t in r["codes"] for r in rows) for t in TRACKS}
+    print(f"{len(rows)} rows written to devset2.jsonl; {counts}; positives {positives}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
