@@ -1,4 +1,7 @@
-"""Turn round 2's double coding into labelled rows: ``devset2.jsonl``.
+"""Turn the double coding into labelled rows: ``devset2.jsonl``.
+
+Round 2's new sentences (``pool.jsonl``, batches 01-06) and round 1's, coded again blind by two
+coders (batch 07; the single-coder labels of round 1 are kept beside them as ``round_1``).
 
 For every sentence of ``pool.jsonl`` that both coders answered: where they agree on the tracks,
 their tracks (and the subcodes both gave); where they disagree, the adjudicator's answer from
@@ -37,6 +40,16 @@ def split_of(path: str) -> str:
 
 def merge() -> tuple[list[dict[str, Any]], dict[str, int]]:
     pool = {row["id"]: row for row in _lines(HERE / "pool.jsonl")}
+    # Round 1's sentences, coded again blind (batch 07): their place and split stay round 1's.
+    shown = {row["id"]: row for row in _lines(RAW / "batch-07.jsonl")}
+    for row in _lines(HERE / "devset.jsonl"):
+        if row["id"] in shown:
+            pool[row["id"]] = {
+                **row,
+                "text": shown[row["id"]]["text"],
+                "stratum": "round-1",
+                "round_1": {"codes": row["codes"], "subcodes": row["subcodes"]},
+            }
     counts = {"both": 0, "agreed": 0, "adjudicated": 0, "waiting": 0}
     rows = []
     for a_path in sorted(RAW.glob("batch-*.coder-A.jsonl")):
@@ -66,13 +79,13 @@ def merge() -> tuple[list[dict[str, Any]], dict[str, int]]:
             rows.append(
                 {
                     "id": item,
-                    "source": "ungdc",
+                    "source": source.get("source", "ungdc"),
                     "path": source["path"],
                     "start": source["start"],
                     "end": source["end"],
                     "sha1": source["sha1"],
                     "text": source["text"],
-                    "split": split_of(source["path"]),
+                    "split": source.get("split") or split_of(source["path"]),
                     "codes": codes,
                     "subcodes": [s for s in subcodes if s.split(".")[0] in codes],
                     "settled": settled,
@@ -81,6 +94,7 @@ def merge() -> tuple[list[dict[str, Any]], dict[str, int]]:
                         "B": {"codes": y["codes"], "subcodes": y["subcodes"]},
                     },
                     "stratum": source["stratum"],
+                    **({"round_1": source["round_1"]} if "round_1" in source else {}),
                 }
             )
     return sorted(rows, key=lambda r: r["id"]), counts

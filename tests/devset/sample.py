@@ -141,6 +141,48 @@ def draw(
     return chosen
 
 
+def round_one_batch(ungdc: Path, coder: RuleCoder) -> list[dict[str, Any]]:
+    """Round 1's sentences (``devset.jsonl``, coded by one hand) as a batch for two coders, with
+    the same view as round 2: speaker, year, the sentence and one either side."""
+    roots = {"ungdc": ungdc, "sample": REPO / "corpus" / "sample-src" / "truth"}
+    spans_of: dict[Path, tuple[str, list[tuple[int, int]]]] = {}
+    shown = []
+    for row in map(json.loads, (HERE / "devset.jsonl").read_text().splitlines()):
+        path = roots[row["source"]] / row["path"]
+        if path not in spans_of:
+            text = path.read_text(encoding="utf-8-sig")
+            spans = [
+                (c.start, c.end)
+                for part, doc in parse_paragraphs(coder.nlp, text)
+                for c in coder.code_doc(doc, part.start)
+            ]
+            spans_of[path] = (text, spans)
+        text, spans = spans_of[path]
+        at = min(range(len(spans)), key=lambda i: abs(spans[i][0] - row["start"]))
+
+        def flat(i: int, text: str = text, spans: list[tuple[int, int]] = spans) -> str:
+            return " ".join(text[spans[i][0] : spans[i][1]].split()) if 0 <= i < len(spans) else ""
+
+        if row["source"] == "ungdc":
+            speaker = SPEAKERS[row["path"].split("/")[0]]
+            year = int(Path(row["path"]).stem.rsplit("_", 1)[1])
+        else:
+            found = re.search(r"(19|20)\d\d", row["path"])  # the file's year, when it names one
+            speaker, year = "Pakistan", int(found.group()) if found else None
+        shown.append(
+            {
+                "id": row["id"],
+                "speaker": speaker,
+                "year": year,
+                "before": flat(at - 1),
+                "text": " ".join(text[row["start"] : row["end"]].split()),
+                "after": flat(at + 1),
+            }
+        )
+    random.Random(SEED).shuffle(shown)
+    return shown
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -149,7 +191,20 @@ def main() -> int:
         default=Path(os.environ.get("DSHIFT_UNGDC", REPO.parent / "shared" / "data" / "ungdc")),
     )
     parser.add_argument("--size", type=int, default=2400)
+    parser.add_argument(
+        "--round-one",
+        action="store_true",
+        help="Write raw/batch-07.jsonl: round 1's sentences, for two coders to code again blind.",
+    )
     args = parser.parse_args()
+    if args.round_one:
+        coder = RuleCoder(load_codebook(REPO / "codebook" / "codebook.yaml"), make_nlp())
+        rows = round_one_batch(args.ungdc_root, coder)
+        with (HERE / "raw" / "batch-07.jsonl").open("w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"{len(rows)} round-1 sentences in raw/batch-07.jsonl")
+        return 0
     taken = {
         (row["path"], row["start"])
         for row in map(json.loads, (HERE / "devset.jsonl").read_text().splitlines())
