@@ -84,6 +84,7 @@ def test_round2_rows_are_settled_by_both_coders_or_the_adjudicator() -> None:
     rows = _jsonl(ROUND2 / "devset2.jsonl")
     tracks = {"alignment", "securitization", "hedging"}
     pool = {row["id"]: row for row in _jsonl(ROUND2 / "pool.jsonl")}
+    pool.update({row["id"]: row for row in _jsonl(ROUND2 / "raw" / "batch-07.jsonl")})
     for row in rows:
         assert set(row["codes"]) <= tracks
         assert all(s.split(".")[0] in row["codes"] for s in row["subcodes"])
