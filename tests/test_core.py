@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.codebook.load import load_codebook
-from pipeline.core import DEFAULT_SEED, GATE_ALPHA, GATE_MIN_UNITS
+from pipeline.core import DEFAULT_SEED, GATE_MIN_UNITS
 from pipeline.core.agreement import gate, kappa, machine_against_human
 from pipeline.core.codes import machine_codes, tag_codes, with_ancestors
 from pipeline.core.decisions import current, final_codes, settle
@@ -114,20 +114,6 @@ def test_learning_imports_nothing_of_review_and_the_report_nothing_of_indices() 
             if module == forbidden or module.startswith(forbidden + ".")
         ]
         assert bad == [], forbidden
-
-
-def test_the_old_modules_give_the_core_objects() -> None:
-    import pipeline.core.agreement as core_agreement
-    import pipeline.core.decisions as core_decisions
-    import pipeline.review as review
-    import pipeline.review.agreement as agreement
-    import pipeline.review.decisions as decisions
-
-    for name in core_decisions.__all__:
-        assert getattr(decisions, name) is getattr(core_decisions, name), name
-    for name in core_agreement.__all__:
-        assert getattr(agreement, name) is getattr(core_agreement, name), name
-    assert (review.GATE_ALPHA, review.GATE_MIN_UNITS) == (GATE_ALPHA, GATE_MIN_UNITS)
 
 
 def test_the_seed_is_the_default_of_every_seeded_function() -> None:

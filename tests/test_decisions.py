@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pipeline.codebook.load import load_codebook
-from pipeline.review.agreement import coder_verdicts, disagreements
-from pipeline.review.decisions import final_decisions
+from pipeline.core.agreement import coder_verdicts, disagreements
+from pipeline.core.decisions import final_decisions
 from pipeline.store.review import DecisionRow
 from tests.conftest import ROOT
 
@@ -51,7 +51,7 @@ def test_an_old_decision_judged_the_codes_of_its_own_codebook_only() -> None:
     """A code added to the codebook later was never judged: the machine's verdict stands."""
     from dataclasses import replace
 
-    from pipeline.review.decisions import with_scopes
+    from pipeline.core.decisions import with_scopes
 
     old = replace(event(1, "amina", ["hedging.china"], None), codebook_version="cb-old")
     before = frozenset(c for c in BOOK.codes if c != "alignment.aid")  # aid came later
@@ -73,7 +73,7 @@ def test_an_old_decision_judged_the_codes_of_its_own_codebook_only() -> None:
 
 
 def test_a_decision_under_the_current_codebook_keeps_judging_every_code() -> None:
-    from pipeline.review.decisions import with_scopes
+    from pipeline.core.decisions import with_scopes
 
     now = event(1, "chen", [], None)
     assert with_scopes([now], BOOK, lambda version: None) == [now]

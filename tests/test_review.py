@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from pipeline.cli import cli
-from pipeline.review.agreement import alpha, between_coders
-from pipeline.review.decisions import current
+from pipeline.core.agreement import alpha, between_coders
+from pipeline.core.decisions import current
 from pipeline.store.review import DecisionRow
 from pipeline.workspace import Workspace
 from tests.conftest import SHARED, coded_workspace
@@ -305,7 +305,7 @@ def test_accept_is_refused_on_a_blind_sheet(workspace: Workspace) -> None:
 
 def test_final_codes_follow_the_adjudicator_else_the_majority() -> None:
     from pipeline.codebook.load import load_codebook
-    from pipeline.review.decisions import final_codes
+    from pipeline.core.decisions import final_codes
     from tests.conftest import ROOT
 
     book = load_codebook(ROOT / "codebook" / "codebook.yaml")

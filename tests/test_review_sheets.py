@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from pipeline.codebook.load import load_codebook
 from pipeline.coding.rules import CODER
-from pipeline.review.decisions import final_codes, final_decisions
+from pipeline.core.decisions import final_codes, final_decisions
 from pipeline.workspace import Workspace, init_workspace
 from tests.conftest import coded_workspace
 from tests.test_review import DOCS, export, run
@@ -399,7 +399,7 @@ def test_a_sheet_made_before_signing_is_imported_as_the_coder_saw_it(ws: Workspa
 
 
 def test_agreement_and_final_codes_count_only_the_codes_each_coder_judged() -> None:
-    from pipeline.review.agreement import between_coders, disagreements
+    from pipeline.core.agreement import between_coders, disagreements
     from pipeline.store.review import DecisionRow
     from tests.conftest import ROOT
 

@@ -11,7 +11,7 @@ majority of the coders who judged it (the latest settles a tie); codes nobody ju
 machine's; segments nobody decided keep the machine's.
 
 The events come from the caller (``store.decisions()`` passed through :func:`with_scopes`, as
-``pipeline.review.decisions.read_decisions`` does); nothing here reads the store.
+``pipeline.codebook.versions.read_decisions`` does); nothing here reads the store.
 """
 
 from __future__ import annotations

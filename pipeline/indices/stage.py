@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.codebook.model import Codebook
+from pipeline.codebook.versions import read_decisions
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.core.codes import machine_codes
 from pipeline.core.decisions import FinalDecision, final_decisions
@@ -22,7 +23,6 @@ from pipeline.indices.frame import PARTNER_PREFIX, assemble_frame
 from pipeline.indices.settings import IndexSettings
 from pipeline.indices.tables import TOP_CODES, document_code_matrix, segments_table, wide_table
 from pipeline.registry import DEFAULT_CODER
-from pipeline.review.decisions import read_decisions
 from pipeline.stage import Context
 from pipeline.store import Store
 

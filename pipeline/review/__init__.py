@@ -1,6 +1,5 @@
-"""Human review: sheets out and back, decisions as events, agreement."""
+"""Human review: sheets out and back, decisions as events, agreement.
 
-# The reliability gate is a core rule; re-exported here for the modules that import it from here.
-from pipeline.core import GATE_ALPHA, GATE_MIN_UNITS
-
-__all__ = ["GATE_ALPHA", "GATE_MIN_UNITS"]
+The rules (final codes, agreement, the reliability gate) live in :mod:`pipeline.core`; this
+room holds what reads and writes sheets and projects, and the review stages.
+"""

@@ -10,9 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.codebook.model import Codebook
+from pipeline.codebook.versions import read_decisions
+from pipeline.core.agreement import disagreements
+from pipeline.core.decisions import judgements
 from pipeline.errors import DshiftError
-from pipeline.review.agreement import disagreements
-from pipeline.review.decisions import judgements, read_decisions
 from pipeline.review.sheet_export import issue_sheet, new_export_id
 from pipeline.review.sheet_model import About, describe, tracks_of
 from pipeline.review.sheet_rows import sheet_rows

@@ -13,7 +13,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from pipeline.codebook.model import Codebook
+from pipeline.codebook.versions import read_decisions
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core.decisions import judgements
 from pipeline.refi.match import DOCUMENT_VARIABLE, Manifest, source_description
 from pipeline.refi.write import (
     NO_CODE,
@@ -24,7 +26,6 @@ from pipeline.refi.write import (
     source_guid,
     text_source_name,
 )
-from pipeline.review.decisions import judgements, read_decisions
 from pipeline.store import Store
 from pipeline.store.review import DecisionRow
 from pipeline.store.sqlite import utc_now

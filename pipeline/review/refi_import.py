@@ -10,10 +10,10 @@ import hashlib
 from pathlib import Path
 
 from pipeline.codebook.model import Codebook
+from pipeline.codebook.versions import read_decisions
 from pipeline.errors import DshiftError
 from pipeline.refi.read import read_project
 from pipeline.refi.write import RefiError
-from pipeline.review.decisions import read_decisions
 from pipeline.review.refi_plan import plan_import
 from pipeline.review.refi_result import RefiImport
 from pipeline.store import Store

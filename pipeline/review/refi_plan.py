@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core.decisions import with_ancestors
 from pipeline.refi.match import (
     Document,
     SourceMatch,
@@ -26,7 +27,6 @@ from pipeline.refi.match import (
 from pipeline.refi.read import RefiProject
 from pipeline.refi.write import NO_CODE
 from pipeline.registry import coders as machine_coders
-from pipeline.review.decisions import with_ancestors
 from pipeline.review.refi_export import exported_state
 from pipeline.review.refi_result import RefiImport, Unplaced
 from pipeline.store import Store

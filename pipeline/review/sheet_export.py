@@ -12,10 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.codebook.model import Codebook
+from pipeline.codebook.versions import read_decisions
 from pipeline.core import DEFAULT_SEED
 from pipeline.core.cells import neutralise
+from pipeline.core.decisions import judgements
 from pipeline.errors import DshiftError
-from pipeline.review.decisions import judgements, read_decisions
 from pipeline.review.select import select
 from pipeline.review.sheet_model import About, SheetRow, columns_of, describe, text_hash, tracks_of
 from pipeline.review.sheet_rows import candidates, sheet_rows

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.codebook.versions import read_decisions
 from pipeline.core.agreement import between_coders, disagreements, gate, machine_against_human
 from pipeline.core.codes import machine_codes
 from pipeline.core.decisions import final_decisions
-from pipeline.review.decisions import read_decisions
 from pipeline.review.refi_io import RefiImport, import_refi
 from pipeline.review.run import ImportResult, adjudication_sheet, export_sheets, import_sheet
 from pipeline.review.settings import AgreementSettings, ImportSettings, SheetSettings
