@@ -1,7 +1,10 @@
 """Turn the double coding into labelled rows: ``devset2.jsonl``.
 
-Round 2's new sentences (``pool.jsonl``, batches 01-06) and round 1's, coded again blind by two
-coders (batch 07; the single-coder labels of round 1 are kept beside them as ``round_1``).
+Round 2's new sentences (``pool.jsonl``, batches 01-06), round 1's, coded again blind by two
+coders (batch 07; the single-coder labels of round 1 are kept beside them as ``round_1``), the
+uncertainty-sampled UN sentences (``pool-08.jsonl``, batch 08) and the sentences of the
+press releases, briefings and joint statements written for the set (``pool-register.jsonl``,
+batches 09 on). Each row keeps what its coders saw: speaker, year, the sentence before and after.
 
 For every sentence of ``pool.jsonl`` that both coders answered: where they agree on the tracks,
 their tracks (and the subcodes both gave); where they disagree, the adjudicator's answer from
@@ -33,13 +36,20 @@ def _lines(path: Path) -> list[dict[str, Any]]:
 
 
 def split_of(path: str) -> str:
-    """``test`` for a speech whose session number is divisible by three, else ``tune``."""
-    number = int(re.search(r"_(\d{2})_\d{4}\.txt$", path).group(1))  # type: ignore[union-attr]
+    """``test`` for a speech whose session number (or a written document whose number) is
+    divisible by three, else ``tune``."""
+    found = re.search(r"_(\d{2})_\d{4}\.txt$", path) or re.match(r"r(\d{3})-", path)
+    number = int(found.group(1))  # type: ignore[union-attr]
     return "test" if number % 3 == 0 else "tune"
 
 
 def merge() -> tuple[list[dict[str, Any]], dict[str, int]]:
-    pool = {row["id"]: row for row in _lines(HERE / "pool.jsonl")}
+    pool = {
+        row["id"]: row
+        for name in ("pool.jsonl", "pool-08.jsonl", "pool-register.jsonl")
+        for row in _lines(HERE / name)
+    }
+    seen = {row["id"]: row for path in sorted(RAW.glob("batch-??.jsonl")) for row in _lines(path)}
     # Round 1's sentences, coded again blind (batch 07): their place and split stay round 1's.
     shown = {row["id"]: row for row in _lines(RAW / "batch-07.jsonl")}
     for row in _lines(HERE / "devset.jsonl"):
@@ -85,6 +95,10 @@ def merge() -> tuple[list[dict[str, Any]], dict[str, int]]:
                     "end": source["end"],
                     "sha1": source["sha1"],
                     "text": source["text"],
+                    "speaker": seen[item]["speaker"],
+                    "year": seen[item]["year"],
+                    "before": seen[item]["before"],
+                    "after": seen[item]["after"],
                     "split": source.get("split") or split_of(source["path"]),
                     "codes": codes,
                     "subcodes": [s for s in subcodes if s.split(".")[0] in codes],

@@ -17,6 +17,12 @@ only the id, the sentence and one sentence of context either side, shuffled. See
 corpus gives the same pool.
 
     python tests/devset/sample.py [--ungdc-root DIR] [--size 2400]
+
+``--uncertain`` draws the next batch by uncertainty sampling instead: a TF-IDF logistic
+regression per track, fitted on the adjudicated round-2 rows (``devset2.jsonl``), scores every
+sentence not yet drawn; for the rare tracks it takes the most probable sentences (to add
+positives) and those nearest p = 0.5 (where the model is least sure), and for securitization
+those nearest 0.5 only. Its batch is ``raw/batch-08.jsonl``; its pool rows ``pool-08.jsonl``.
 """
 
 from __future__ import annotations
@@ -141,6 +147,41 @@ def draw(
     return chosen
 
 
+UNCERTAIN = {"alignment": (90, 90), "hedging": (90, 90), "securitization": (0, 40)}
+
+
+def uncertain(found: list[dict[str, Any]], taken: set[tuple[str, int]]) -> list[dict[str, Any]]:
+    """Uncertainty sampling: per track (most probable, nearest 0.5) quotas from ``UNCERTAIN``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [json.loads(line) for line in (HERE / "devset2.jsonl").read_text().splitlines()]
+    order = [s for s in found if (s["path"], s["start"]) not in taken]
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    x = vectorizer.fit_transform([r["text"] for r in rows])
+    candidates = vectorizer.transform([s["text"] for s in order])
+    chosen: dict[tuple[str, int], dict[str, Any]] = {}
+    for track, (top, near) in UNCERTAIN.items():
+        y = [track in r["codes"] for r in rows]
+        model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+        p = model.fit(x, y).predict_proba(candidates)[:, 1]
+        ranked = sorted(range(len(order)), key=lambda i: (-p[i], order[i]["path"], i))
+        nearest = sorted(range(len(order)), key=lambda i: (abs(p[i] - 0.5), order[i]["path"], i))
+        for picks, name in ((ranked, f"top:{track}"), (nearest, f"uncertain:{track}")):
+            quota = top if name.startswith("top") else near
+            n = 0
+            for i in picks:
+                if n >= quota:
+                    break
+                key = (order[i]["path"], order[i]["start"])
+                if key not in chosen:
+                    chosen[key] = {**order[i], "stratum": name}
+                    n += 1
+    out = list(chosen.values())
+    random.Random(SEED).shuffle(out)
+    return out
+
+
 def round_one_batch(ungdc: Path, coder: RuleCoder) -> list[dict[str, Any]]:
     """Round 1's sentences (``devset.jsonl``, coded by one hand) as a batch for two coders, with
     the same view as round 2: speaker, year, the sentence and one either side."""
@@ -196,7 +237,37 @@ def main() -> int:
         action="store_true",
         help="Write raw/batch-07.jsonl: round 1's sentences, for two coders to code again blind.",
     )
+    parser.add_argument(
+        "--uncertain",
+        action="store_true",
+        help="Write raw/batch-08.jsonl and pool-08.jsonl by uncertainty sampling (see above).",
+    )
     args = parser.parse_args()
+    if args.uncertain:
+        coder = RuleCoder(load_codebook(REPO / "codebook" / "codebook.yaml"), make_nlp())
+        taken = {
+            (row["path"], row["start"])
+            for name in ("devset.jsonl", "pool.jsonl")
+            for row in map(json.loads, (HERE / name).read_text().splitlines())
+            if row["source"] == "ungdc"
+        }
+        drawn = uncertain(sentences(args.ungdc_root, coder), taken)
+        with (HERE / "pool-08.jsonl").open("w", encoding="utf-8") as pool_out, (
+            HERE / "raw" / "batch-08.jsonl"
+        ).open("w", encoding="utf-8") as out:
+            for n, sentence in enumerate(drawn, 1):
+                sentence = {"id": f"v{n:04d}", "source": "ungdc", **sentence}
+                sentence["sha1"] = hashlib.sha1(sentence["text"].encode("utf-8")).hexdigest()
+                pool_out.write(json.dumps(sentence, ensure_ascii=False) + "\n")
+                shown = {
+                    k: sentence[k] for k in ("id", "speaker", "year", "before", "text", "after")
+                }
+                out.write(json.dumps(shown, ensure_ascii=False) + "\n")
+        counts: dict[str, int] = defaultdict(int)
+        for sentence in drawn:
+            counts[sentence["stratum"]] += 1
+        print(f"{len(drawn)} sentences in raw/batch-08.jsonl:", dict(counts))
+        return 0
     if args.round_one:
         coder = RuleCoder(load_codebook(REPO / "codebook" / "codebook.yaml"), make_nlp())
         rows = round_one_batch(args.ungdc_root, coder)
