@@ -99,6 +99,7 @@ def merge() -> tuple[list[dict[str, Any]], dict[str, int]]:
                     "year": seen[item]["year"],
                     "before": seen[item]["before"],
                     "after": seen[item]["after"],
+                    **({"document": seen[item]["document"]} if "document" in seen[item] else {}),
                     "split": source.get("split") or split_of(source["path"]),
                     "codes": codes,
                     "subcodes": [s for s in subcodes if s.split(".")[0] in codes],
