@@ -6,7 +6,11 @@ track: items, positives by each coder, percent agreement and Krippendorff's alph
 coders). ``--disagreements FILE`` writes the items where the coders differ on any track, with
 both answers, for a third coder to adjudicate.
 
-    python tests/devset/agree.py [--disagreements raw/adjudicate.jsonl]
+    python tests/devset/agree.py [--batches 09-14] [--disagreements raw/adjudicate-09.jsonl]
+
+``--batches`` limits both the figures and the disagreements to some batches (``01-08``: the UN
+sentences; ``09-14``: the written releases; or a list such as ``09,10``). The disagreements file
+holds each item as its coders saw it, with both answers.
 """
 
 from __future__ import annotations
@@ -42,12 +46,25 @@ def answers(path: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def pairs() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+def chosen(spec: str | None) -> set[str] | None:
+    """Batch numbers from ``01-08`` or ``09,10`` (None: every batch)."""
+    if not spec:
+        return None
+    numbers: set[str] = set()
+    for part in spec.split(","):
+        low, _, high = part.partition("-")
+        numbers.update(f"{n:02d}" for n in range(int(low), int(high or low) + 1))
+    return numbers
+
+
+def pairs(batches: set[str] | None = None) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(id, A's answer, B's answer) for every item both coders answered."""
     both = []
     for a_path in sorted(RAW.glob("batch-*.coder-A.jsonl")):
         b_path = a_path.with_name(a_path.name.replace("coder-A", "coder-B"))
         if not b_path.exists():
+            continue
+        if batches is not None and a_path.name.split(".")[0][-2:] not in batches:
             continue
         a, b = answers(a_path), answers(b_path)
         both += [(item, a[item], b[item]) for item in a if item in b]
@@ -57,8 +74,10 @@ def pairs() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--disagreements", type=Path, default=None)
+    parser.add_argument("--batches", default=None, help="e.g. 01-08 or 09,10")
     args = parser.parse_args()
-    both = pairs()
+    batches = chosen(args.batches)
+    both = pairs(batches)
     if not both:
         print("no batch has answers from both coders yet")
         return 1
@@ -75,10 +94,17 @@ def main() -> int:
             f"{alpha:7.3f}"
         )
     if args.disagreements:
+        shown = {
+            row["id"]: row
+            for path in sorted(RAW.glob("batch-??.jsonl"))
+            for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        }
+        strip = lambda answer: {k: v for k, v in answer.items() if k != "id"}  # noqa: E731
         with args.disagreements.open("w", encoding="utf-8") as out:
             for item, x, y in both:
                 if set(x["codes"]) != set(y["codes"]):
-                    out.write(json.dumps({"id": item, "A": x, "B": y}, ensure_ascii=False) + "\n")
+                    row = {**shown.get(item, {"id": item}), "A": strip(x), "B": strip(y)}
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return 0
 
 
