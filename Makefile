@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench sample clean
+.PHONY: demo test lint typecheck pytest bench model sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP) $(SYSDEPS)
 	$(BIN)/pytest -q
+
+## model: rebuild the shipped learned.v1 model and its training data from tests/devset (byte for byte)
+model: $(STAMP)
+	$(BIN)/python -m pipeline.learning.ship
 
 ## bench: ingest, coding and index speed, coding quality (each prints figures measured in one run)
 bench: $(STAMP)

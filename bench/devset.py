@@ -66,3 +66,65 @@ def load_devset(path: Path = DEVSET) -> tuple[list[Row], int]:
             )
         )
     return rows, skipped
+
+
+DEVSET2 = ROOT / "tests" / "devset" / "devset2.jsonl"
+
+from pipeline.learning.training import about_row  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A double-coded sentence of round 2, with what its coders saw."""
+
+    id: str
+    source: str
+    path: str
+    split: str
+    speaker: str
+    year: int | None
+    before: str
+    text: str
+    after: str
+    codes: frozenset[str]
+    subcodes: frozenset[str]
+    kind: str = ""
+    title: str = ""
+
+    @property
+    def document(self) -> str:
+        """The group of grouped cross-validation: one speech or one written document."""
+        return f"{self.source}:{self.path}"
+
+    @property
+    def country(self) -> str:
+        """The group left out in leave-one-country-out: the speaker, and Pakistan's releases
+        (the sample corpus and the written register) apart from its UN speeches."""
+        if self.source in ("sample", "register"):
+            return "Pakistan releases"
+        return "Pakistan UN 1990-2000" if self.speaker == "Pakistan" else self.speaker
+
+
+def load_devset2(path: Path = DEVSET2) -> list[Labelled]:
+    """Every row of ``devset2.jsonl`` (their text is stored: no ../shared needed)."""
+    rows = []
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            rows.append(
+                Labelled(
+                    item["id"],
+                    item["source"],
+                    item["path"],
+                    item["split"],
+                    item["speaker"],
+                    item.get("year"),
+                    item["before"],
+                    item["text"],
+                    item["after"],
+                    frozenset(item["codes"]),
+                    frozenset(item["subcodes"]),
+                    *about_row(item),
+                )
+            )
+    return rows

@@ -171,13 +171,14 @@ def tag_lines(
     from pipeline.coding.tasks import CoderSpec
 
     name = coders.get(coder).name
-    if models is None and name != DEFAULT_CODER:
+    if models is None and name in ("ml.v1", "ensemble.v1"):
         raise DshiftError(
             f"{name} needs the model trained in a workspace",
-            "run inside a workspace where 'dshift train' has run, or use --coder rules.v1",
+            "run inside a workspace where 'dshift train' has run, or use the default coder",
             code="usage",
         )
-    spec = CoderSpec(name, load_codebook(codebook_path).codebook, models or Path("models"))
+    # Outside a workspace there is no models folder: learned.v1 uses the model it ships with.
+    spec = CoderSpec(name, load_codebook(codebook_path).codebook, models)
     return tag(spec.build(), lines)
 
 
@@ -469,12 +470,14 @@ class Project:
 
     # -- learning ---------------------------------------------------------------------------
 
-    def train(self, *, weak: bool = False) -> TrainSummary:
-        """Train ``ml.v1`` on the coders' decisions and cross-validate it by document."""
+    def train(self, *, coder: str = "learned.v1", weak: bool = False) -> TrainSummary:
+        """Train ``learned.v1`` (the development set plus this workspace's decisions) or
+        ``ml.v1`` (the decisions alone) for the workspace's codebook, cross-validated by
+        document."""
         from pipeline.learning import stage as learning
 
         with self._stage("train") as ctx:
-            return learning.run(ctx, learning.TrainSettings(weak=weak))
+            return learning.run(ctx, learning.TrainSettings(weak=weak, coder=coder))
 
     def topics(self, ks: Sequence[int], *, seeded: bool = False, seed: int | None = None) -> str:
         """Fit LDA topic models for each k, keep the most coherent, write its tables."""

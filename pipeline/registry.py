@@ -91,7 +91,7 @@ class Table:
         self._components[component.name] = component
 
 
-DEFAULT_CODER = "rules.v1"
+DEFAULT_CODER = "learned.v1"
 """The active coder of a workspace until ``dshift coder use NAME`` chooses another.
 
 A machine coder tags segments under a codebook version and its tags are stored with its name,
@@ -102,6 +102,11 @@ browsing) reads its tags.
 
 coders = Table(
     "machine coder",
+    Component(
+        "learned.v1",
+        "a model per track over the sentence, its neighbours and the rules' verdicts",
+        "pipeline.learning.factories:learned_coder",
+    ),
     Component("rules.v1", "the codebook's patterns", "pipeline.coding.factories:rule_coder"),
     Component("ml.v1", "the model from 'dshift train'", "pipeline.learning.factories:model_coder"),
     Component(

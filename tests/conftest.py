@@ -37,8 +37,9 @@ def front_matter(file_name: str) -> dict[str, str]:
     raise KeyError(file_name)
 
 
-def coded_workspace(root: Path, names: list[str]) -> Workspace:
-    """A workspace at ``root`` holding the named sample documents, ingested and coded."""
+def coded_workspace(root: Path, names: list[str], coder: str | None = None) -> Workspace:
+    """A workspace at ``root`` holding the named sample documents, ingested and coded (by
+    ``coder``, made the active one, when given; else by the default coder)."""
     import shutil
 
     from click.testing import CliRunner
@@ -50,7 +51,10 @@ def coded_workspace(root: Path, names: list[str]) -> Workspace:
     drop.mkdir()
     for name in names:
         shutil.copy(SAMPLE / name, drop / name)
-    for args in (["ingest", str(drop), "--jobs", "1"], ["code"]):
+    steps = [["ingest", str(drop), "--jobs", "1"], ["code"]]
+    if coder is not None:
+        steps = [steps[0], ["code", "--coder", coder], ["coder", "use", coder]]
+    for args in steps:
         result = CliRunner().invoke(cli, ["--workspace", str(workspace.root), *args])
         assert result.exit_code == 0, result.output
     return workspace

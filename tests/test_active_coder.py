@@ -34,7 +34,7 @@ def invoke(workspace: Workspace, *args: str, code: int = 0) -> str:
 
 @pytest.fixture(scope="module")
 def two_coders(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    workspace = coded_workspace(tmp_path_factory.mktemp("coders") / "ws", DOCS)
+    workspace = coded_workspace(tmp_path_factory.mktemp("coders") / "ws", DOCS, coder="rules.v1")
     with connect(workspace.store_path) as store:
         version = store.coded_versions("rules.v1")[-1]
         run = store.start_run("test: a second coder", {})

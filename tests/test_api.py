@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.api import IndexSettings, Project
 from pipeline.errors import DshiftError
+from pipeline.registry import DEFAULT_CODER
 from tests.conftest import SAMPLE
 
 
@@ -27,10 +28,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 def test_the_readme_example_runs_end_to_end(project: Project) -> None:
     coded = project.code()
-    assert coded.summary.documents > 0 and coded.coder == coded.active == "rules.v1"
+    assert coded.summary.documents > 0 and coded.coder == coded.active == DEFAULT_CODER
     assert coded.codebook.version == project.codebook().codebook.version
     tables = project.index(IndexSettings(n_boot=20))
-    assert not tables.tidy.empty and tables.coder == "rules.v1"
+    assert not tables.tidy.empty and tables.coder == DEFAULT_CODER
     export, refi = project.export(IndexSettings(n_boot=20), formats=["json"], refi=True)
     assert (export.folder / "manifest.json").exists()
     assert {p.name for p in refi} == {"project.qdpx", "codebook.qdc"}
@@ -40,7 +41,7 @@ def test_the_readme_example_runs_end_to_end(project: Project) -> None:
 def test_a_reopened_project_sees_the_same_workspace(project: Project) -> None:
     again = Project.open(project.root)
     assert again.root == project.root
-    assert [c.name for c in again.coders() if c.active] == ["rules.v1"]
+    assert [c.name for c in again.coders() if c.active] == [DEFAULT_CODER]
     assert Project.find(project.root / "nowhere") is None
 
 

@@ -345,7 +345,7 @@ def test_tag_stops_a_regex_the_shape_test_misses_with_its_line(tmp_path: Path) -
     book = tmp_path / "cb.yaml"
     book.write_text(with_pattern('{id: p1, tokens: [{TEXT: {REGEX: "^(x|[a-z])*$"}}]}'), "utf-8")
     line = json.dumps({"id": 1, "text": "Here " + "x" * 40 + "1 again."})
-    result = run_dshift("tag", "--codebook", str(book), stdin=line + "\n")
+    result = run_dshift("tag", "--coder", "rules.v1", "--codebook", str(book), stdin=line + "\n")
     assert result.returncode == 6, result.stderr
     assert (
         f"error [codebook]: {book}:7: pattern 'p1': the regular expression '^(x|[a-z])*$' "
@@ -407,7 +407,9 @@ def test_code_stops_at_a_slow_regex_and_records_the_run_as_failed(workspace: Wor
     ingested(workspace, "Pakistan welcomed aid.\n\nHere " + "x" * 40 + "1 again.\n")
     book = workspace.root / "cb.yaml"
     book.write_text(with_pattern('{id: p1, tokens: [{TEXT: {REGEX: "^(x|[a-z])*$"}}]}'), "utf-8")
-    result = run_dshift("--workspace", str(workspace.root), "code", "--codebook", str(book))
+    result = run_dshift(
+        "--workspace", str(workspace.root), "code", "--coder", "rules.v1", "--codebook", str(book)
+    )
     assert result.returncode == 6 and "Traceback" not in result.stderr
     assert f"error [codebook]: {book}:7: pattern 'p1': the regular expression" in result.stderr
     assert "coding stopped (documents already coded are kept)" in result.stderr

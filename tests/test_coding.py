@@ -115,7 +115,8 @@ def coded_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     with workspace.open_store() as store:
         ingest(store, [drop], IngestSettings(), executor=SerialExecutor())
         book = load_codebook(CODEBOOK)
-        code_corpus(store, book, CODEBOOK.read_text("utf-8"))
+        code_corpus(store, book, CODEBOOK.read_text("utf-8"))  # the rules, by default here
+        store.set_active_coder("rules.v1")
     return workspace
 
 

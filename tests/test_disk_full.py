@@ -37,7 +37,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)],
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)],
         capture_output=True,
         text=True,
     )

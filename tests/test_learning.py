@@ -96,7 +96,9 @@ def test_train_code_with_the_model_and_refuse_another_codebook(tmp_path) -> None
     runner = CliRunner()
     args = ["--workspace", str(workspace.root)]
     assert runner.invoke(cli, [*args, "ingest", str(drop), "--jobs", "1"]).exit_code == 0
-    assert runner.invoke(cli, [*args, "code"]).exit_code == 0
+    # ml.v1 learns beside the rules: code with them and review their tags.
+    assert runner.invoke(cli, [*args, "code", "--coder", "rules.v1"]).exit_code == 0
+    assert runner.invoke(cli, [*args, "coder", "use", "rules.v1"]).exit_code == 0
     book = load_codebook(workspace.codebook / "codebook.yaml")
     with workspace.open_store() as store:
         tags = store.machine_tags(CODER, book.version)
@@ -132,7 +134,7 @@ def test_train_code_with_the_model_and_refuse_another_codebook(tmp_path) -> None
     overall = tables.tidy[tables.tidy["breakdown"] == "overall"]
     corrected = overall[overall["code"].isin(["alignment", "securitization", "hedging"])]
     assert corrected["corrected_share"].notna().any()
-    trained = runner.invoke(cli, [*args, "train"])
+    trained = runner.invoke(cli, [*args, "train", "--coder", "ml.v1"])
     assert trained.exit_code == 0, trained.output
     assert "cross-validated against coders" in trained.output
     sheet = runner.invoke(

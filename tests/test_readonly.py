@@ -119,7 +119,8 @@ def coded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     codebook = workspace.codebook / "codebook.yaml"
     with workspace.open_store() as store:
         ingest(store, [drop], IngestSettings(), executor=SerialExecutor())
-        code_corpus(store, load_codebook(codebook), codebook.read_text("utf-8"))
+        code_corpus(store, load_codebook(codebook), codebook.read_text("utf-8"))  # the rules
+        store.set_active_coder("rules.v1")
     for path in [folder, *folder.rglob("*")]:
         path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
     yield workspace

@@ -129,7 +129,9 @@ def build(root: Path) -> Workspace:
     for name in DOCS:
         shutil.copy(SAMPLE / name, drop / name)
     cli_run(workspace, "ingest", str(drop), "--jobs", "1")
-    cli_run(workspace, "code")
+    # The fixture was made from rule tags: code with the rules and read theirs.
+    cli_run(workspace, "code", "--coder", "rules.v1")
+    cli_run(workspace, "coder", "use", "rules.v1")
     with workspace.open_store() as store:
         run_id = store.start_run("refi fixture", {})
         store.add_decisions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ import pytest
 from pipeline import registry
 from pipeline.cli import cli
 from pipeline.errors import DshiftError
-from pipeline.registry import Component, Table
+from pipeline.registry import DEFAULT_CODER, Component, Table
 
 
 @pytest.mark.parametrize(
@@ -73,9 +74,15 @@ def test_tag_names_its_coder_and_a_learned_one_needs_a_workspace(tmp_path: Path)
     runner = CliRunner()
     book = str(Path(__file__).resolve().parents[1] / "codebook" / "codebook.yaml")
     default = runner.invoke(cli, ["tag", "--codebook", book], input=line)
+    named = runner.invoke(cli, ["tag", "--codebook", book, "--coder", DEFAULT_CODER], input=line)
     rules = runner.invoke(cli, ["tag", "--codebook", book, "--coder", "rules.v1"], input=line)
-    assert default.exit_code == rules.exit_code == 0 and default.output == rules.output
-    assert "securitization" in rules.output
+    assert default.exit_code == named.exit_code == rules.exit_code == 0
+    assert default.output == named.output != rules.output
+    by_default, by_rules = json.loads(default.output), json.loads(rules.output)
+    assert set(by_default) == set(by_rules) == {"id", "codes", "subcodes", "partners", "evidence"}
+    assert by_default["codes"] == by_rules["codes"] == ["securitization"]
+    assert any(e["pattern"].startswith("learned.v1:") for e in by_default["evidence"])
+    assert all(not e["pattern"].startswith("learned") for e in by_rules["evidence"])
     learned = runner.invoke(
         cli,
         ["--workspace", str(tmp_path), "tag", "--codebook", book, "--coder", "ml.v1"],

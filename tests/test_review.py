@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from pipeline.cli import cli
 from pipeline.core.agreement import alpha, between_coders
 from pipeline.core.decisions import current
+from pipeline.registry import DEFAULT_CODER
 from pipeline.store.review import DecisionRow
 from pipeline.workspace import Workspace
 from tests.conftest import SHARED, coded_workspace
@@ -257,7 +258,7 @@ def test_refi_round_trip_turns_another_users_codings_into_decisions(workspace: W
         qde = zipfile.ZipFile(io.BytesIO(exported)).read("project.qde")
         schema.assertValid(etree.fromstring(qde))
     project = read_project(exported)
-    assert "rules.v1" in project.users.values()
+    assert DEFAULT_CODER in project.users.values()
     book = load_codebook(workspace.codebook / "codebook.yaml")
     with workspace.open_store() as store:
         documents = store.current_documents()

@@ -23,7 +23,9 @@ TRACKS = ("alignment", "securitization", "hedging")
 
 @pytest.fixture()
 def ws(tmp_path: Path) -> Workspace:
-    return coded_workspace(tmp_path / "ws", DOCS)
+    return coded_workspace(
+        tmp_path / "ws", DOCS, coder="rules.v1"
+    )  # the fixture sheets came from rule tags
 
 
 def cells(path: Path, row: int) -> dict[str, object]:

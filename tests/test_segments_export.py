@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
-from pipeline.coding.rules import CODER
+from pipeline.registry import DEFAULT_CODER as CODER  # the coder a workspace codes with
 from pipeline.store import connect
 from pipeline.store.review import NewDecision
 from pipeline.workspace import Workspace

@@ -19,7 +19,7 @@ from pipeline.cli.app import (
 )
 from pipeline.core import DEFAULT_SEED
 from pipeline.errors import DshiftError
-from pipeline.registry import coders
+from pipeline.registry import DEFAULT_CODER, coders
 
 
 def coder_option(default: str | None) -> Any:
@@ -53,6 +53,8 @@ def print_coding(done: CodeResult, dry_run: bool) -> None:
             "  segments per code: " + ", ".join(f"{c} {summary.per_code.get(c, 0)}" for c in tops),
             err=True,
         )
+    for note in summary.notes:
+        click.echo(f"  note: {note}", err=True)
     if dry_run:
         if summary.compared_with is None:
             click.echo("  nothing coded before: no comparison", err=True)
@@ -241,25 +243,48 @@ def code(
 
 @cli.command()
 @click.option(
+    "--coder",
+    "coder_name",
+    type=click.Choice(["learned.v1", "ml.v1"]),
+    default="learned.v1",
+    help="The model to train (default: learned.v1, from the development set shipped with "
+    "dshift plus this workspace's decisions; ml.v1 learns from the decisions alone).",
+)
+@click.option(
     "--weak",
     is_flag=True,
-    help="Also learn from confident rule tags of undecided segments (weak labels; "
+    help="ml.v1: also learn from confident rule tags of undecided segments (weak labels; "
     "the evaluation uses coders' decisions only).",
 )
 @click.pass_context
 @friendly_errors
-def train(ctx: click.Context, weak: bool) -> None:
-    """Train ml.v1 on the coders' decisions and report its cross-validated quality.
+def train(ctx: click.Context, coder_name: str, weak: bool) -> None:
+    """Train a model for the workspace's codebook and report its cross-validated quality.
 
-    Cross-validation is grouped by document (never the same document in training and test).
-    The model is saved in corpus/models/ with the codebook version it belongs to.
+    learned.v1 learns from the development set dshift ships (5,550 double-coded sentences)
+    plus every segment this workspace's coders decided, so an edited codebook or your own
+    documents get their own model. Cross-validation is grouped by document (never the same
+    document in training and test). The model is saved in corpus/models/ with the codebook
+    version it belongs to; 'dshift code' uses it from then on.
 
     \b
     Example:
-        dshift train && dshift code --coder ensemble.v1
+        dshift train && dshift code
     """
-    trained = project_of(ctx).train(weak=weak)
+    trained = project_of(ctx).train(coder=coder_name, weak=weak)
     path, meta = trained.path, trained.meta
+    if coder_name == "learned.v1":
+        click.echo(
+            f"trained learned.v1 on {meta['examples']} sentences ({meta['workspace_rows']} "
+            f"decided by this workspace's coders) in {meta['seconds']} s -> {path}",
+            err=True,
+        )
+        click.echo("cross-validated against coders (grouped by document, out of fold):")
+        for track, alpha in meta["oof_alpha_grouped"].items():
+            click.echo(
+                f"  {track:16} alpha {alpha:.3f}  (tags from p >= {meta['thresholds'][track]:.3f})"
+            )
+        return
     click.echo(
         f"trained ml.v1 on {meta['examples']} segments ({meta['human_examples']} "
         f"decided by coders) in {meta['seconds']} s -> {path}",
@@ -285,7 +310,7 @@ def train(ctx: click.Context, weak: bool) -> None:
     help="Codebook to use (default: the workspace's).",
 )
 @click.option("--skip-bad", is_flag=True, help="Report bad lines on stderr and go on.")
-@coder_option(default="rules.v1")
+@coder_option(default=DEFAULT_CODER)
 @click.pass_context
 @friendly_errors
 def tag(

@@ -10,7 +10,7 @@ from pipeline.coding.rules import RuleCoder
 
 
 def rule_coder(
-    codebook: Codebook, *, name: str, models: Path, spacy_model: str | None = None
+    codebook: Codebook, *, name: str, models: Path | None, spacy_model: str | None = None
 ) -> RuleCoder:
     """``rules.v1``: the codebook's patterns over a rule-based spaCy pipeline.
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy
 from spacy.attrs import IS_ALPHA, LOWER, NORM, ORTH
@@ -44,6 +45,14 @@ class Evidence:
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True)
+class About:
+    """What a coder may know of a document besides its text."""
+
+    source_type: str = ""
+    title: str = ""
 
 
 @dataclass
@@ -334,12 +343,37 @@ class RuleCoder:
                 return True
         return False
 
-    def code_text(self, text: str) -> list[SegmentCoding]:
+    notes: Sequence[str] = ()  # what a user should know about this coder (none for the rules)
+
+    def provenance(self) -> dict[str, Any]:
+        """What made the tags, recorded with the coding run."""
+        return {"coder": self.name}
+
+    def code_paragraphs(
+        self, parsed: Sequence[tuple[int, Doc]], about: About | None = None
+    ) -> list[list[SegmentCoding]]:
+        """Code one document's parsed paragraphs, given in order as (offset, doc) pairs.
+
+        This is the coder's verdict on a document; a coder that reads context (``learned.v1``)
+        sees every paragraph at once here, and ``about`` (the document's source type and
+        title). The rules code each paragraph alone.
+        """
+        return [self.code_doc(doc, offset) for offset, doc in parsed]
+
+    def rule_text(self, text: str) -> list[SegmentCoding]:
+        """The rules' coding of free text, sentence by sentence (whatever the coder)."""
+        from pipeline.coding.segment import paragraphs
+
+        parts = paragraphs(text)
+        docs = self.nlp.pipe(p.text for p in parts)
+        return [
+            c for part, doc in zip(parts, docs) for c in RuleCoder.code_doc(self, doc, part.start)
+        ]
+
+    def code_text(self, text: str, about: About | None = None) -> list[SegmentCoding]:
         """Code free text sentence by sentence (for ``dshift tag``)."""
         from pipeline.coding.segment import paragraphs
 
-        codings: list[SegmentCoding] = []
         parts = paragraphs(text)
-        for part, doc in zip(parts, self.nlp.pipe(p.text for p in parts)):
-            codings.extend(self.code_doc(doc, part.start))
-        return codings
+        parsed = list(zip((p.start for p in parts), self.nlp.pipe(p.text for p in parts)))
+        return [c for coded in self.code_paragraphs(parsed, about) for c in coded]

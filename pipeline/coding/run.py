@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import make_nlp, segmenter_name
-from pipeline.coding.rules import RuleCoder, SegmentCoding
+from pipeline.coding.rules import About, RuleCoder, SegmentCoding
 from pipeline.coding.segment import parse_paragraphs, segment_id
 from pipeline.coding.tasks import CoderSpec, CodingTask
 from pipeline.core.records import DocumentToCode
@@ -40,6 +40,7 @@ class CodeSummary:
     seconds: float = 0.0
     per_code: dict[str, int] = field(default_factory=dict)  # segments per code (leaf and top)
     compared_with: str | None = None  # dry run: the stored version compared against
+    notes: list[str] = field(default_factory=list)  # what the user should know (the coder's)
     gains: dict[str, int] = field(default_factory=dict)
     losses: dict[str, int] = field(default_factory=dict)
 
@@ -69,15 +70,21 @@ def segmenter_for(unit: str, model: str | None) -> str:
 
 
 def code_document(
-    coder: RuleCoder, text: str, sha256: str, segmenter: str, unit: str = "sentence"
+    coder: RuleCoder,
+    text: str,
+    sha256: str,
+    segmenter: str,
+    unit: str = "sentence",
+    about: About | None = None,
 ) -> CodedDocument:
-    """Segment and code one canonical text (pure: no store)."""
+    """Segment and code one canonical text (pure: no store); ``about``: the document's source
+    type and title, for a coder that reads them."""
     codebook = coder.codebook
     segments: list[SegmentToSave] = []
     tags: list[TagToSave] = []
     words = 0
-    for part, doc in parse_paragraphs(coder.nlp, text):
-        codings = coder.code_doc(doc, part.start)
+    parsed = [(part.start, doc) for part, doc in parse_paragraphs(coder.nlp, text)]
+    for codings in coder.code_paragraphs(parsed, about):
         if unit == "paragraph":
             codings = [_merge(codings)] if codings else []
         for coding in codings:
@@ -122,7 +129,8 @@ def code_task(task: CodingTask) -> CodedDocument:
     if coder is None:
         _built.clear()  # one coder per worker: a new codebook version replaces the old
         coder = _built[key] = spec.build()
-    return code_document(coder, task.text, task.sha256, task.segmenter, task.unit)
+    about = About(task.source_type, task.title)
+    return code_document(coder, task.text, task.sha256, task.segmenter, task.unit, about)
 
 
 def _merge(codings: list[SegmentCoding]) -> SegmentCoding:
@@ -164,12 +172,13 @@ def code_corpus(
     segmenter = segmenter_for(unit, model)
     coder = coder or RuleCoder(codebook, make_nlp(model))
     if dry_run:
-        summary = CodeSummary(None, codebook.version, segmenter)
+        summary = CodeSummary(None, codebook.version, segmenter, notes=list(coder.notes))
         _dry_run(store, coder, segmenter, unit, summary, progress, on_total)
         summary.seconds = time.perf_counter() - started
         return summary
-    with store.recorded_run("code", arguments or {"unit": unit, "model": model}) as run:
-        summary = CodeSummary(run.id, codebook.version, segmenter)
+    recorded = {**(arguments or {"unit": unit, "model": model}), "coder": coder.provenance()}
+    with store.recorded_run("code", recorded) as run:
+        summary = CodeSummary(run.id, codebook.version, segmenter, notes=list(coder.notes))
         try:
             store.record_codebook(
                 codebook.version, codebook.name, str(codebook.path or ""), codebook_text, run.id
@@ -210,7 +219,9 @@ def _coded(
     if executor is None or spec is None:
         for document in todo:
             text = store.document_text(document.document_id)
-            yield document.document_id, code_document(coder, text, document.sha256, segmenter, unit)
+            about = _about(store, document.document_id)
+            coded = code_document(coder, text, document.sha256, segmenter, unit, about)
+            yield document.document_id, coded
         return
     tasks = (
         CodingTask(
@@ -220,6 +231,7 @@ def _coded(
             store.document_text(document.document_id),
             segmenter,
             unit,
+            *_about_fields(store, document.document_id),
         )
         for document in todo
     )
@@ -235,6 +247,15 @@ def _coded(
             )
         assert outcome.value is not None
         yield task.document_id, outcome.value
+
+
+def _about_fields(store: Store, document_id: int) -> tuple[str, str]:
+    row = store.document(document_id)
+    return (row.source_type or "", row.title or "") if row is not None else ("", "")
+
+
+def _about(store: Store, document_id: int) -> About:
+    return About(*_about_fields(store, document_id))
 
 
 def _count(summary: CodeSummary, coded: CodedDocument) -> None:
@@ -265,8 +286,9 @@ def tagged_in_memory(
     """Code every current document in memory; return the segment ids tagged with each code."""
     tagged: dict[str, set[str]] = {}
     for document in store.current_documents():
+        about = About(document.source_type or "", document.title or "")
         coded = code_document(
-            coder, store.document_text(document.id), document.sha256, segmenter, unit
+            coder, store.document_text(document.id), document.sha256, segmenter, unit, about
         )
         if summary is not None:
             _count(summary, coded)

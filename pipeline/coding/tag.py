@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.coding.rules import RuleCoder
+from pipeline.coding.rules import About, RuleCoder
 from pipeline.models import SOURCE_TYPES
 
 
@@ -59,7 +59,8 @@ def tag_lines(coder: RuleCoder, lines: Iterable[str]) -> Iterator[str | BadLine]
         subcodes: set[str] = set()
         partners: set[str] = set()
         evidence: list[dict[str, Any]] = []
-        for coding in coder.code_text(item["text"]):
+        about = About(source_type=item.get("source_type") or "")
+        for coding in coder.code_text(item["text"], about):
             partners.update(coding.partners)
             for code, found in coding.evidence.items():
                 top = codebook.top_level(code)

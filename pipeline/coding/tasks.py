@@ -24,13 +24,14 @@ class CoderSpec:
     Attributes:
         name: the coder's name in :data:`pipeline.registry.coders`.
         codebook: the codebook it codes with.
-        models: where trained models are (for ``ml.v1`` and ``ensemble.v1``).
+        models: where a workspace's trained models are (None outside a workspace:
+            ``learned.v1`` then codes with the model the package ships).
         spacy_model: an installed trained spaCy pipeline, or None for the rule-based one.
     """
 
     name: str
     codebook: Codebook
-    models: Path
+    models: Path | None
     spacy_model: str | None = None
 
     def build(self) -> Any:
@@ -51,3 +52,5 @@ class CodingTask:
     text: str
     segmenter: str
     unit: str
+    source_type: str = ""
+    title: str = ""

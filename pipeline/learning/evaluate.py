@@ -13,6 +13,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
 from pipeline.learning.model import CodeModel
+from pipeline.learning.tracks import Example, TrackModel, best_threshold
 
 ENSEMBLE = "ensemble.v1"
 THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -92,3 +93,78 @@ def choose_thresholds(
 def ensemble(rules: np.ndarray, probabilities: np.ndarray, threshold: float) -> np.ndarray:
     """Tag where the rules tag, or where the model is at least ``threshold`` sure."""
     return rules | (probabilities >= threshold)
+
+
+# -- learned.v1: one model per track, thresholds learned, evaluated as it will be used --------
+
+
+def track_out_of_fold(
+    model: TrackModel,
+    examples: Sequence[Example],
+    labels: Sequence[set[str]],
+    groups: Sequence[str],
+    *,
+    n_splits: int = 5,
+) -> dict[str, np.ndarray]:
+    """Per track, a probability for every example from a clone that never saw its group."""
+    probabilities = {t: np.full(len(examples), np.nan) for t in model.tracks}
+    for train, test in grouped_folds(groups, n_splits):
+        fold = clone(model).fit([examples[i] for i in train], [labels[i] for i in train])
+        for track, values in fold.predict_proba([examples[i] for i in test]).items():
+            probabilities[track][test] = values
+    return probabilities
+
+
+def fit_tracks(
+    model: TrackModel,
+    examples: Sequence[Example],
+    labels: Sequence[set[str]],
+    groups: Sequence[str],
+    *,
+    n_splits: int = 5,
+) -> tuple[TrackModel, dict[str, np.ndarray]]:
+    """Fit ``model`` on everything, with thresholds chosen on its out-of-fold predictions.
+
+    Returns:
+        The fitted model (a clone: ``model`` is left as given) and the out-of-fold
+        probabilities the thresholds came from.
+    """
+    oof = track_out_of_fold(model, examples, labels, groups, n_splits=n_splits)
+    thresholds = {}
+    for track, values in oof.items():
+        gold = np.array([track in label for label in labels])
+        known = ~np.isnan(values)
+        thresholds[track] = best_threshold(gold[known], values[known])
+    fitted = clone(model).fit(examples, labels).set_thresholds(thresholds)
+    return fitted, oof
+
+
+def held_out_predictions(
+    model: TrackModel,
+    examples: Sequence[Example],
+    labels: Sequence[set[str]],
+    groups: Sequence[str],
+    held: Sequence[str],
+    *,
+    inner_splits: int = 3,
+) -> list[set[str]]:
+    """Tracks for every example from a model that never saw its ``held`` value.
+
+    For each distinct value of ``held`` (a country: leave one country out; a document group:
+    grouped cross-validation), the model is fitted on the other examples, with thresholds
+    chosen by an inner grouped cross-validation on those only, and predicts the held-out ones.
+    """
+    predicted: list[set[str]] = [set() for _ in examples]
+    for value in sorted(set(held)):
+        test = [i for i, h in enumerate(held) if h == value]
+        train = [i for i, h in enumerate(held) if h != value]
+        fitted, _ = fit_tracks(
+            model,
+            [examples[i] for i in train],
+            [labels[i] for i in train],
+            [groups[i] for i in train],
+            n_splits=inner_splits,
+        )
+        for i, found in zip(test, fitted.predict([examples[i] for i in test])):
+            predicted[i] = found
+    return predicted

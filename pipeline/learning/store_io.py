@@ -14,17 +14,20 @@ import sklearn
 
 from pipeline.codebook.model import Codebook
 from pipeline.codebook.versions import read_decisions
-from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.coding.nlp import DEFAULT_SEGMENTER, make_nlp
 
 # The rule coder, not the workspace's active coder: ml.v1 learns beside the rules and the
 # ensemble adds its tags to theirs, so their verdicts are the ones to learn and tune against.
-from pipeline.coding.rules import CODER
+from pipeline.coding.rules import CODER, RuleCoder
 from pipeline.core.agreement import machine_against_human
 from pipeline.core.codes import machine_codes, tag_codes
 from pipeline.core.decisions import final_codes
 from pipeline.errors import DshiftError
+from pipeline.learning import tracks_io
 from pipeline.learning.evaluate import choose_thresholds, out_of_fold
 from pipeline.learning.model import CodeModel
+from pipeline.learning.training import Labelled, read_devset, workspace_model_path
+from pipeline.learning.training import train as train_tracks
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now
 
@@ -64,10 +67,77 @@ def training_data(
     return texts, labels, groups, human, ids
 
 
+def decided_rows(store: Store, codebook: Codebook, coder: str) -> list[Labelled]:
+    """The segments this workspace's coders decided, as learned.v1 learns from them: text, the
+    segment either side, the tracks of the final codes, the document.
+
+    Codes a coder did not judge take ``coder``'s verdict (the coder whose tags they reviewed),
+    never a "no" inferred from silence.
+    """
+    machine = machine_codes(store.machine_tags(coder, codebook.version))
+    decided = final_codes(read_decisions(store, codebook), codebook, machine=machine)
+    if not decided:
+        return []
+    tracks = {c.id for c in codebook.children(None)}
+    by_document: dict[int, list[tuple[str, int, int]]] = {}
+    for segment_id, doc_id, start, end, _ in store.segment_rows(DEFAULT_SEGMENTER):
+        by_document.setdefault(doc_id, []).append((segment_id, start, end))
+    rows = []
+    for doc_id, segments in by_document.items():
+        if not any(s in decided for s, _, _ in segments):
+            continue
+        text = store.document_text(doc_id)
+        document = store.document(doc_id)
+        kind = (document.source_type or "") if document else ""
+        title = (document.title or "") if document else ""
+        flat = [" ".join(text[a:b].split()) for _, a, b in segments]
+        for i, (segment_id, _, _) in enumerate(segments):
+            if segment_id not in decided:
+                continue
+            codes = {codebook.top_level(c) for c in decided[segment_id]} & tracks
+            rows.append(
+                Labelled(
+                    flat[i],
+                    flat[i - 1] if i else "",
+                    flat[i + 1] if i + 1 < len(flat) else "",
+                    frozenset(codes),
+                    f"workspace:{doc_id}",
+                    "Pakistan",
+                    kind,
+                    title,
+                )
+            )
+    return rows
+
+
+def train_learned(
+    store: Store, codebook: Codebook, folder: Path, coder: str
+) -> tuple[Path, dict[str, Any]]:
+    """Fit learned.v1 for this codebook on the shipped development set plus the workspace's
+    decided segments (``coder``: whose tags the coders reviewed), and save it in ``folder``."""
+    started = time.perf_counter()
+    own = decided_rows(store, codebook, coder)
+    rows = [*read_devset(), *own]
+    model, meta = train_tracks(
+        RuleCoder(codebook, make_nlp()),
+        rows,
+        extra={"trained_on": "development set and workspace decisions", "workspace_rows": len(own)},
+    )
+    path = tracks_io.save(model, meta, workspace_model_path(folder, codebook))
+    return path, {**meta, "seconds": round(time.perf_counter() - started, 1)}
+
+
 def train(
     store: Store, codebook: Codebook, folder: Path, *, weak: bool = False, min_positive: int = 8
 ) -> tuple[Path, dict[str, Any]]:
     """Fit ml.v1 on the decisions, evaluate it with grouped cross-validation, save it."""
+    if not store.coded_versions(CODER) or codebook.version not in store.coded_versions(CODER):
+        raise DshiftError(
+            f"ml.v1 learns beside the rules, and nothing is coded by {CODER} under codebook "
+            f"{codebook.version}",
+            f"run 'dshift code --coder {CODER}' first, then 'dshift train --coder ml.v1'",
+            code="not-ready",
+        )
     texts, labels, groups, human, ids = training_data(store, codebook, weak=weak)
     if sum(human) < MIN_EXAMPLES:
         raise DshiftError(

@@ -252,9 +252,10 @@ def main() -> int:
             if row["source"] == "ungdc"
         }
         drawn = uncertain(sentences(args.ungdc_root, coder), taken)
-        with (HERE / "pool-08.jsonl").open("w", encoding="utf-8") as pool_out, (
-            HERE / "raw" / "batch-08.jsonl"
-        ).open("w", encoding="utf-8") as out:
+        with (
+            (HERE / "pool-08.jsonl").open("w", encoding="utf-8") as pool_out,
+            (HERE / "raw" / "batch-08.jsonl").open("w", encoding="utf-8") as out,
+        ):
             for n, sentence in enumerate(drawn, 1):
                 sentence = {"id": f"v{n:04d}", "source": "ungdc", **sentence}
                 sentence["sha1"] = hashlib.sha1(sentence["text"].encode("utf-8")).hexdigest()
