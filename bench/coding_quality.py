@@ -36,7 +36,7 @@ from pipeline.codebook.load import load_codebook
 from pipeline.coding.nlp import make_nlp
 from pipeline.coding.rules import RuleCoder
 from pipeline.learning.evaluate import grouped_folds, held_out_predictions
-from pipeline.learning.examples import from_sentences
+from pipeline.learning.examples import from_rows
 from pipeline.learning.tracks import TrackModel, alpha_binary
 from pipeline.learning.training import PARAMS
 from pipeline.registry import coders
@@ -104,12 +104,7 @@ def main() -> None:
     rows = load_devset2()
     book = load_codebook(ROOT / "codebook" / "codebook.yaml")
     rule_coder = RuleCoder(book, make_nlp())
-    examples = from_sentences(
-        rule_coder,
-        [(r.text, r.before, r.after) for r in rows],
-        [r.speaker for r in rows],
-        [(r.kind, r.title) for r in rows],
-    )
+    examples = from_rows(rule_coder, rows)
     labels = [set(r.codes) for r in rows]
     groups = [r.document for r in rows]
     countries = [r.country for r in rows]

@@ -37,7 +37,7 @@ from pipeline.codebook.load import load_codebook
 from pipeline.coding.nlp import make_nlp
 from pipeline.coding.rules import RuleCoder
 from pipeline.learning.evaluate import choose_thresholds, grouped_folds, held_out_predictions
-from pipeline.learning.examples import from_sentences
+from pipeline.learning.examples import from_rows
 from pipeline.learning.model import CodeModel
 from pipeline.learning.tracks import TrackModel, alpha_binary
 
@@ -119,12 +119,7 @@ def main() -> None:
     book = load_codebook(ROOT / "codebook" / "codebook.yaml")
     coder = RuleCoder(book, make_nlp())
     started = time.perf_counter()
-    examples = from_sentences(
-        coder,
-        [(r.text, r.before, r.after) for r in rows],
-        [r.speaker for r in rows],
-        [(r.kind, r.title) for r in rows],
-    )
+    examples = from_rows(coder, rows)
     rules = [{c.split(".")[0] for c in e.rules} & set(CODES) for e in examples]
     print(f"{len(rows)} sentences, rules and partners in {time.perf_counter() - started:.1f} s")
     labels = [set(r.codes) for r in rows]

@@ -12,6 +12,9 @@ from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.errors import DshiftError
 from pipeline.store import Store
 
+# Coders whose evidence is "NAME:feature|feature" over the whole segment, not a matched span.
+MODEL_CODERS = ("learned.v1", "ml.v1", "ensemble.v1")
+
 
 def latest_version(store: Store) -> str | None:
     versions = store.coded_versions(store.active_coder())
@@ -105,6 +108,13 @@ def explain_segment(store: Store, segment_id: str) -> str:
             f"{tag.code} (under {version}, {tag.coder}, confidence {tag.confidence:.2f}{partners})"
         )
         for evidence in tag.evidence:
+            model, _, pulls = str(evidence["pattern"]).partition(":")
+            if pulls and not evidence["text"] and model in MODEL_CODERS:
+                # A learned coder's verdict on the whole segment: its probability is the tag's
+                # confidence; these are the features that pushed hardest towards the code.
+                pushed = ", ".join(pulls.split("|")) or "none above zero"
+                lines.append(f"    {model}: p = {tag.confidence:.2f}; pushed by {pushed}")
+                continue
             why = ""
             if book is not None:
                 pattern = next((p for p in book.patterns() if p.id == evidence["pattern"]), None)

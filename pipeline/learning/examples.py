@@ -8,6 +8,7 @@ document as the coding stage finds them (``from_codings``: each segment with its
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from pipeline.coding.rules import RuleCoder, SegmentCoding
 from pipeline.learning.tracks import Example
@@ -70,6 +71,33 @@ def from_sentences(
             )
         )
     return examples
+
+
+class Sentence(Protocol):
+    """A labelled sentence as the development set and the training data hold it."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def before(self) -> str: ...
+    @property
+    def after(self) -> str: ...
+    @property
+    def speaker(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+
+
+def from_rows(coder: RuleCoder, rows: Sequence[Sentence]) -> list[Example]:
+    """Examples of labelled sentences, with their context, speaker and document."""
+    return from_sentences(
+        coder,
+        [(r.text, r.before, r.after) for r in rows],
+        [r.speaker for r in rows],
+        [(r.kind, r.title) for r in rows],
+    )
 
 
 def from_codings(

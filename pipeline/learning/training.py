@@ -28,7 +28,7 @@ from pipeline.coding.rules import RuleCoder
 from pipeline.errors import DshiftError
 from pipeline.learning import tracks_io
 from pipeline.learning.evaluate import fit_tracks
-from pipeline.learning.examples import from_sentences
+from pipeline.learning.examples import from_rows
 from pipeline.learning.tracks import TRACKS, TrackModel, alpha_binary
 
 CODER = "learned.v1"
@@ -146,12 +146,7 @@ def train(
             "check the development set and the coders' decisions",
             code="not-ready",
         )
-    examples = from_sentences(
-        coder,
-        [(r.text, r.before, r.after) for r in rows],
-        [r.speaker for r in rows],
-        [(r.kind, r.title) for r in rows],
-    )
+    examples = from_rows(coder, rows)
     labels = [set(r.tracks) for r in rows]
     groups = [r.group for r in rows]
     model, oof = fit_tracks(TrackModel(tracks, **PARAMS), examples, labels, groups)
