@@ -186,3 +186,23 @@ def test_train_makes_a_model_for_the_workspace_and_code_uses_it(tmp_path: Path) 
     assert meta["codebook_version"] == book.version and meta["workspace_rows"] == 0
     _, _, path, notes = find_model(workspace.models, book)
     assert path == saved and notes == []
+
+
+def test_the_fast_transforms_give_scikit_learns_matrices() -> None:
+    from pipeline.learning.tracks import char_wb_tfidf, context_tfidf
+
+    model, _ = tracks_io.load(shipped_model_path())
+    rows = read_devset()[:1500]
+    examples = [Example(r.text, r.before, r.after) for r in rows]
+    examples += [Example(""), Example("  Ünïcode\u00a0TEXT\twith\ttabs ", "x", "")]
+    chars = model.vectorizers_["chars"]
+    texts = [e.text for e in examples]
+    expected = chars.transform(texts)
+    cache: dict[str, list[int]] = {}
+    for _ in ("cold cache", "warm cache"):
+        got = char_wb_tfidf(chars, texts, cache)
+        assert got.dtype == expected.dtype and abs(got - expected).max() < 1e-6
+        assert cache
+    context = model.vectorizers_["context"]
+    joined = context.transform([f"{e.before} {e.after}" for e in examples])
+    assert abs(context_tfidf(context, examples) - joined).max() < 1e-9

@@ -350,13 +350,17 @@ class RuleCoder:
         return {"coder": self.name}
 
     def code_paragraphs(
-        self, parsed: Sequence[tuple[int, Doc]], about: About | None = None
+        self,
+        parsed: Sequence[tuple[int, Doc]],
+        about: About | None = None,
+        text: str | None = None,
     ) -> list[list[SegmentCoding]]:
         """Code one document's parsed paragraphs, given in order as (offset, doc) pairs.
 
         This is the coder's verdict on a document; a coder that reads context (``learned.v1``)
-        sees every paragraph at once here, and ``about`` (the document's source type and
-        title). The rules code each paragraph alone.
+        sees every paragraph at once here, ``about`` (the document's source type and title)
+        and ``text``, the document's text that the offsets point into (when given, it saves
+        rebuilding each paragraph's text from its tokens). The rules code each paragraph alone.
         """
         return [self.code_doc(doc, offset) for offset, doc in parsed]
 
@@ -376,4 +380,4 @@ class RuleCoder:
 
         parts = paragraphs(text)
         parsed = list(zip((p.start for p in parts), self.nlp.pipe(p.text for p in parts)))
-        return [c for coded in self.code_paragraphs(parsed, about) for c in coded]
+        return [c for coded in self.code_paragraphs(parsed, about, text) for c in coded]

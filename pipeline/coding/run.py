@@ -84,7 +84,7 @@ def code_document(
     tags: list[TagToSave] = []
     words = 0
     parsed = [(part.start, doc) for part, doc in parse_paragraphs(coder.nlp, text)]
-    for codings in coder.code_paragraphs(parsed, about):
+    for codings in coder.code_paragraphs(parsed, about, text):
         if unit == "paragraph":
             codings = [_merge(codings)] if codings else []
         for coding in codings:

@@ -67,31 +67,41 @@ class LearnedCoder(RuleCoder):
         }
 
     def code_paragraphs(
-        self, parsed: Sequence[tuple[int, Doc]], about: About | None = None
+        self,
+        parsed: Sequence[tuple[int, Doc]],
+        about: About | None = None,
+        text: str | None = None,
     ) -> list[list[SegmentCoding]]:
         per_part = [self.code_doc(doc, offset) for offset, doc in parsed]
         flat = [c for codings in per_part for c in codings]
         if not flat:
             return per_part
         texts: list[str] = []
-        for (offset, doc), codings in zip(parsed, per_part):
-            whole = doc.text  # built from the tokens on every access: once per paragraph
-            texts.extend(whole[c.start - offset : c.end - offset] for c in codings)
+        if text is not None:
+            texts = [text[c.start : c.end] for c in flat]
+        else:
+            for (offset, doc), codings in zip(parsed, per_part):
+                whole = doc.text  # built from the tokens on every access: once per paragraph
+                texts.extend(whole[c.start - offset : c.end - offset] for c in codings)
         about = about or About()
         examples = from_codings(self, texts, flat, about.source_type, about.title)
         matrix = self.model.transform(examples)
         probabilities = {t: self.model.models_[t].predict_proba(matrix)[:, 1] for t in self.tracks}
-        # Each feature's pull towards each track, for every sentence at once (why a tag fired).
-        pulls = {
-            t: csr_matrix(matrix.multiply(self.model.models_[t].coef_[0])) for t in self.tracks
-        }
+        # Each feature's pull towards each track (why a tag fired), for the sentences it tags.
+        pulls: dict[str, tuple[csr_matrix, dict[int, int]]] = {}
+        for t in self.tracks:
+            tagged = np.flatnonzero(probabilities[t] >= self.model.thresholds_[t])
+            rows = csr_matrix(matrix[tagged].multiply(self.model.models_[t].coef_[0]))
+            pulls[t] = (rows, {int(i): k for k, i in enumerate(tagged)})
         for i, coding in enumerate(flat):
             self._decide(
                 coding, texts[i], i, pulls, {t: float(p[i]) for t, p in probabilities.items()}
             )
         return per_part
 
-    def _why(self, pulls: csr_matrix, row: int, n: int = 4) -> str:
+    def _why(self, pulled: tuple[csr_matrix, dict[int, int]], sentence: int, n: int = 4) -> str:
+        pulls, rows = pulled
+        row = rows[sentence]
         start, end = pulls.indptr[row], pulls.indptr[row + 1]
         data, columns = pulls.data[start:end], pulls.indices[start:end]
         order = np.argsort(data)[::-1][:n]
@@ -103,7 +113,7 @@ class LearnedCoder(RuleCoder):
         coding: SegmentCoding,
         text: str,
         row: int,
-        pulls: dict[str, csr_matrix],
+        pulls: dict[str, tuple[csr_matrix, dict[int, int]]],
         probability: dict[str, float],
     ) -> None:
         evidence: dict[str, list[Evidence]] = {}
