@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import shutil
 import subprocess
@@ -186,6 +187,18 @@ def test_train_makes_a_model_for_the_workspace_and_code_uses_it(tmp_path: Path) 
     assert meta["codebook_version"] == book.version and meta["workspace_rows"] == 0
     _, _, path, notes = find_model(workspace.models, book)
     assert path == saved and notes == []
+    with workspace.open_store() as store:
+        before = store.coding_counts("learned.v1", book.version)
+    again = runner.invoke(cli, [*args, "code"])
+    assert again.exit_code == 0, again.output
+    assert "4 document(s) coded again: learned.v1's model was retrained" in again.output
+    with workspace.open_store() as store:
+        after = store.coding_counts("learned.v1", book.version)
+        assert after.documents == before.documents and after.segments == before.segments
+        model = hashlib.sha256(saved.read_bytes()).hexdigest()
+        assert store.coded_by_another_model("sentences.v1", "learned.v1", book.version, model) == []
+    unchanged = runner.invoke(cli, [*args, "code"])
+    assert "coded 0 document(s)" in unchanged.output and "coded again" not in unchanged.output
 
 
 def test_the_fast_transforms_give_scikit_learns_matrices() -> None:

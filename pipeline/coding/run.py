@@ -184,6 +184,21 @@ def code_corpus(
                 codebook.version, codebook.name, str(codebook.path or ""), codebook_text, run.id
             )
             todo = store.documents_to_code(segmenter, coder.name, codebook.version)
+            # A model retrained for this codebook (dshift train) codes again what an earlier
+            # model of the same coder coded; the earlier tags are replaced, decisions untouched.
+            model = coder.provenance().get("model_sha256")
+            stale = (
+                store.coded_by_another_model(segmenter, coder.name, codebook.version, model)
+                if model
+                else []
+            )
+            recoded = {d.document_id for d in stale}
+            todo = sorted([*todo, *stale], key=lambda d: d.document_id)
+            if stale:
+                summary.notes.append(
+                    f"{len(stale)} document(s) coded again: {coder.name}'s model was retrained "
+                    "since they were coded (their earlier tags are replaced)"
+                )
             if on_total:
                 on_total(len(todo))
             for doc_id, coded in _coded(store, coder, todo, segmenter, unit, executor, spec):
@@ -195,6 +210,7 @@ def code_corpus(
                     run.id,
                     coded.segments,
                     coded.tags,
+                    replace=doc_id in recoded,
                 )
                 _count(summary, coded)
                 if progress:

@@ -12,6 +12,7 @@ there to propose and explain, the model to judge.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,9 @@ class LearnedCoder(RuleCoder):
         return {
             "coder": self.name,
             "model": self.path.name if self.path else None,
+            "model_sha256": hashlib.sha256(self.path.read_bytes()).hexdigest()
+            if self.path
+            else None,
             "trained_for_codebook": self.meta.get("codebook_version"),
             "training_data_sha256": self.meta.get("training_data_sha256"),
             "thresholds": self.meta.get("thresholds"),

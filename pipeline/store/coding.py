@@ -80,6 +80,21 @@ class CodingQueries:
         )
         return [DocumentToCode(r[0], r[1]) for r in rows]
 
+    def coded_by_another_model(
+        self, segmenter: str, coder: str, version: str, model: str
+    ) -> list[DocumentToCode]:
+        """Current documents coded by ``coder`` under ``version`` whose coding run recorded a
+        model other than ``model`` (the SHA-256 of the model file), by id."""
+        rows = self.db.execute(
+            "SELECT d.id, d.sha256 FROM coded c JOIN documents d ON d.id = c.document_id "
+            "JOIN runs r ON r.id = c.run_id WHERE d.superseded_by IS NULL AND c.segmenter = ? "
+            "AND c.coder = ? AND c.codebook_version = ? AND "
+            "COALESCE(json_extract(r.arguments, '$.coder.model_sha256'), '') != ? "
+            "ORDER BY d.id",
+            (segmenter, coder, version, model),
+        )
+        return [DocumentToCode(r[0], r[1]) for r in rows]
+
     def save_coding(
         self,
         document_id: int,
@@ -89,10 +104,23 @@ class CodingQueries:
         run_id: str,
         segments: list[SegmentToSave],
         tags: list[TagToSave],
+        replace: bool = False,
     ) -> None:
-        """Store a document's segments (if new), tags and partners in one transaction."""
+        """Store a document's segments (if new), tags and partners in one transaction; with
+        ``replace``, the coder's earlier tags of the document under ``version`` go first."""
         now = utc_now()
         with self.database.transaction() as db:
+            if replace:
+                db.execute(
+                    "DELETE FROM tags WHERE coder = ? AND codebook_version = ? AND segment_id IN "
+                    "(SELECT id FROM segments WHERE document_id = ? AND segmenter = ?)",
+                    (coder, version, document_id, segmenter),
+                )
+                db.execute(
+                    "DELETE FROM coded WHERE document_id = ? AND segmenter = ? AND coder = ? "
+                    "AND codebook_version = ?",
+                    (document_id, segmenter, coder, version),
+                )
             db.executemany(
                 'INSERT INTO segments (id, document_id, segmenter, seq, start, "end", n_words) '
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",

@@ -278,6 +278,13 @@ class Coding(Protocol):
         """Return current documents not yet coded by ``coder`` under ``version``, by id."""
         ...
 
+    def coded_by_another_model(
+        self, segmenter: str, coder: str, version: str, model: str
+    ) -> list[DocumentToCode]:
+        """Current documents ``coder`` coded under ``version`` with a model other than
+        ``model`` (the SHA-256 of the model file, as its coding run recorded it), by id."""
+        ...
+
     def save_coding(
         self,
         document_id: int,
@@ -287,11 +294,13 @@ class Coding(Protocol):
         run_id: str,
         segments: list[SegmentToSave],
         tags: list[TagToSave],
+        replace: bool = False,
     ) -> None:
         """Store a document's coding: segments (kept if already stored), partners and tags.
 
         All or none: a document is either fully coded under the version or not at all, and
-        coding it again changes nothing.
+        coding it again changes nothing; with ``replace`` (the coder's model was retrained),
+        the coder's earlier tags of the document under the version are replaced.
         """
         ...
 
