@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy
 from spacy.attrs import IS_ALPHA, LOWER, NORM, ORTH
@@ -47,8 +47,7 @@ class Evidence:
     text: str
 
 
-@dataclass(frozen=True)
-class About:
+class About(NamedTuple):
     """What a coder may know of a document besides its text."""
 
     source_type: str = ""

@@ -176,7 +176,8 @@ def code_corpus(
         _dry_run(store, coder, segmenter, unit, summary, progress, on_total)
         summary.seconds = time.perf_counter() - started
         return summary
-    recorded = {**(arguments or {"unit": unit, "model": model}), "coder": coder.provenance()}
+    made_by = coder.provenance()
+    recorded = {**(arguments or {"unit": unit, "model": model}), "coder": made_by}
     with store.recorded_run("code", recorded) as run:
         summary = CodeSummary(run.id, codebook.version, segmenter, notes=list(coder.notes))
         try:
@@ -186,10 +187,10 @@ def code_corpus(
             todo = store.documents_to_code(segmenter, coder.name, codebook.version)
             # A model retrained for this codebook (dshift train) codes again what an earlier
             # model of the same coder coded; the earlier tags are replaced, decisions untouched.
-            model = coder.provenance().get("model_sha256")
+            model_sha256 = made_by.get("model_sha256")
             stale = (
-                store.coded_by_another_model(segmenter, coder.name, codebook.version, model)
-                if model
+                store.coded_by_another_model(segmenter, coder.name, codebook.version, model_sha256)
+                if model_sha256
                 else []
             )
             recoded = {d.document_id for d in stale}
@@ -247,7 +248,7 @@ def _coded(
             store.document_text(document.document_id),
             segmenter,
             unit,
-            *_about_fields(store, document.document_id),
+            *_about(store, document.document_id),
         )
         for document in todo
     )
@@ -265,13 +266,9 @@ def _coded(
         yield task.document_id, outcome.value
 
 
-def _about_fields(store: Store, document_id: int) -> tuple[str, str]:
-    row = store.document(document_id)
-    return (row.source_type or "", row.title or "") if row is not None else ("", "")
-
-
 def _about(store: Store, document_id: int) -> About:
-    return About(*_about_fields(store, document_id))
+    row = store.document(document_id)
+    return About(row.source_type or "", row.title or "") if row is not None else About()
 
 
 def _count(summary: CodeSummary, coded: CodedDocument) -> None:

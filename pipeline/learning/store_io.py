@@ -131,7 +131,7 @@ def train(
     store: Store, codebook: Codebook, folder: Path, *, weak: bool = False, min_positive: int = 8
 ) -> tuple[Path, dict[str, Any]]:
     """Fit ml.v1 on the decisions, evaluate it with grouped cross-validation, save it."""
-    if not store.coded_versions(CODER) or codebook.version not in store.coded_versions(CODER):
+    if codebook.version not in store.coded_versions(CODER):
         raise DshiftError(
             f"ml.v1 learns beside the rules, and nothing is coded by {CODER} under codebook "
             f"{codebook.version}",
