@@ -372,20 +372,6 @@ class TrackModel(BaseEstimator):
         self.thresholds_ = {t: float(thresholds.get(t, 0.5)) for t in self.models_}
         return self
 
-    def explain(self, track: str, example: Example, n: int = 4) -> list[str]:
-        """The features of ``example`` that push it most towards ``track``."""
-        return self.explain_row(track, self.transform([example]), n)
-
-    def explain_row(self, track: str, row: csr_matrix, n: int = 4) -> list[str]:
-        """The features of one row of :meth:`transform`'s matrix that push it most towards
-        ``track`` (its largest positive contributions to the decision)."""
-        check_is_fitted(self)
-        weights = self.models_[track].coef_[0]
-        contributions = csr_matrix(row.multiply(weights))
-        names = self.feature_names()
-        order = np.argsort(contributions.data)[::-1][:n]
-        return [str(names[contributions.indices[i]]) for i in order if contributions.data[i] > 0]
-
     def feature_names(self) -> np.ndarray:
         """The name of every column of :meth:`transform`'s matrix (built once)."""
         names = self.__dict__.get("_feature_names")
