@@ -1,7 +1,7 @@
 """Build the model's :class:`~pipeline.learning.tracks.Example` from text and the rule coder.
 
 Two ways in, which must see the same thing: labelled sentences with the context their coders
-saw (``from_sentence``: training, evaluation, ``dshift tag``), and the segments of a stored
+saw (``from_rows`` and ``from_sentences``: training and evaluation), and the segments of a stored
 document as the coding stage finds them (``from_codings``: each segment with its neighbours).
 """
 
@@ -25,13 +25,6 @@ def rule_codes(coder: RuleCoder, codings: Sequence[SegmentCoding]) -> frozenset[
 
 def partners_in(codings: Sequence[SegmentCoding]) -> frozenset[str]:
     return frozenset(p for c in codings for p in c.partners)
-
-
-def from_sentence(coder: RuleCoder, text: str, before: str = "", after: str = "") -> Example:
-    """An example of one sentence and its neighbours, coded by the rules here."""
-    own = coder.rule_text(text)
-    near = partners_in(coder.rule_text(before)) | partners_in(coder.rule_text(after))
-    return Example(text, before, after, rule_codes(coder, own), partners_in(own), near)
 
 
 def from_sentences(

@@ -98,9 +98,7 @@ class LearnedCoder(RuleCoder):
             rows = csr_matrix(matrix[tagged].multiply(self.model.models_[t].coef_[0]))
             pulls[t] = (rows, {int(i): k for k, i in enumerate(tagged)})
         for i, coding in enumerate(flat):
-            self._decide(
-                coding, texts[i], i, pulls, {t: float(p[i]) for t, p in probabilities.items()}
-            )
+            self._decide(coding, i, pulls, {t: float(p[i]) for t, p in probabilities.items()})
         return per_part
 
     def _why(self, pulled: tuple[csr_matrix, dict[int, int]], sentence: int, n: int = 4) -> str:
@@ -115,7 +113,6 @@ class LearnedCoder(RuleCoder):
     def _decide(
         self,
         coding: SegmentCoding,
-        text: str,
         row: int,
         pulls: dict[str, tuple[csr_matrix, dict[int, int]]],
         probability: dict[str, float],

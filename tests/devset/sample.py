@@ -73,6 +73,7 @@ SPEAKERS = {
 }
 SEED = 20011
 BATCH = 400
+SHOWN = ("id", "speaker", "year", "before", "text", "after")  # what a coder sees of a sentence
 
 
 def sentences(root: Path, coder: RuleCoder) -> list[dict[str, Any]]:
@@ -260,9 +261,7 @@ def main() -> int:
                 sentence = {"id": f"v{n:04d}", "source": "ungdc", **sentence}
                 sentence["sha1"] = hashlib.sha1(sentence["text"].encode("utf-8")).hexdigest()
                 pool_out.write(json.dumps(sentence, ensure_ascii=False) + "\n")
-                shown = {
-                    k: sentence[k] for k in ("id", "speaker", "year", "before", "text", "after")
-                }
+                shown = {k: sentence[k] for k in SHOWN}
                 out.write(json.dumps(shown, ensure_ascii=False) + "\n")
         counts: dict[str, int] = defaultdict(int)
         for sentence in drawn:
@@ -295,9 +294,7 @@ def main() -> int:
     for b in range(0, len(pool), BATCH):
         with (raw / f"batch-{b // BATCH + 1:02d}.jsonl").open("w", encoding="utf-8") as out:
             for sentence in pool[b : b + BATCH]:
-                shown = {
-                    k: sentence[k] for k in ("id", "speaker", "year", "before", "text", "after")
-                }
+                shown = {k: sentence[k] for k in SHOWN}
                 out.write(json.dumps(shown, ensure_ascii=False) + "\n")
     counts: dict[str, int] = defaultdict(int)
     for sentence in pool:
