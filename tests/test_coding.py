@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,66 @@ def test_codebook_commands(coded_workspace: Workspace, tmp_path: Path) -> None:
     shown = runner.invoke(cli, [*args, "diff", str(CODEBOOK), str(edited)])
     assert "~ pattern al-fric-named (alignment.friction)" in shown.output
     assert "segments that would gain / lose a tag" in shown.output
+
+
+def test_coding_in_batches_gives_what_coding_one_by_one_gives(
+    coder: RuleCoder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Documents are coded and written in batches (one transaction per batch); the stored
+    result must not depend on where the batches are cut."""
+    from pipeline.coding import run
+    from pipeline.workspace import init_workspace
+
+    book = load_codebook(CODEBOOK)
+    stored = []
+    for cut in ("one document a batch", "all in one"):
+        workspace = init_workspace(tmp_path / cut.replace(" ", "-"))
+        with workspace.open_store() as store:
+            ingest(store, [SAMPLE], IngestSettings(), executor=SerialExecutor())
+            size = 1 if cut == "one document a batch" else 10_000
+            monkeypatch.setattr(run, "BATCH_DOCUMENTS", size)
+            monkeypatch.setattr(run, "SAVE_DOCUMENTS", size)
+            summary = code_corpus(store, book, CODEBOOK.read_text("utf-8"), coder=coder)
+            assert summary.documents > 10
+            stored.append(
+                sorted(
+                    (t.segment_id, t.code, t.confidence, json.dumps(t.evidence))
+                    for s in store.segment_texts("sentences.v1")
+                    for t in store.tags_of_segment(s.segment.id)
+                )
+            )
+    assert stored[0] == stored[1] and stored[0]
+
+
+def test_a_batch_that_cannot_be_written_leaves_no_document_half_coded(
+    coded_workspace: Workspace,
+) -> None:
+    from pipeline.core.records import CodingToSave, SegmentToSave, TagToSave
+
+    with coded_workspace.open_store() as store:
+        version = store.coded_versions("rules.v1")[-1]
+        run_id = store.start_run("test: a broken batch", {})
+        [first, second, *_] = store.current_documents()
+        good = CodingToSave(
+            first.id,
+            "broken.v1",
+            "rules.v1",
+            version,
+            run_id,
+            [SegmentToSave("s-batch-1", 0, 0, 5, 1, [])],
+            [TagToSave("s-batch-1", "hedging", "hedging", 0.9, [], [])],
+        )
+        # A tag whose segment was never written: the database refuses it.
+        bad = CodingToSave(
+            second.id,
+            "broken.v1",
+            "rules.v1",
+            version,
+            run_id,
+            [],
+            [TagToSave("s-never-written", "hedging", "hedging", 0.9, [], [])],
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            store.save_codings([good, bad])
+        assert store.segment("s-batch-1") is None, "the first document's coding was rolled back"
+        assert store.documents_to_code("broken.v1", "rules.v1", version) != []

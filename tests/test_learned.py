@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -202,20 +203,56 @@ def test_train_makes_a_model_for_the_workspace_and_code_uses_it(tmp_path: Path) 
 
 
 def test_the_fast_transforms_give_scikit_learns_matrices() -> None:
-    from pipeline.learning.tracks import char_wb_tfidf, context_tfidf
+    """Coding computes each feature part by array operations; training fits scikit-learn's own
+    vectorizers. They must give the same matrices, cold and with the tables warm."""
+    from pipeline.learning.features import Featurizer
 
     model, _ = tracks_io.load(shipped_model_path())
     rows = read_devset()[:1500]
-    examples = [Example(r.text, r.before, r.after) for r in rows]
-    examples += [Example(""), Example("  Ünïcode\u00a0TEXT\twith\ttabs ", "x", "")]
-    chars = model.vectorizers_["chars"]
-    texts = [e.text for e in examples]
-    expected = chars.transform(texts)
-    cache: dict[str, list[int]] = {}
-    for _ in ("cold cache", "warm cache"):
-        got = char_wb_tfidf(chars, texts, cache)
-        assert got.dtype == expected.dtype and abs(got - expected).max() < 1e-6
-        assert cache
-    context = model.vectorizers_["context"]
-    joined = context.transform([f"{e.before} {e.after}" for e in examples])
-    assert abs(context_tfidf(context, examples) - joined).max() < 1e-9
+    examples = [
+        Example(r.text, r.before, r.after, frozenset({"hedging"}) if i % 3 else frozenset())
+        for i, r in enumerate(rows)
+    ]
+    examples += [
+        Example(""),
+        Example("  Ünïcode\u00a0TEXT\twith\ttabs: U.S.-Pakistan ties don't ", "x", ""),
+        Example("the two sides the two sides", "Same text", "Same text", speaker="India"),
+        Example("a b c I", "", "Pakistan United States Pakistan", kind="mofa"),
+    ]
+    featurizer = Featurizer(model.vectorizers_)
+    for _ in ("cold tables", "warm tables"):
+        got = featurizer.blocks(examples)
+        assert set(got) == {"words", "chars", "context"}
+        for name, matrix in got.items():
+            expected = model.vectorizers_[name].transform(model._inputs(name, examples))
+            assert matrix.dtype == expected.dtype and matrix.shape == expected.shape, name
+            assert abs(matrix - expected).max() < 1e-9, name
+        signals_of = model._transform("signals", examples)
+        expected = model.vectorizers_["signals"].transform(model._inputs("signals", examples))
+        assert signals_of.shape == expected.shape and abs(signals_of - expected).max() == 0
+    assert featurizer.grams, "each lexeme's n-grams are kept between batches"
+    assert all(m.shape[0] == 0 for m in featurizer.blocks([]).values())
+    probabilities = model.predict_proba(examples)
+    matrix = model.transform(examples)
+    for track, lr in model.models_.items():
+        assert np.allclose(probabilities[track], lr.predict_proba(matrix)[:, 1], atol=1e-12)
+
+
+def test_a_model_from_an_earlier_dshift_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    old = tmp_path / "learned.v1-old.json.gz"
+    with gzip.open(old, "wt", encoding="utf-8") as stream:
+        json.dump({"format": "dshift.learned/1"}, stream)
+    with pytest.raises(DshiftError) as caught:
+        tracks_io.load(old)
+    assert "made by an earlier dshift" in str(caught.value)
+    assert "dshift train" in caught.value.hint
+
+
+def test_one_scan_finds_the_references_back_that_each_sentence_has() -> None:
+    from pipeline.learning.tracks import refer_back, refers_back
+
+    texts = [r.text for r in read_devset()[:3000]]
+    texts += ["", "The two sides agreed.", "the two\nsides", "Both countries", "THEIR COUNTERPART"]
+    assert refer_back(texts) == [refers_back(t) for t in texts]
+    assert refer_back(["the two\nsides"]) == [False], "a cue is never read across a line break"
+    assert sum(refer_back(texts)) > 50

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy
-from spacy.attrs import IS_ALPHA, LOWER, NORM, ORTH
+from spacy.attrs import IDX, IS_ALPHA, LENGTH, LOWER, NORM, ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.strings import StringStore
@@ -52,6 +52,16 @@ class About(NamedTuple):
 
     source_type: str = ""
     title: str = ""
+
+
+class ParsedDocument(NamedTuple):
+    """A document as the coding stage hands it to a coder: its parsed paragraphs in order, as
+    (offset, doc) pairs, what else is known of it, and the text the offsets point into (when
+    given, it saves rebuilding each paragraph's text from its tokens)."""
+
+    paragraphs: Sequence[tuple[int, Doc]]
+    about: About = About()
+    text: str | None = None
 
 
 @dataclass
@@ -97,8 +107,11 @@ def _anchors(pattern: Pattern, strings: StringStore) -> list[set[int]]:
 def _longest(matches: list[tuple[Pattern, int, int]]) -> list[tuple[Pattern, int, int]]:
     """Drop a pattern's matches that lie inside a longer match of the same pattern."""
     kept: list[tuple[Pattern, int, int]] = []
+    spans: dict[str, list[tuple[int, int]]] = {}  # per pattern, its matches kept so far
     for pattern, start, end in sorted(matches, key=lambda m: m[2] - m[1], reverse=True):
-        if not any(p.id == pattern.id and s <= start and end <= e for p, s, e in kept):
+        mine = spans.setdefault(pattern.id, [])
+        if not any(s <= start and end <= e for s, e in mine):
+            mine.append((start, end))
             kept.append((pattern, start, end))
     return sorted(kept, key=lambda m: m[1])
 
@@ -195,8 +208,10 @@ class RuleCoder:
 
     # -- coding -----------------------------------------------------------------------------
 
-    def code_doc(self, doc: Doc, offset: int = 0) -> list[SegmentCoding]:
-        """Code each sentence of a parsed paragraph; offsets are shifted by ``offset``."""
+    def code_doc(self, doc: Doc, offset: int = 0, text: str | None = None) -> list[SegmentCoding]:
+        """Code each sentence of a parsed paragraph; offsets are shifted by ``offset``.
+        ``text``, when given, is the text the shifted offsets point into (the document's): the
+        evidence is read from it rather than rebuilt from the tokens."""
         strings = doc.vocab.strings
         found: list[tuple[str, int, int]] = []
         for matcher in self._matchers:
@@ -221,6 +236,12 @@ class RuleCoder:
         excepted = {start for _, start, _ in self.negation_exceptions(doc)}
         # Token attributes as one array: reading them token by token creates Python objects.
         doc.user_data["dshift_norms"] = doc.to_array(NORM).tolist()
+        bounds = doc.to_array([IDX, LENGTH]).astype(numpy.int64)
+        doc.user_data["dshift_chars"] = (
+            bounds[:, 0].tolist(),
+            (bounds[:, 0] + bounds[:, 1]).tolist(),
+            text,
+        )
         codings = []
         for (char_start, char_end, tok_start, tok_end), matches in zip(spans, per_sentence):
             coding = SegmentCoding(
@@ -291,13 +312,14 @@ class RuleCoder:
                 for s, e in excluded.get(code, ())
             ):
                 continue
-            span = doc[start:end]
+            starts, ends, text = doc.user_data["dshift_chars"]
+            first, last = starts[start], ends[end - 1]
             evidence = Evidence(
                 pattern.code,
                 pattern.id,
-                span.start_char + offset,
-                span.end_char + offset,
-                span.text,
+                first + offset,
+                last + offset,
+                text[first + offset : last + offset] if text is not None else doc[start:end].text,
             )
             coding.evidence.setdefault(pattern.code, []).append(evidence)
             best = coding.confidence.get(pattern.code, 0.0)
@@ -354,14 +376,22 @@ class RuleCoder:
         about: About | None = None,
         text: str | None = None,
     ) -> list[list[SegmentCoding]]:
-        """Code one document's parsed paragraphs, given in order as (offset, doc) pairs.
+        """Code one document's parsed paragraphs, given in order as (offset, doc) pairs (see
+        :class:`ParsedDocument` for ``about`` and ``text``): the codings of each paragraph."""
+        return self.code_documents([ParsedDocument(parsed, about or About(), text)])[0]
 
-        This is the coder's verdict on a document; a coder that reads context (``learned.v1``)
-        sees every paragraph at once here, ``about`` (the document's source type and title)
-        and ``text``, the document's text that the offsets point into (when given, it saves
-        rebuilding each paragraph's text from its tokens). The rules code each paragraph alone.
+    def code_documents(
+        self, documents: Sequence[ParsedDocument]
+    ) -> list[list[list[SegmentCoding]]]:
+        """Code several documents, each on its own: per document, per paragraph, the codings.
+
+        This is the coder's verdict. A coder that reads context (``learned.v1``) sees every
+        paragraph of a document and what is known of it, and scores a batch of documents at
+        once (its cost is mostly per batch); the rules code each paragraph alone.
         """
-        return [self.code_doc(doc, offset) for offset, doc in parsed]
+        return [
+            [self.code_doc(doc, offset, d.text) for offset, doc in d.paragraphs] for d in documents
+        ]
 
     def rule_text(self, text: str) -> list[SegmentCoding]:
         """The rules' coding of free text, sentence by sentence (whatever the coder)."""

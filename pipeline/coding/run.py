@@ -8,22 +8,23 @@ document's segments and tags are written in one transaction.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import make_nlp, segmenter_name
-from pipeline.coding.rules import About, RuleCoder, SegmentCoding
+from pipeline.coding.rules import About, ParsedDocument, RuleCoder, SegmentCoding
 from pipeline.coding.segment import parse_paragraphs, segment_id
 from pipeline.coding.tasks import CoderSpec, CodingTask
-from pipeline.core.records import DocumentToCode
+from pipeline.core.records import CodingToSave, DocumentToCode
 from pipeline.errors import DshiftError
 from pipeline.executor import Executor
 from pipeline.store import Store
 from pipeline.store.coding import SegmentToSave, TagToSave
 
 UNITS = ("sentence", "paragraph")
+ToCodeT = TypeVar("ToCodeT")
 
 
 @dataclass
@@ -69,6 +70,23 @@ def segmenter_for(unit: str, model: str | None) -> str:
     return base if unit == "sentence" else base.replace("sentences", "paragraphs", 1)
 
 
+class ToCode(NamedTuple):
+    """One canonical text to code: its text, its SHA-256 and what else is known of it."""
+
+    text: str
+    sha256: str
+    about: About = About()
+
+
+# Documents coded together (a learned coder scores a batch at once): up to this much text.
+BATCH_CHARACTERS = 600_000
+BATCH_DOCUMENTS = 256
+# Codings written in one transaction (each document still all or nothing; a crash loses at
+# most this much coding work, which a re-run does again).
+SAVE_DOCUMENTS = 256
+SAVE_SEGMENTS = 40_000
+
+
 def code_document(
     coder: RuleCoder,
     text: str,
@@ -79,12 +97,55 @@ def code_document(
 ) -> CodedDocument:
     """Segment and code one canonical text (pure: no store); ``about``: the document's source
     type and title, for a coder that reads them."""
-    codebook = coder.codebook
+    return code_documents(coder, [ToCode(text, sha256, about or About())], segmenter, unit)[0]
+
+
+def code_documents(
+    coder: RuleCoder, documents: Sequence[ToCode], segmenter: str, unit: str = "sentence"
+) -> list[CodedDocument]:
+    """Segment and code several canonical texts at once (pure: no store), each on its own."""
+    parsed = [
+        ParsedDocument(
+            [(part.start, doc) for part, doc in parse_paragraphs(coder.nlp, d.text)],
+            d.about,
+            d.text,
+        )
+        for d in documents
+    ]
+    return [
+        _to_save(coder.codebook, per_part, d.sha256, segmenter, unit)
+        for d, per_part in zip(documents, coder.code_documents(parsed))
+    ]
+
+
+def batches(
+    documents: Iterable[ToCodeT], size: Callable[[ToCodeT], int]
+) -> Iterator[list[ToCodeT]]:
+    """``documents`` in batches of up to :data:`BATCH_DOCUMENTS` documents and
+    :data:`BATCH_CHARACTERS` of text (``size``), a longer document alone."""
+    batch: list[ToCodeT] = []
+    total = 0
+    for document in documents:
+        if batch and (total + size(document) > BATCH_CHARACTERS or len(batch) == BATCH_DOCUMENTS):
+            yield batch
+            batch, total = [], 0
+        batch.append(document)
+        total += size(document)
+    if batch:
+        yield batch
+
+
+def _to_save(
+    codebook: Codebook,
+    per_part: list[list[SegmentCoding]],
+    sha256: str,
+    segmenter: str,
+    unit: str,
+) -> CodedDocument:
     segments: list[SegmentToSave] = []
     tags: list[TagToSave] = []
     words = 0
-    parsed = [(part.start, doc) for part, doc in parse_paragraphs(coder.nlp, text)]
-    for codings in coder.code_paragraphs(parsed, about, text):
+    for codings in per_part:
         if unit == "paragraph":
             codings = [_merge(codings)] if codings else []
         for coding in codings:
@@ -103,16 +164,8 @@ def code_document(
                         codebook.top_level(code),
                         coding.confidence[code],
                         coding.partners,
-                        [
-                            {
-                                "code": e.code,
-                                "pattern": e.pattern,
-                                "start": e.start,
-                                "end": e.end,
-                                "text": e.text,
-                            }
-                            for e in evidence
-                        ],
+                        # Its fields in order (code, pattern, start, end, text): read only.
+                        [vars(e) for e in evidence],
                     )
                 )
     return CodedDocument(segments, tags, words)
@@ -202,8 +255,18 @@ def code_corpus(
                 )
             if on_total:
                 on_total(len(todo))
+            pending: list[tuple[CodingToSave, CodedDocument]] = []
+
+            def save() -> None:  # documents coded so far, in one transaction
+                store.save_codings([saving for saving, _ in pending])
+                for _, coded in pending:
+                    _count(summary, coded)
+                if progress:
+                    progress(len(pending))
+                pending.clear()
+
             for doc_id, coded in _coded(store, coder, todo, segmenter, unit, executor, spec):
-                store.save_coding(
+                saving = CodingToSave(
                     doc_id,
                     segmenter,
                     coder.name,
@@ -213,9 +276,14 @@ def code_corpus(
                     coded.tags,
                     replace=doc_id in recoded,
                 )
-                _count(summary, coded)
-                if progress:
-                    progress(1)
+                pending.append((saving, coded))
+                if (
+                    len(pending) == SAVE_DOCUMENTS
+                    or sum(len(c.segments) for _, c in pending) > SAVE_SEGMENTS
+                ):
+                    save()
+            if pending:
+                save()
         finally:
             summary.seconds = time.perf_counter() - started
             run.counts = summary.counts()
@@ -234,11 +302,16 @@ def _coded(
     """(document id, its coding) for each document to code, in this process or the executor's
     workers (in the order they finish)."""
     if executor is None or spec is None:
-        for document in todo:
-            text = store.document_text(document.document_id)
-            about = _about(store, document.document_id)
-            coded = code_document(coder, text, document.sha256, segmenter, unit, about)
-            yield document.document_id, coded
+        loaded = (
+            (
+                d.document_id,
+                ToCode(store.document_text(d.document_id), d.sha256, _about(store, d.document_id)),
+            )
+            for d in todo
+        )
+        for batch in batches(loaded, lambda pair: len(pair[1].text)):
+            coded = code_documents(coder, [c for _, c in batch], segmenter, unit)
+            yield from zip((document_id for document_id, _ in batch), coded)
         return
     tasks = (
         CodingTask(
@@ -298,17 +371,18 @@ def tagged_in_memory(
 ) -> dict[str, set[str]]:
     """Code every current document in memory; return the segment ids tagged with each code."""
     tagged: dict[str, set[str]] = {}
-    for document in store.current_documents():
-        about = About(document.source_type or "", document.title or "")
-        coded = code_document(
-            coder, store.document_text(document.id), document.sha256, segmenter, unit, about
-        )
-        if summary is not None:
-            _count(summary, coded)
-        for code, ids in _codes_of(coded.tags).items():
-            tagged.setdefault(code, set()).update(ids)
-        if progress:
-            progress(1)
+    loaded = (
+        ToCode(store.document_text(d.id), d.sha256, About(d.source_type or "", d.title or ""))
+        for d in store.current_documents()
+    )
+    for batch in batches(loaded, lambda document: len(document.text)):
+        for coded in code_documents(coder, batch, segmenter, unit):
+            if summary is not None:
+                _count(summary, coded)
+            for code, ids in _codes_of(coded.tags).items():
+                tagged.setdefault(code, set()).update(ids)
+            if progress:
+                progress(1)
     return tagged
 
 

@@ -181,6 +181,25 @@ class TagToSave:
     evidence: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class CodingToSave:
+    """One document's coding, as the coding stage hands it to the store.
+
+    Attributes:
+        replace: the coder's earlier tags of the document under ``version`` go first (its
+            model was retrained).
+    """
+
+    document_id: int
+    segmenter: str
+    coder: str
+    version: str
+    run_id: str
+    segments: list[SegmentToSave]
+    tags: list[TagToSave]
+    replace: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentToCode:
     """A current document not yet coded under some segmenter, coder and codebook version."""

@@ -48,8 +48,8 @@ class ModelCoder(RuleCoder):
         self.model = model
         self.thresholds = thresholds
 
-    def code_doc(self, doc: Doc, offset: int = 0) -> list[SegmentCoding]:
-        codings = super().code_doc(doc, offset)
+    def code_doc(self, doc: Doc, offset: int = 0, text: str | None = None) -> list[SegmentCoding]:
+        codings = super().code_doc(doc, offset, text)
         if not codings:
             return codings
         texts = [doc.text[c.start - offset : c.end - offset] for c in codings]

@@ -104,20 +104,20 @@ def from_codings(
     each with the segments either side, the document's source type and its title's partners."""
     titled = partners_in(coder.rule_text(title)) if title else frozenset()
     flat = [" ".join(t.split()) for t in texts]
-    examples = []
-    for i, coding in enumerate(codings):
-        neighbours = [*codings[max(i - 1, 0) : i], *codings[i + 1 : i + 2]]
-        examples.append(
-            Example(
-                flat[i],
-                flat[i - 1] if i else "",
-                flat[i + 1] if i + 1 < len(flat) else "",
-                rule_codes(coder, [coding]),
-                frozenset(coding.partners),
-                partners_in(neighbours),
-                "Pakistan",
-                kind,
-                titled,
-            )
+    partners = [frozenset(c.partners) for c in codings]
+    none: frozenset[str] = frozenset()
+    last = len(codings) - 1
+    return [
+        Example(
+            flat[i],
+            flat[i - 1] if i else "",
+            flat[i + 1] if i < last else "",
+            rule_codes(coder, [coding]) if coding.evidence else none,
+            partners[i],
+            (partners[i - 1] if i else none) | (partners[i + 1] if i < last else none),
+            "Pakistan",
+            kind,
+            titled,
         )
-    return examples
+        for i, coding in enumerate(codings)
+    ]

@@ -5,10 +5,11 @@ knows which partners the neighbourhood names. The model is given the same: an :c
 holds the sentence, one sentence either side, the codes the rule coder found in the sentence and
 the partners named in it and around it. Its features, each a scikit-learn part:
 
-* ``words``: TF-IDF of the sentence's word 1-2-grams; ``chars``: of its character 3-5-grams
-  (within word boundaries), which catch inflections and names the words miss;
+* ``words``: TF-IDF of the sentence's words and pairs of words; ``chars``: of its character
+  3-5-grams (within each token), which catch inflections and names the words miss;
 * ``context``: TF-IDF of the neighbouring sentences' words, weighted down
-  (``context_weight``): what the passage is about, never enough to code a sentence alone;
+  (``context_weight``): what the passage is about, never enough to code a sentence alone
+  (these three over spaCy's tokens: :mod:`pipeline.learning.features`);
 * ``signals``: the rule coder's verdicts (every code it found: rule hits as features), the
   partners named in the sentence and in its neighbours, and whether the sentence refers back to
   a partner ("the two sides", "both countries", "his counterpart"), alone and with the partner
@@ -23,25 +24,35 @@ unchanged, learned state ends in ``_``, ``clone`` keeps every parameter.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
+from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction import DictVectorizer
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from pipeline.core import DEFAULT_SEED
+from pipeline.learning.features import Featurizer, analysed, given, gram_features, word_features
+
+if TYPE_CHECKING:
+    from spacy.strings import StringStore
 
 TRACKS = ("alignment", "securitization", "hedging")
+SIGNAL_CACHE = 100_000  # distinct combinations of signals whose columns are kept
+# What a fitted model computes once and keeps (never saved, dropped when it is fitted again).
+CACHES = ("_featurizer", "_weights", "_feature_names", "_signal_columns")
 # A sentence that names its partner only by reference: the partner is the one named before.
+# (The lookahead skips, at C speed, every place that cannot start one: each starts t, b or h.)
 ANAPHOR = re.compile(
-    r"\b(?:(?:the|both) (?:two )?(?:sides|countries|leaders|ministers|governments|delegations|"
-    r"nations|parties|presidents|prime ministers|foreign ministers|chiefs|navies|armies|"
-    r"forces|brotherly countries|neighbours|neighbors)|(?:his|her|their) counterparts?|"
+    r"(?=[tbhTBH])\b(?:(?:the|both) (?:two )?(?:sides|countries|leaders|ministers|governments|"
+    r"delegations|nations|parties|presidents|prime ministers|foreign ministers|chiefs|navies|"
+    r"armies|forces|brotherly countries|neighbours|neighbors)|(?:his|her|their) counterparts?|"
     r"the visiting (?:dignitary|delegation|minister|general|commander)|the dignitary|"
     r"bilateral)\b",
     re.IGNORECASE,
@@ -76,6 +87,21 @@ class Example(NamedTuple):
     titled: frozenset[str] = frozenset()
 
 
+def refers_back(text: str) -> bool:
+    """Whether a sentence names a partner only by reference ("the two sides")."""
+    return ANAPHOR.search(text) is not None
+
+
+def refer_back(texts: Sequence[str]) -> list[bool]:
+    """:func:`refers_back` of each text, in one scan of them all (no match spans two texts:
+    the separator is a line break and the cues hold spaces only)."""
+    ends = np.cumsum([len(t) + 1 for t in texts])
+    found = np.zeros(len(texts), dtype=bool)
+    starts = [m.start() for m in ANAPHOR.finditer("\n".join(texts))]
+    found[np.searchsorted(ends, starts, side="right")] = True
+    return found.tolist()
+
+
 def signals(example: Example, speakers: bool = True, documents: bool = True) -> dict[str, float]:
     """The non-text features of an example (a dict for ``DictVectorizer``); with ``speakers``,
     each also conjoined with a speaker other than Pakistan; with ``documents``, the document's
@@ -85,7 +111,7 @@ def signals(example: Example, speakers: bool = True, documents: bool = True) -> 
         found[f"rule_track={track}"] = 1.0
     for partner in example.partners:
         found[f"partner={partner}"] = 1.0
-    refers = bool(ANAPHOR.search(example.text))
+    refers = refers_back(example.text)
     if refers:
         found["refers_back"] = 1.0
     for partner in example.near - example.partners:
@@ -126,86 +152,6 @@ def best_threshold(gold: np.ndarray, probability: np.ndarray) -> float:
     grid = np.round(np.arange(0.20, 0.86, 0.025), 3)
     scored = [(alpha_binary(gold, probability >= t), t) for t in grid]
     return float(max((a, t) for a, t in scored if not np.isnan(a))[1]) if scored else 0.5
-
-
-WORD_CACHE = 300_000  # distinct words whose character n-grams are kept between documents
-
-
-def char_wb_tfidf(
-    vectorizer: TfidfVectorizer, texts: Sequence[str], cache: dict[str, list[int]]
-) -> csr_matrix:
-    """What ``vectorizer.transform`` gives for a fitted ``char_wb`` TF-IDF, computed per word.
-
-    scikit-learn builds every character n-gram of every sentence and looks each one up, in
-    Python: three quarters of coding time. A word's n-grams never depend on its sentence
-    (``char_wb`` pads each word alone), so each distinct word's columns are found once and
-    kept in ``cache``; a sentence's counts are its words' columns added up. The result is the
-    same matrix (counts, sublinear tf, IDF, l2 norm, in the vectorizer's dtype); a test checks
-    it against scikit-learn's own transform.
-    """
-    vocabulary = vectorizer.vocabulary_
-    low, high = vectorizer.ngram_range
-    if len(cache) > WORD_CACHE:
-        cache.clear()
-    indices: list[int] = []
-    indptr = [0]
-    for text in texts:
-        for word in (text.lower() if vectorizer.lowercase else text).split():
-            columns = cache.get(word)
-            if columns is None:
-                columns = cache[word] = [
-                    vocabulary[g] for g in _word_grams(word, low, high) if g in vocabulary
-                ]
-            indices.extend(columns)
-        indptr.append(len(indices))
-    dtype = vectorizer.dtype
-    counts = csr_matrix(
-        (np.ones(len(indices), dtype=dtype), np.array(indices, dtype=np.int64), indptr),
-        shape=(len(texts), len(vocabulary)),
-        dtype=dtype,
-    )
-    counts.sum_duplicates()
-    if vectorizer.sublinear_tf:
-        np.log(counts.data, counts.data)
-        counts.data += 1
-    counts.data *= vectorizer.idf_[counts.indices].astype(dtype)
-    norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
-    norms[norms == 0] = 1
-    counts.data /= np.repeat(norms, np.diff(counts.indptr)).astype(dtype)
-    return counts
-
-
-def context_tfidf(vectorizer: TfidfVectorizer, examples: Sequence[Example]) -> csr_matrix:
-    """What ``vectorizer.transform`` gives for each example's "before after", tokenizing each
-    distinct sentence once: in a document every sentence is the "after" of the one before it
-    and the "before" of the one after. Word unigram counts of a joined pair are the sum of the
-    two sentences' counts, so the counts are summed, then weighted as the vectorizer does."""
-    index: dict[str, int] = {}
-    rows, columns = [], []
-    for row, example in enumerate(examples):
-        for text in (example.before, example.after):
-            rows.append(row)
-            columns.append(index.setdefault(text, len(index)))
-    counts = CountVectorizer.transform(vectorizer, list(index))
-    pick = csr_matrix(
-        (np.ones(len(rows), dtype=counts.dtype), (rows, columns)), shape=(len(examples), len(index))
-    )
-    return vectorizer._tfidf.transform(pick @ counts, copy=False)
-
-
-def _word_grams(word: str, low: int, high: int) -> list[str]:
-    """scikit-learn's ``char_wb`` n-grams of one word, in its order."""
-    padded = f" {word} "
-    grams = []
-    for n in range(low, high + 1):
-        offset = 0
-        grams.append(padded[offset : offset + n])
-        while offset + n < len(padded):
-            offset += 1
-            grams.append(padded[offset : offset + n])
-        if offset == 0:  # a word shorter than n counts once
-            break
-    return grams
 
 
 _EMBEDDER: Any = None
@@ -280,20 +226,15 @@ class TrackModel(BaseEstimator):
         self.seed = seed
 
     def _parts(self) -> dict[str, Any]:
-        parts: dict[str, Any] = {
-            "words": TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-        }
+        # Inputs are lists of features already (see pipeline.learning.features).
+        tfidf = {"analyzer": given, "lowercase": False, "token_pattern": None, "min_df": 2}
+        parts: dict[str, Any] = {"words": TfidfVectorizer(sublinear_tf=True, **tfidf)}
         if self.chars:
             parts["chars"] = TfidfVectorizer(
-                analyzer="char_wb",
-                ngram_range=(3, 5),
-                min_df=2,
-                sublinear_tf=True,
-                max_features=60000,
-                dtype=np.float32,
+                sublinear_tf=True, max_features=60000, dtype=np.float32, **tfidf
             )
         if self.context_weight:
-            parts["context"] = TfidfVectorizer(min_df=2, sublinear_tf=True)
+            parts["context"] = TfidfVectorizer(sublinear_tf=True, **tfidf)
         if self.signal_weight:
             parts["signals"] = DictVectorizer()
         if self.semantic_weight:
@@ -301,11 +242,17 @@ class TrackModel(BaseEstimator):
         return parts
 
     def _inputs(self, name: str, examples: Sequence[Example]) -> list[Any]:
-        if name == "context":
-            return [f"{e.before} {e.after}" for e in examples]
+        """What part ``name`` is fitted on (scikit-learn's way; coding uses the featurizer)."""
         if name == "signals":
             return [signals(e, self.speakers, self.documents) for e in examples]
-        return [e.text for e in examples]
+        if name == "semantic":
+            return [e.text for e in examples]
+        if name == "context":
+            before = analysed([e.before for e in examples])
+            after = analysed([e.after for e in examples])
+            return [b + a for b, a in zip(before, after)]
+        words = analysed([e.text for e in examples])
+        return [gram_features(w) if name == "chars" else word_features(w) for w in words]
 
     def _weight(self, name: str) -> float:
         weights = {
@@ -326,37 +273,103 @@ class TrackModel(BaseEstimator):
         ]
         matrix = hstack(blocks).tocsr()
         models = {}
-        for track in self.tracks:
-            y = np.array([track in label for label in labels], dtype=int)
-            if 0 < y.sum() < len(y):
-                model = LogisticRegression(
-                    C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed
-                )
-                models[track] = model.fit(matrix, y)
+        # One BLAS thread: the sums come out in the same order on any machine, so the same data
+        # gives the same model to the last bit (the shipped model is checked byte for byte).
+        with threadpool_limits(limits=1):
+            for track in self.tracks:
+                y = np.array([track in label for label in labels], dtype=int)
+                if 0 < y.sum() < len(y):
+                    model = LogisticRegression(
+                        C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed
+                    )
+                    models[track] = model.fit(matrix, y)
         self.vectorizers_, self.models_ = parts, models
+        for cache in CACHES:
+            self.__dict__.pop(cache, None)
         self.thresholds_ = {track: 0.5 for track in models}
         return self
 
+    def blocks(
+        self,
+        examples: Sequence[Example],
+        tokens: Mapping[str, np.ndarray] | None = None,
+        strings: StringStore | None = None,
+    ) -> dict[str, csr_matrix]:
+        """Each feature part's matrix of ``examples``, weighted, by part name; ``tokens``: the
+        LOWER hashes of texts already tokenized (see :meth:`Featurizer.blocks`)."""
+        check_is_fitted(self)
+        featurizer = self.__dict__.get("_featurizer")
+        if featurizer is None:
+            featurizer = self._featurizer = Featurizer(self.vectorizers_)
+        fast = featurizer.blocks(examples, tokens, strings)
+        return {
+            name: self._scaled(
+                name, fast[name] if name in fast else self._transform(name, examples)
+            )
+            for name in self.vectorizers_
+        }
+
+    def _scaled(self, name: str, matrix: csr_matrix) -> csr_matrix:
+        """``matrix`` (made for this call) times part ``name``'s weight, in place."""
+        weight = self._weight(name)
+        if weight != 1.0:
+            matrix.data *= weight
+        return matrix
+
+    def _transform(self, name: str, examples: Sequence[Example]) -> csr_matrix:
+        """Part ``name``'s matrix of ``examples``, by the part itself; the signals by the
+        columns of each distinct combination of signals (most sentences share theirs)."""
+        part = self.vectorizers_[name]
+        if name != "signals":
+            return part.transform(self._inputs(name, examples))
+        seen: dict[tuple[Any, ...], list[int]] = self.__dict__.setdefault("_signal_columns", {})
+        if len(seen) > SIGNAL_CACHE:
+            seen.clear()
+        vocabulary = part.vocabulary_
+        rows = []
+        for e, refers in zip(examples, refer_back([e.text for e in examples])):
+            key = (e.rules, e.partners, e.near, e.titled, e.kind, e.speaker, refers)
+            columns = seen.get(key)
+            if columns is None:
+                found = signals(e, self.speakers, self.documents)
+                columns = seen[key] = sorted(vocabulary[f] for f in found if f in vocabulary)
+            rows.append(columns)
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in rows], out=indptr[1:])
+        indices = np.fromiter((c for r in rows for c in r), dtype=np.int64, count=int(indptr[-1]))
+        return csr_matrix(
+            (np.ones(len(indices), dtype=part.dtype), indices, indptr),
+            shape=(len(rows), len(vocabulary)),
+        )
+
     def transform(self, examples: Sequence[Example]) -> csr_matrix:
         """The feature matrix of ``examples``."""
-        check_is_fitted(self)
-        blocks = []
-        for name, part in self.vectorizers_.items():
-            inputs = self._inputs(name, examples)
-            if name == "chars":
-                cache = self.__dict__.setdefault("_word_grams", {})
-                matrix = char_wb_tfidf(part, inputs, cache)
-            elif name == "context":
-                matrix = context_tfidf(part, examples)
-            else:
-                matrix = part.transform(inputs)
-            blocks.append(matrix * self._weight(name))
-        return hstack(blocks).tocsr()
+        return hstack(list(self.blocks(examples).values())).tocsr()
+
+    def scores(self, blocks: dict[str, csr_matrix]) -> dict[str, np.ndarray]:
+        """Per learned track, the probability of each row of :meth:`blocks`' matrices: the
+        logistic regressions' own formula, summed block by block (no joined matrix)."""
+        weights = self.__dict__.get("_weights")
+        if weights is None:
+            coef = np.vstack([m.coef_[0] for m in self.models_.values()]).T
+            weights = self._weights = (
+                coef,
+                np.array([m.intercept_[0] for m in self.models_.values()]),
+            )
+        coef, intercept = weights
+        rows = next(iter(blocks.values())).shape[0] if blocks else 0
+        decision = np.tile(intercept, (rows, 1))
+        start = 0
+        for matrix in blocks.values():
+            width = matrix.shape[1]
+            decision += matrix @ coef[start : start + width]
+            start += width
+        probability = expit(decision)
+        return {track: probability[:, k] for k, track in enumerate(self.models_)}
 
     def predict_proba(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
         """Per learned track, the probability of each example."""
-        matrix = self.transform(examples)
-        return {track: m.predict_proba(matrix)[:, 1] for track, m in self.models_.items()}
+        return self.scores(self.blocks(examples))
 
     def predict(self, examples: Sequence[Example]) -> list[set[str]]:
         """The tracks whose probability reaches their threshold, per example."""
@@ -389,5 +402,6 @@ class TrackModel(BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
         state.pop("_feature_names", None)
-        state.pop("_word_grams", None)
+        for cache in CACHES:
+            state.pop(cache, None)
         return state

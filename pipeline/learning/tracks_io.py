@@ -23,11 +23,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.errors import DshiftError
+from pipeline.learning.features import given
 from pipeline.learning.tracks import StaticEmbeddings, TrackModel
 
-FORMAT = "dshift.learned/1"
+# 2: text features from spaCy's tokens (pipeline.learning.features); 1 split text by a pattern.
+FORMAT = "dshift.learned/2"
 # The settings of a TF-IDF part that change what it computes (the rest are defaults).
-TFIDF_KEYS = ("analyzer", "ngram_range", "lowercase", "sublinear_tf", "norm", "token_pattern")
+TFIDF_KEYS = ("sublinear_tf", "norm", "use_idf", "smooth_idf")
 
 
 def _floats(values: np.ndarray) -> list[float]:
@@ -46,7 +48,6 @@ def to_data(model: TrackModel, meta: dict[str, Any]) -> dict[str, Any]:
             continue
         terms = sorted(part.vocabulary_, key=part.vocabulary_.__getitem__)
         settings = {k: getattr(part, k) for k in TFIDF_KEYS}
-        settings["ngram_range"] = list(settings["ngram_range"])
         settings["dtype"] = np.dtype(part.dtype).name
         parts[name] = {
             "kind": "tfidf",
@@ -79,10 +80,17 @@ def from_data(
 ) -> tuple[TrackModel, dict[str, Any]]:
     """Rebuild a fitted model from :func:`to_data`'s output."""
     if data.get("format") != FORMAT:
+        older = str(data.get("format", "")).startswith("dshift.learned/")
         raise DshiftError(
-            f"{where} is not a learned.v1 model "
-            f"(format {data.get('format')!r}, expected {FORMAT!r})",
-            "train one with 'dshift train'",
+            f"{where} is "
+            + (
+                "a learned.v1 model made by an earlier dshift, whose features this one no "
+                "longer computes"
+                if older
+                else "not a learned.v1 model"
+            )
+            + f" (format {data.get('format')!r}, expected {FORMAT!r})",
+            "train one with 'dshift train' (it replaces the file)",
             code="model",
         )
     params = dict(data["params"])
@@ -100,9 +108,10 @@ def from_data(
             vectorizer.vocabulary_ = {f: i for i, f in enumerate(part["features"])}
         else:
             settings = dict(part["settings"])
-            settings["ngram_range"] = tuple(settings["ngram_range"])
             settings["dtype"] = np.dtype(settings["dtype"]).type
-            vectorizer = TfidfVectorizer(**settings)
+            vectorizer = TfidfVectorizer(
+                analyzer=given, lowercase=False, token_pattern=None, **settings
+            )
             vectorizer.vocabulary_ = {t: i for i, t in enumerate(part["terms"])}
             vectorizer.idf_ = np.array(part["idf"], dtype=np.float64)
         vectorizers[name] = vectorizer

@@ -9,6 +9,7 @@ from typing import Any
 
 from pipeline.core.records import (
     CodingCounts,
+    CodingToSave,
     DocumentToCode,
     FramePartner,
     FrameSegment,
@@ -23,6 +24,9 @@ from pipeline.core.records import (
     TagToSave,
 )
 from pipeline.store.database import Database, utc_now
+
+# One encoder for every tag (json.dumps with an option builds a new one each call).
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 _TAG_COLUMNS = (
     "segment_id, code, top_code, confidence, partners, evidence, coder, codebook_version, run_id"
@@ -108,56 +112,74 @@ class CodingQueries:
     ) -> None:
         """Store a document's segments (if new), tags and partners in one transaction; with
         ``replace``, the coder's earlier tags of the document under ``version`` go first."""
+        self.save_codings(
+            [CodingToSave(document_id, segmenter, coder, version, run_id, segments, tags, replace)]
+        )
+
+    def save_codings(self, codings: Iterable[CodingToSave]) -> None:
+        """Store several documents' codings in one transaction: each document is coded in
+        full or not at all (if anything fails, none of them is). One transaction for a batch
+        writes each touched page once, not once per document."""
         now = utc_now()
         with self.database.transaction() as db:
-            if replace:
-                db.execute(
-                    "DELETE FROM tags WHERE coder = ? AND codebook_version = ? AND segment_id IN "
-                    "(SELECT id FROM segments WHERE document_id = ? AND segmenter = ?)",
-                    (coder, version, document_id, segmenter),
-                )
-                db.execute(
-                    "DELETE FROM coded WHERE document_id = ? AND segmenter = ? AND coder = ? "
-                    "AND codebook_version = ?",
-                    (document_id, segmenter, coder, version),
-                )
-            db.executemany(
-                'INSERT INTO segments (id, document_id, segmenter, seq, start, "end", n_words) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-                [
-                    (s.id, document_id, segmenter, s.seq, s.start, s.end, s.n_words)
-                    for s in segments
-                ],
-            )
-            db.executemany(
-                "INSERT INTO segment_partners (segment_id, codebook_version, partner) "
-                "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                [(s.id, version, p) for s in segments for p in s.partners],
-            )
-            db.executemany(
-                f"INSERT INTO tags ({_TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                [
-                    (
-                        t.segment_id,
-                        t.code,
-                        t.top_code,
-                        t.confidence,
-                        json.dumps(t.partners),
-                        json.dumps(t.evidence, ensure_ascii=False),
-                        coder,
-                        version,
-                        run_id,
-                    )
-                    for t in tags
-                ],
+            for coding in codings:
+                self._write(db, coding, now)
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, coding: CodingToSave, now: str) -> None:
+        """One document's coding, inside the caller's transaction."""
+        document_id, segmenter, coder = coding.document_id, coding.segmenter, coding.coder
+        version, run_id, segments, tags = (
+            coding.version,
+            coding.run_id,
+            coding.segments,
+            coding.tags,
+        )
+        if coding.replace:
+            db.execute(
+                "DELETE FROM tags WHERE coder = ? AND codebook_version = ? AND segment_id IN "
+                "(SELECT id FROM segments WHERE document_id = ? AND segmenter = ?)",
+                (coder, version, document_id, segmenter),
             )
             db.execute(
-                "INSERT INTO coded (document_id, segmenter, coder, codebook_version, run_id, "
-                "n_segments, n_tags, coded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                (document_id, segmenter, coder, version, run_id, len(segments), len(tags), now),
+                "DELETE FROM coded WHERE document_id = ? AND segmenter = ? AND coder = ? "
+                "AND codebook_version = ?",
+                (document_id, segmenter, coder, version),
             )
+        db.executemany(
+            'INSERT INTO segments (id, document_id, segmenter, seq, start, "end", n_words) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+            [(s.id, document_id, segmenter, s.seq, s.start, s.end, s.n_words) for s in segments],
+        )
+        db.executemany(
+            "INSERT INTO segment_partners (segment_id, codebook_version, partner) "
+            "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [(s.id, version, p) for s in segments for p in s.partners],
+        )
+        db.executemany(
+            f"INSERT INTO tags ({_TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [
+                (
+                    t.segment_id,
+                    t.code,
+                    t.top_code,
+                    t.confidence,
+                    json.dumps(t.partners) if t.partners else "[]",
+                    _to_json(t.evidence),
+                    coder,
+                    version,
+                    run_id,
+                )
+                for t in tags
+            ],
+        )
+        db.execute(
+            "INSERT INTO coded (document_id, segmenter, coder, codebook_version, run_id, "
+            "n_segments, n_tags, coded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (document_id, segmenter, coder, version, run_id, len(segments), len(tags), now),
+        )
 
     def segment(self, segment_id: str) -> SegmentRow | None:
         """Return the segment with this id, or None."""

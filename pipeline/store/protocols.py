@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from pipeline.core.records import (
     CodingCounts,
+    CodingToSave,
     CoverageRow,
     DecisionRow,
     DerivedResult,
@@ -302,6 +303,11 @@ class Coding(Protocol):
         coding it again changes nothing; with ``replace`` (the coder's model was retrained),
         the coder's earlier tags of the document under the version are replaced.
         """
+        ...
+
+    def save_codings(self, codings: Iterable[CodingToSave]) -> None:
+        """Store several documents' codings in one transaction; each document is coded in
+        full or not at all, as with :meth:`save_coding`."""
         ...
 
     def segment(self, segment_id: str) -> SegmentRow | None:

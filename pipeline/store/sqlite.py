@@ -208,6 +208,7 @@ class Store:
     codebook_content = _Part("coding", CodingQueries.codebook_content)
     documents_to_code = _Part("coding", CodingQueries.documents_to_code)
     save_coding = _Part("coding", CodingQueries.save_coding)
+    save_codings = _Part("coding", CodingQueries.save_codings)
     coded_by_another_model = _Part("coding", CodingQueries.coded_by_another_model)
     segment = _Part("coding", CodingQueries.segment)
     tags_of_segment = _Part("coding", CodingQueries.tags_of_segment)
