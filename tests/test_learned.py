@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.codebook.load import load_codebook
 from pipeline.coding.nlp import make_nlp
+from pipeline.coding.rules import RuleCoder
 from pipeline.errors import DshiftError
 from pipeline.learning import tracks_io
 from pipeline.learning.learned import LearnedCoder
@@ -256,3 +257,14 @@ def test_one_scan_finds_the_references_back_that_each_sentence_has() -> None:
     assert refer_back(texts) == [refers_back(t) for t in texts]
     assert refer_back(["the two\nsides"]) == [False], "a cue is never read across a line break"
     assert sum(refer_back(texts)) > 50
+
+
+def test_the_partners_a_title_names_are_those_its_rule_coding_lists() -> None:
+    from pipeline.learning.examples import partners_in
+
+    coder = RuleCoder(load_codebook(CODEBOOK), make_nlp())
+    titles = sorted({r.title for r in read_devset() if r.title})
+    titles += ["", "Joint Statement: Pakistan and the People's Republic of China", "US-Pak talks"]
+    assert len(titles) > 100
+    for title in titles:
+        assert coder.partners_named(title) == partners_in(coder.rule_text(title)), title

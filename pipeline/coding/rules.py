@@ -393,6 +393,22 @@ class RuleCoder:
             [self.code_doc(doc, offset, d.text) for offset, doc in d.paragraphs] for d in documents
         ]
 
+    def partners_named(self, text: str) -> frozenset[str]:
+        """The partners ``text`` names (what the rules' codings of it would list, found by the
+        partner patterns alone: a title needs no more)."""
+        if not text:
+            return frozenset()
+        doc = self.nlp.make_doc(text)
+        strings = doc.vocab.strings
+        found = set()
+        for matcher in (self.lower_matcher, self.orth_matcher):
+            if len(matcher):
+                for key, _, _ in matcher(doc):
+                    kind, _, partner = strings[key].partition("|")
+                    if kind == "partner":
+                        found.add(partner)
+        return frozenset(found)
+
     def rule_text(self, text: str) -> list[SegmentCoding]:
         """The rules' coding of free text, sentence by sentence (whatever the coder)."""
         from pipeline.coding.segment import paragraphs

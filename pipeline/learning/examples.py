@@ -49,7 +49,7 @@ def from_sentences(
         near = partners_in(codings(before)) | partners_in(codings(after))
         speaker = speakers[i] if speakers else "Pakistan"
         kind, title = documents[i] if documents else ("", "")
-        titled = partners_in(codings(title)) if title else frozenset()
+        titled = coder.partners_named(title)
         examples.append(
             Example(
                 text,
@@ -102,7 +102,7 @@ def from_codings(
 ) -> list[Example]:
     """Examples of a document's segments (in order, with their texts and the rules' codings),
     each with the segments either side, the document's source type and its title's partners."""
-    titled = partners_in(coder.rule_text(title)) if title else frozenset()
+    titled = coder.partners_named(title)
     flat = [" ".join(t.split()) for t in texts]
     partners = [frozenset(c.partners) for c in codings]
     none: frozenset[str] = frozenset()
