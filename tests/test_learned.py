@@ -268,3 +268,17 @@ def test_the_partners_a_title_names_are_those_its_rule_coding_lists() -> None:
     assert len(titles) > 100
     for title in titles:
         assert coder.partners_named(title) == partners_in(coder.rule_text(title)), title
+
+
+def test_show_names_a_learned_tags_features_in_a_coders_words() -> None:
+    from pipeline.coding.browse import feature_in_words
+
+    labels = {"china": "China"}
+    assert feature_in_words("partner=china", labels) == "names China"
+    assert feature_in_words("resolved=china", labels) == "refers back to China"
+    assert feature_in_words("rule=hedging.china") == "the rules found hedging.china"
+    assert feature_in_words("chars").startswith("the letters of its words")
+    assert feature_in_words("context") == "the words of the sentences either side"
+    assert feature_in_words("India|partner=china", labels) == "names China, when India speaks"
+    assert feature_in_words("strategic partnership") == "'strategic partnership'"
+    assert feature_in_words("x=y") == "'x=y'", "an unknown signal is shown as it is"

@@ -14,6 +14,38 @@ from pipeline.store import Store
 
 # Coders whose evidence is "NAME:feature|feature" over the whole segment, not a matched span.
 MODEL_CODERS = ("learned.v1", "ml.v1", "ensemble.v1")
+# How a learned coder's feature names read to a coder (see pipeline.learning.tracks.signals).
+_SIGNALS = {
+    "rule": "the rules found {}",
+    "rule_track": "the rules found {} (any subcode)",
+    "partner": "names {}",
+    "near": "{} named in a sentence either side",
+    "resolved": "refers back to {}",
+    "titled": "the title names {}",
+    "kind": "a {} document",
+    "speaker": "spoken by {}",
+}
+_WHOLES = {
+    "chars": "the letters of its words (character n-grams)",
+    "context": "the words of the sentences either side",
+    "refers_back": "refers back to a partner ('the two sides')",
+    "nothing": "no rule and no partner",
+}
+
+
+def feature_in_words(name: str, partners: dict[str, str] | None = None) -> str:
+    """A learned coder's feature as a coder reads it: ``partner=china`` -> "names China" (the
+    codebook's label, from ``partners``), a word or pair of words in quotes; a signal
+    conjoined with a speaker says so."""
+    speaker, bar, rest = name.partition("|")
+    if bar:
+        return f"{feature_in_words(rest, partners)}, when {speaker} speaks"
+    if name in _WHOLES:
+        return _WHOLES[name]
+    kind, equals, value = name.partition("=")
+    if equals and kind in _SIGNALS:
+        return _SIGNALS[kind].format((partners or {}).get(value, value))
+    return f"'{name}'"
 
 
 def latest_version(store: Store) -> str | None:
@@ -112,7 +144,9 @@ def explain_segment(store: Store, segment_id: str) -> str:
             if pulls and not evidence["text"] and model in MODEL_CODERS:
                 # A learned coder's verdict on the whole segment: its probability is the tag's
                 # confidence; these are the features that pushed hardest towards the code.
-                pushed = ", ".join(pulls.split("|")) or "none above zero"
+                labels = {p.id: p.label for p in book.partners.values()} if book else {}
+                pushed = "; ".join(feature_in_words(f, labels) for f in pulls.split("|"))
+                pushed = pushed or "none above zero"
                 lines.append(f"    {model}: p = {tag.confidence:.2f}; pushed by {pushed}")
                 continue
             why = ""
