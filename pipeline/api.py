@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core import GATE_ALPHA, GATE_MIN_UNITS
 from pipeline.errors import DshiftError
+from pipeline.executor import is_executor
 from pipeline.exports.settings import ExportSettings
 from pipeline.indices.settings import IndexSettings
 from pipeline.ingest.options import IngestSettings, ReadOptions
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from pipeline.coding.run import CodeSummary
     from pipeline.coding.tag import BadLine
     from pipeline.core.records import DocumentRow, ProblemRow
+    from pipeline.executor import Executor
     from pipeline.exports.stage import ExportSummary
     from pipeline.indices.correlate import CAUTION as CORRELATION_CAUTION
     from pipeline.indices.stage import IndexTables
@@ -119,6 +121,7 @@ __all__ = [
     "diff_codebooks",
     "format_indices",
     "format_ingest_summary",
+    "is_executor",
     "load_codebook",
     "tag_lines",
     "write_problems_csv",
@@ -347,6 +350,7 @@ class Project:
         dry_run: bool = False,
         codebook_path: Path | None = None,
         jobs: int | None = None,
+        executor: str = "local",
     ) -> CodeResult:
         """Segment and tag every document not yet coded under the codebook's version.
 
@@ -354,15 +358,17 @@ class Project:
             coder: the machine coder (default: the workspace's active coder).
             dry_run: code in memory only and compare with the last version coded (no lock).
             jobs: worker processes to code in (default: this process only).
+            executor: ``local``, or ``dask`` (a Dask cluster here, of ``jobs`` workers) or
+                ``tcp://HOST:PORT`` (a running Dask scheduler) to code there.
         """
-        from pipeline.executor import LocalExecutor
+        from pipeline.executor import open_executor
 
         loaded = load_codebook(codebook_path) if codebook_path else self.codebook()
         with self._stage(None if dry_run else "code", loaded) as ctx:
-            if jobs and jobs > 1 and not dry_run:
+            if (executor != "local" or (jobs and jobs > 1)) and not dry_run:
                 # No per-document limits: coding reads stored text, and the codebook's regexes
                 # have their own time budget.
-                ctx.executor = LocalExecutor(jobs=jobs, timeout=None, max_memory_mb=None)
+                ctx.executor = open_executor(executor, jobs=jobs, timeout=None, max_memory_mb=None)
             try:
                 return self._code(ctx, loaded, coder, unit, spacy_model, dry_run)
             finally:
@@ -419,10 +425,17 @@ class Project:
         request = IngestRequest(_existing_drops(drops), settings or IngestSettings(), arguments)
         index = index or IndexSettings()
         with self._stage("run") as ctx:
-            ingested, problems_csv = self._ingest(ctx, request)
-            loaded = self.codebook()  # after the ingest: a bad codebook does not stop reading
-            ctx.book = loaded.codebook
-            coded = self._code(ctx, loaded, coder, "sentence", None, False)
+            if request.settings.executor != "local":  # one cluster reads and codes
+                ctx.executor = _cluster_for(request.settings)
+            try:
+                ingested, problems_csv = self._ingest(ctx, request)
+                loaded = self.codebook()  # after the ingest: a bad codebook does not stop reading
+                ctx.book = loaded.codebook
+                coded = self._code(ctx, loaded, coder, "sentence", None, False)
+            finally:
+                if ctx.executor is not None:
+                    ctx.executor.close()
+                    ctx.executor = None
             tables = index_stage(ctx, index)  # once, for the export and the report
             exported = export_stage(ctx, ExportSettings(index), tables)
             report = report_stage(ctx, ReportSettings(index), tables)
@@ -686,3 +699,17 @@ def _existing_drops(drops: Sequence[str | os.PathLike[str]]) -> tuple[Path, ...]
                 code="not-found",
             )
     return tuple(paths)
+
+
+def _cluster_for(settings: IngestSettings) -> Executor:
+    """The Dask executor ``settings`` name, with its per-file limits, for ingest and coding."""
+    from pipeline.executor import open_executor
+    from pipeline.ingest.worker import warm_up_reader
+
+    return open_executor(
+        settings.executor,
+        jobs=settings.jobs,
+        timeout=settings.timeout,
+        max_memory_mb=settings.max_memory_mb,
+        warm_up=warm_up_reader,
+    )

@@ -1,14 +1,18 @@
 """Spread per-file work over processes, with a time and memory limit for each file.
 
 Stage code calls :meth:`Executor.map_unordered` and gets ``(item, Outcome)`` pairs as they finish;
-it does not know whether work ran in this process, in a local pool or (later) on a Dask cluster.
-A file that hangs or eats memory costs one worker, which is killed and replaced; the batch goes on.
+it does not know whether work ran in this process, in a local pool or on a Dask cluster
+(:func:`open_executor` gives the one a command names). A file that hangs or eats memory costs
+one worker, which is killed and replaced; the batch goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import faulthandler
+import logging
+import multiprocessing
 import os
 import resource
 import signal
@@ -18,6 +22,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
+
+from pipeline.errors import DshiftError
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 T = TypeVar("T")
@@ -123,6 +129,7 @@ class LocalExecutor:
         max_memory_mb: address-space limit of each worker.
         max_tasks_per_worker: recycle workers after this many tasks (bounds leaks in C code).
         warm_up: called in each new worker before the memory limit applies (imports, tables).
+        start: how workers are started ("fork", "spawn"; default: the process's own method).
     """
 
     def __init__(
@@ -132,6 +139,7 @@ class LocalExecutor:
         max_memory_mb: int | None = 2048,
         max_tasks_per_worker: int = 200,
         warm_up: Callable[[], object] | None = None,
+        start: str | None = None,
     ) -> None:
         from pebble import ProcessPool
 
@@ -142,6 +150,7 @@ class LocalExecutor:
             max_tasks=max_tasks_per_worker,
             initializer=_prepare_worker,
             initargs=(max_memory_mb, warm_up, os.getpid()),
+            context=multiprocessing.get_context(start) if start else multiprocessing,
         )
 
     def map_unordered(
@@ -205,3 +214,212 @@ class LocalExecutor:
         """Stop the workers (those still reading are terminated) and wait until they are gone."""
         self._pool.stop()
         self._pool.join(timeout=10)
+
+
+# -- Dask ---------------------------------------------------------------------------------
+# Run per-file work on a Dask cluster, with the same per-file limits as the local pool.
+#
+# ``DaskExecutor()`` starts a local cluster (``distributed.LocalCluster``, bound to 127.0.0.1);
+# ``DaskExecutor("tcp://host:8786")`` uses a running scheduler. Either way, each Dask worker
+# hands its tasks to a one-process :class:`~pipeline.executor.LocalExecutor` of its own, started
+# on its first task and kept: the time and memory limits of the local pool hold per task (a
+# decompression bomb or a hanging file costs that task and that helper process, never the Dask
+# worker or the cluster), and the helper loads spaCy, the codebook and the model once, as a local
+# worker does. A Dask worker lost mid-task (killed, its machine gone) has its task run again
+# elsewhere by the scheduler; one lost twice is reported as crashed, never dropped. Results come
+# back to the client, which writes them to the store: workers never touch it.
+#
+# Workers must be allowed to start processes of their own: a local cluster is started so, and
+# workers of a running cluster must be started with ``DASK_DISTRIBUTED__WORKER__DAEMON=False``
+# (checked when the executor starts).
+
+# Per Dask worker process: its helper pool, by the limits it was made with.
+_helpers: dict[tuple[float | None, int | None, Any], LocalExecutor] = {}
+
+
+def _guarded(
+    fn: Callable[[Any], Any],
+    item: Any,
+    timeout: float | None,
+    max_memory_mb: int | None,
+    warm_up: Callable[[], object] | None,
+) -> Outcome[Any]:
+    """Run ``fn(item)`` in this Dask worker's helper process, under the limits (in a worker)."""
+    key = (timeout, max_memory_mb, warm_up)
+    helper = _helpers.get(key)
+    if helper is None:
+        for old in _helpers.values():
+            old.close()
+        _helpers.clear()
+        # Forked: a Dask worker spawns by default, and a helper spawned to replace one killed
+        # for its time would read the pool's state after a closing pool had removed it.
+        helper = _helpers[key] = LocalExecutor(
+            jobs=1, timeout=timeout, max_memory_mb=max_memory_mb, warm_up=warm_up, start="fork"
+        )
+    [(_, outcome)] = list(helper.map_unordered(fn, [item]))
+    return outcome
+
+
+def _close_helpers() -> None:
+    for helper in _helpers.values():
+        helper.close()
+    _helpers.clear()
+
+
+def _may_start_processes() -> bool:
+    return not multiprocessing.current_process().daemon
+
+
+class DaskExecutor:
+    """Tasks on a Dask cluster (see the module docstring).
+
+    Args:
+        address: a running scheduler (``tcp://host:port``), or None to start a local cluster.
+        workers: worker processes of a local cluster.
+        timeout: seconds one task may take before its helper process is killed.
+        max_memory_mb: address-space limit of each helper process.
+        warm_up: called in each new helper process before the memory limit applies.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        workers: int | None = None,
+        timeout: float | None = 120.0,
+        max_memory_mb: int | None = 2048,
+        warm_up: Callable[[], object] | None = None,
+    ) -> None:
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise DshiftError(
+                "the Dask executor needs the 'distributed' package, which is not installed",
+                "install it with: pip install 'dshift[dask]' (or run without --executor dask)",
+                code="usage",
+            ) from None
+        self.limits = (timeout, max_memory_mb, warm_up)
+        self._cluster: Any = None
+        dask.config.set(
+            {"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 1}
+        )
+        try:
+            if address is None:
+                self._cluster = LocalCluster(
+                    n_workers=max(1, workers or os.cpu_count() or 1),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",  # local only, a free port
+                    silence_logs=logging.ERROR,
+                    memory_limit=0,  # the helper processes carry the limit, per task
+                )
+                self._client = Client(self._cluster)
+            else:
+                self._client = Client(address, timeout=20)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            raise DshiftError(
+                f"cannot reach the Dask scheduler at {address or 'a new local cluster'}: {exc}",
+                "check the address (tcp://HOST:PORT) and that the scheduler is running",
+                code="usage",
+            ) from None
+        refused = [w for w, ok in self._client.run(_may_start_processes).items() if not ok]
+        if refused:
+            self.close()
+            raise DshiftError(
+                f"{len(refused)} Dask worker(s) may not start processes ({refused[0]}...), so "
+                "the per-file time and memory limits cannot hold there",
+                "start the workers with DASK_DISTRIBUTED__WORKER__DAEMON=False set",
+                code="usage",
+            )
+        self.jobs = max(1, len(self._client.scheduler_info().get("workers", {})))
+
+    def map_unordered(
+        self, fn: Callable[[T], R], items: Iterable[T]
+    ) -> Iterator[tuple[T, Outcome[R]]]:
+        """Yield each item with its outcome as tasks finish; a bounded number in flight."""
+        from distributed import as_completed
+
+        window = 2 * self.jobs + 2
+        source = iter(items)
+        pending: dict[Any, T] = {}
+        done = as_completed()
+
+        def submit() -> bool:
+            try:
+                item = next(source)
+            except StopIteration:
+                return False
+            future = self._client.submit(_guarded, fn, item, *self.limits, pure=False, retries=1)
+            pending[future] = item
+            done.add(future)
+            return True
+
+        while len(pending) < window and submit():
+            pass
+        try:
+            for future in done:
+                item = pending.pop(future)
+                yield item, self._outcome(future)
+                submit()
+        except KeyboardInterrupt:
+            for future in pending:
+                future.cancel()
+            raise
+
+    @staticmethod
+    def _outcome(future: Any) -> Outcome[Any]:
+        from distributed import KilledWorker
+
+        try:
+            outcome = future.result()
+        except KilledWorker as exc:
+            return Outcome(failure=Failure("crashed", f"the Dask worker was lost twice ({exc})"))
+        except Exception as exc:
+            return Outcome(failure=Failure("error", f"{type(exc).__name__}: {exc}", exc))
+        assert isinstance(outcome, Outcome)
+        return outcome
+
+    def close(self) -> None:
+        """Disconnect; a local cluster is shut down with its workers."""
+        client = getattr(self, "_client", None)
+        if client is not None:
+            # The helper processes end with their workers (a worker already gone took its own).
+            with contextlib.suppress(Exception):
+                client.run(_close_helpers)
+            client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def is_executor(where: str) -> bool:
+    """Whether ``where`` names an executor: ``local``, ``dask`` or a scheduler's address."""
+    return where in ("local", "dask") or where.startswith(("tcp://", "tls://"))
+
+
+def open_executor(
+    where: str,
+    *,
+    jobs: int | None = None,
+    timeout: float | None = 120.0,
+    max_memory_mb: int | None = 2048,
+    warm_up: Callable[[], object] | None = None,
+) -> Executor:
+    """The executor ``where`` names: ``local`` (a process pool of ``jobs`` workers), ``dask``
+    (a local Dask cluster of ``jobs`` workers) or ``tcp://HOST:PORT`` (a running Dask
+    scheduler), each with the same per-task limits."""
+    if where == "local":
+        return LocalExecutor(jobs, timeout, max_memory_mb, warm_up=warm_up)
+    if not is_executor(where):
+        raise DshiftError(
+            f"unknown executor {where!r}",
+            "use 'local', 'dask' (a Dask cluster on this machine) or the address of a running "
+            "Dask scheduler, tcp://HOST:PORT",
+            code="usage",
+        )
+    address = None if where == "dask" else where
+    return DaskExecutor(
+        address, workers=jobs, timeout=timeout, max_memory_mb=max_memory_mb, warm_up=warm_up
+    )

@@ -9,6 +9,7 @@ import click
 
 from pipeline.api import CodeResult, diff_codebooks, load_codebook, tag_lines
 from pipeline.api import codebook_tree as tree_of
+from pipeline.api import is_executor as api_is_executor
 from pipeline.cli.app import (
     cli,
     codebook_file,
@@ -175,6 +176,29 @@ def codebook_import(ctx: click.Context, qdc: str) -> None:
         click.echo(f"  {line}")
 
 
+def _executor(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not api_is_executor(value):
+        raise click.BadParameter(
+            "use 'local', 'dask' (a Dask cluster on this machine) or the address of a running "
+            "Dask scheduler, tcp://HOST:PORT"
+        )
+    return value
+
+
+def executor_option(what: str) -> Any:
+    """``--executor``: ``local``, ``dask`` or a running scheduler's address."""
+    return click.option(
+        "--executor",
+        default="local",
+        show_default=True,
+        callback=_executor,
+        metavar="local|dask|tcp://HOST:PORT",
+        help=f"{what}: a local process pool, a Dask cluster started on this machine (--jobs "
+        "workers), or a running Dask scheduler. The same per-file time and memory limits "
+        "hold everywhere.",
+    )
+
+
 @cli.command()
 @click.option(
     "--codebook",
@@ -206,6 +230,7 @@ def codebook_import(ctx: click.Context, qdc: str) -> None:
     show_default=True,
     help="Worker processes to code in (each builds the coder once; 1 codes in this process).",
 )
+@executor_option("Where documents are coded")
 @click.pass_context
 @friendly_errors
 def code(
@@ -216,6 +241,7 @@ def code(
     spacy_model: str | None,
     coder_name: str | None,
     jobs: int,
+    executor: str,
 ) -> None:
     """Segment and tag every document not yet coded under the current codebook version.
 
@@ -237,6 +263,7 @@ def code(
         dry_run=dry_run,
         codebook_path=path,
         jobs=jobs,
+        executor=executor,
     )
     print_coding(done, dry_run)
 

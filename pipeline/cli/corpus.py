@@ -10,7 +10,7 @@ import click
 from pipeline import api
 from pipeline.api import IngestSettings, Project, ReadOptions
 from pipeline.cli.app import cli, exit_with, friendly_errors, project_of
-from pipeline.cli.coding import coder_option
+from pipeline.cli.coding import coder_option, executor_option
 
 
 @cli.command()
@@ -41,6 +41,7 @@ def ingest_options(fn: Any) -> Any:
             default=None,
             help="Worker processes (default: all cores).",
         ),
+        executor_option("Where files are read (and, for 'run', coded)"),
         click.option(
             "--timeout",
             type=click.FloatRange(min=1),
@@ -99,6 +100,7 @@ def ingest_options(fn: Any) -> Any:
 def _settings(options: dict[str, Any]) -> IngestSettings:
     return IngestSettings(
         jobs=options["jobs"],
+        executor=options["executor"],
         timeout=options["timeout"],
         max_memory_mb=options["max_memory_mb"],
         retry_problems=options["retry_problems"],

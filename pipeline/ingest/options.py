@@ -31,6 +31,7 @@ class IngestSettings:
     """Options of one ingest run."""
 
     jobs: int | None = None
+    executor: str = "local"  # where files are read: local, dask, or tcp://HOST:PORT
     timeout: float = 120.0
     max_memory_mb: int = 2048
     read: ReadOptions = field(default_factory=ReadOptions)

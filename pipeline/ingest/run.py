@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.executor import Executor, LocalExecutor
+from pipeline.executor import Executor, open_executor
 from pipeline.ingest.batch import Batch, by_name
 from pipeline.ingest.drop import scan  # looked up here by _ingest: tests put a change after it
 from pipeline.ingest.hashing import hash_files, refuse_by_size, sha256_of
@@ -113,8 +113,12 @@ def _ingest(
     if on_total:
         on_total(len(batch.to_read))
     if batch.to_read:
-        pool = executor or LocalExecutor(
-            settings.jobs, settings.timeout, settings.max_memory_mb, warm_up=warm_up_reader
+        pool = executor or open_executor(
+            settings.executor,
+            jobs=settings.jobs,
+            timeout=settings.timeout,
+            max_memory_mb=settings.max_memory_mb,
+            warm_up=warm_up_reader,
         )
         try:
             batch.read_all(pool, settings.read, progress)
