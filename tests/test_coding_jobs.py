@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.api import Project
 from pipeline.coding.run import CodedDocument, code_task
-from pipeline.coding.tasks import CoderSpec, CodingTask
+from pipeline.coding.tasks import CoderSpec, CodingTask, TaskDocument
 from pipeline.executor import SerialExecutor
 from tests.conftest import ROOT, SAMPLE
 
@@ -55,19 +55,14 @@ def test_a_worker_builds_its_coder_once(tmp_path: Path) -> None:
 
     book = load_codebook(ROOT / "codebook" / "codebook.yaml")
     spec = CoderSpec("rules.v1", book, tmp_path / "models")
-    tasks = [
-        CodingTask(
-            spec,
-            n,
-            f"{n:064x}",
-            "Troops secured the border with China.",
-            "sentences.v1",
-            "sentence",
-        )
-        for n in range(3)
-    ]
+    documents = tuple(
+        TaskDocument(n, f"{n:064x}", "Troops secured the border with China.") for n in range(3)
+    )
+    tasks = [CodingTask(spec, documents[:1], "sentences.v1", "sentence")]
+    tasks.append(CodingTask(spec, documents[1:], "sentences.v1", "sentence"))
     run._built.clear()
     outcomes = list(SerialExecutor().map_unordered(code_task, tasks))
     assert len(run._built) == 1
-    coded = [outcome.value for _, outcome in outcomes]
+    coded = [c for _, outcome in outcomes for c in outcome.value or []]
+    assert len(coded) == 3
     assert all(isinstance(c, CodedDocument) and c.tags for c in coded)

@@ -16,7 +16,7 @@ from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import make_nlp, segmenter_name
 from pipeline.coding.rules import About, ParsedDocument, RuleCoder, SegmentCoding
 from pipeline.coding.segment import parse_paragraphs, segment_id
-from pipeline.coding.tasks import CoderSpec, CodingTask
+from pipeline.coding.tasks import CoderSpec, CodingTask, TaskDocument
 from pipeline.core.records import CodingToSave, DocumentToCode
 from pipeline.errors import DshiftError
 from pipeline.executor import Executor
@@ -81,6 +81,8 @@ class ToCode(NamedTuple):
 # Documents coded together (a learned coder scores a batch at once): up to this much text.
 BATCH_CHARACTERS = 600_000
 BATCH_DOCUMENTS = 256
+# A task sent to a worker: smaller, so that the workers share the work evenly.
+TASK_CHARACTERS = 100_000
 # Codings written in one transaction (each document still all or nothing; a crash loses at
 # most this much coding work, which a re-run does again).
 SAVE_DOCUMENTS = 256
@@ -119,14 +121,16 @@ def code_documents(
 
 
 def batches(
-    documents: Iterable[ToCodeT], size: Callable[[ToCodeT], int]
+    documents: Iterable[ToCodeT],
+    size: Callable[[ToCodeT], int],
+    characters: int = BATCH_CHARACTERS,
 ) -> Iterator[list[ToCodeT]]:
-    """``documents`` in batches of up to :data:`BATCH_DOCUMENTS` documents and
-    :data:`BATCH_CHARACTERS` of text (``size``), a longer document alone."""
+    """``documents`` in batches of up to :data:`BATCH_DOCUMENTS` documents and ``characters``
+    of text (``size``), a longer document alone."""
     batch: list[ToCodeT] = []
     total = 0
     for document in documents:
-        if batch and (total + size(document) > BATCH_CHARACTERS or len(batch) == BATCH_DOCUMENTS):
+        if batch and (total + size(document) > characters or len(batch) == BATCH_DOCUMENTS):
             yield batch
             batch, total = [], 0
         batch.append(document)
@@ -174,16 +178,16 @@ def _to_save(
 _built: dict[tuple[str, str, str, str | None], Any] = {}  # per worker process
 
 
-def code_task(task: CodingTask) -> CodedDocument:
-    """Code one document in a worker, building its coder on the worker's first task."""
+def code_task(task: CodingTask) -> list[CodedDocument]:
+    """Code a task's documents in a worker, building its coder on the worker's first task."""
     spec = task.spec
     key = (spec.name, spec.codebook.version, str(spec.models), spec.spacy_model)
     coder = _built.get(key)
     if coder is None:
         _built.clear()  # one coder per worker: a new codebook version replaces the old
         coder = _built[key] = spec.build()
-    about = About(task.source_type, task.title)
-    return code_document(coder, task.text, task.sha256, task.segmenter, task.unit, about)
+    documents = [ToCode(d.text, d.sha256, About(d.source_type, d.title)) for d in task.documents]
+    return code_documents(coder, documents, task.segmenter, task.unit)
 
 
 def _merge(codings: list[SegmentCoding]) -> SegmentCoding:
@@ -313,30 +317,32 @@ def _coded(
             coded = code_documents(coder, [c for _, c in batch], segmenter, unit)
             yield from zip((document_id for document_id, _ in batch), coded)
         return
-    tasks = (
-        CodingTask(
-            spec,
-            document.document_id,
-            document.sha256,
-            store.document_text(document.document_id),
-            segmenter,
-            unit,
-            *_about(store, document.document_id),
+    loaded_documents = (
+        TaskDocument(
+            d.document_id,
+            d.sha256,
+            store.document_text(d.document_id),
+            *_about(store, d.document_id),
         )
-        for document in todo
+        for d in todo
+    )
+    tasks = (
+        CodingTask(spec, tuple(batch), segmenter, unit)
+        for batch in batches(loaded_documents, lambda d: len(d.text), characters=TASK_CHARACTERS)
     )
     for task, outcome in executor.map_unordered(code_task, tasks):
         if outcome.failure is not None:
             if isinstance(outcome.failure.error, DshiftError):
                 raise outcome.failure.error
+            ids = ", ".join(f"#{d.document_id}" for d in task.documents)
             raise DshiftError(
-                f"coding document #{task.document_id} failed in a worker: {outcome.failure.detail}",
+                f"coding documents {ids} failed in a worker: {outcome.failure.detail}",
                 "run 'dshift code' again without --jobs to code in one process; if it fails "
-                "there too, report it with the document",
+                "there too, report it with the documents",
                 code="failed",
             )
         assert outcome.value is not None
-        yield task.document_id, outcome.value
+        yield from zip((d.document_id for d in task.documents), outcome.value)
 
 
 def _about(store: Store, document_id: int) -> About:

@@ -1,10 +1,12 @@
-"""Coding as tasks an executor runs in other processes: one document per task.
+"""Coding as tasks an executor runs in other processes: a batch of documents per task.
 
 A task carries what a worker needs and nothing it cannot pickle: the coder's registry name and
 inputs (not the coder, whose spaCy pipeline and matchers each worker process builds once, in
 :func:`pipeline.coding.run.code_task`),
-the document's stored text and how to segment it. The store stays in the calling process, which
-saves each result as it arrives (one transaction per document, as in-process coding does).
+the documents' stored texts and how to segment them. A task holds several documents, so that a
+coder that scores in batches (``learned.v1``) does so in the workers too. The store stays in the
+calling process, which saves the results as they arrive (each document all or nothing, as
+in-process coding does).
 """
 
 from __future__ import annotations
@@ -43,14 +45,21 @@ class CoderSpec:
 
 
 @dataclass(frozen=True)
-class CodingTask:
-    """One document to segment and code."""
+class TaskDocument:
+    """One document of a task: its id, its SHA-256, its text and what else is known of it."""
 
-    spec: CoderSpec
     document_id: int
     sha256: str
     text: str
-    segmenter: str
-    unit: str
     source_type: str = ""
     title: str = ""
+
+
+@dataclass(frozen=True)
+class CodingTask:
+    """Documents to segment and code together."""
+
+    spec: CoderSpec
+    documents: tuple[TaskDocument, ...]
+    segmenter: str
+    unit: str
