@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,24 @@ def make_pdf(path: Path, pages: list[str], **canvas_options: object) -> Path:
         pdf.showPage()
     pdf.save()
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """The URL of a real PostgreSQL server started for this test session (see
+    ``tests/postgres_server.py``); the test skips, saying why, where none can be started."""
+    import shutil
+    import tempfile
+
+    from tests.postgres_server import start
+
+    folder = Path(tempfile.mkdtemp(prefix="dshift-pg-"))
+    server = start(folder)
+    if isinstance(server, str):
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip(server)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
