@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from pipeline.coding.rules import RuleCoder, SegmentCoding
+from pipeline.learning.features import Texts
 from pipeline.learning.tracks import Example
 
 
@@ -66,15 +67,9 @@ def from_sentences(
     return examples
 
 
-class Sentence(Protocol):
+class Sentence(Texts, Protocol):
     """A labelled sentence as the development set and the training data hold it."""
 
-    @property
-    def text(self) -> str: ...
-    @property
-    def before(self) -> str: ...
-    @property
-    def after(self) -> str: ...
     @property
     def speaker(self) -> str: ...
     @property

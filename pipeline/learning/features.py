@@ -42,8 +42,9 @@ LEXICON_SIZE = 500_000  # distinct lexemes kept between batches (then the table 
 TOKEN_CACHE = 50_000  # distinct strings whose tokens are kept (training refits on the same)
 
 
-class Example(Protocol):
-    """What the featurizer reads of a :class:`pipeline.learning.tracks.Example`."""
+class Texts(Protocol):
+    """A sentence with one either side: what the featurizer reads of an example (a
+    :class:`pipeline.learning.tracks.Example`, a labelled sentence)."""
 
     @property
     def text(self) -> str: ...
@@ -156,7 +157,7 @@ class Featurizer:
                 (vocabulary[a] * width + vocabulary[b], column)
                 for term, column in vocabulary.items()
                 for a, space, b in [term.partition(" ")]
-                if space
+                if space and a in vocabulary and b in vocabulary  # always, when fitted here
             ]
             if pairs:
                 keys, columns = np.array(sorted(pairs), dtype=np.int64).T
@@ -204,11 +205,11 @@ class Featurizer:
 
     def blocks(
         self,
-        examples: Sequence[Example],
+        examples: Sequence[Texts],
         tokens: Mapping[str, np.ndarray] | None = None,
         strings: StringStore | None = None,
     ) -> dict[str, csr_matrix]:
-        """The weighted matrices of the parts, by name. ``tokens`` gives the LOWER hashes of
+        """The TF-IDF matrices of the parts, by name. ``tokens`` gives the LOWER hashes of
         texts already tokenized (by a pipeline whose strings are ``strings``); other texts are
         tokenized here."""
         if not examples:
