@@ -1,8 +1,10 @@
 """The coding stage: segment every stored document and tag its segments.
 
 Documents already coded under the current codebook version are skipped; a new codebook version
-codes them again from the stored canonical text (no re-extraction) and keeps the old tags. Each
-document's segments and tags are written in one transaction.
+codes them again from the stored canonical text (no re-extraction) and keeps the old tags.
+Documents are coded in batches (a learned coder scores a batch at once) and written a batch per
+transaction: a document's segments and tags are all stored or none are, and a run that is
+killed leaves whole documents only, the rest to the next run.
 """
 
 from __future__ import annotations
@@ -260,14 +262,17 @@ def code_corpus(
             if on_total:
                 on_total(len(todo))
             pending: list[tuple[CodingToSave, CodedDocument]] = []
+            pending_segments = 0
 
             def save() -> None:  # documents coded so far, in one transaction
+                nonlocal pending_segments
                 store.save_codings([saving for saving, _ in pending])
                 for _, coded in pending:
                     _count(summary, coded)
                 if progress:
                     progress(len(pending))
                 pending.clear()
+                pending_segments = 0
 
             for doc_id, coded in _coded(store, coder, todo, segmenter, unit, executor, spec):
                 saving = CodingToSave(
@@ -281,10 +286,8 @@ def code_corpus(
                     replace=doc_id in recoded,
                 )
                 pending.append((saving, coded))
-                if (
-                    len(pending) == SAVE_DOCUMENTS
-                    or sum(len(c.segments) for _, c in pending) > SAVE_SEGMENTS
-                ):
+                pending_segments += len(coded.segments)
+                if len(pending) == SAVE_DOCUMENTS or pending_segments > SAVE_SEGMENTS:
                     save()
             if pending:
                 save()

@@ -123,7 +123,6 @@ class LearnedCoder(RuleCoder):
             [np.zeros(0, dtype=np.int64)]
             + [np.arange(blocks[n].shape[1]) + offsets[n] for n in named]
         )
-        labels = [*names, *pooled]  # a pooled part's "column" is past the real ones
         found: dict[tuple[str, int], str] = {}
         for track in self.tracks:
             rows = np.flatnonzero(tagged[track])
@@ -139,7 +138,7 @@ class LearnedCoder(RuleCoder):
             for k, name in enumerate(pooled):
                 start, part = offsets[name], blocks[name][rows]
                 owners.append(np.arange(len(rows)))
-                columns.append(np.full(len(rows), len(names) + k))
+                columns.append(np.full(len(rows), len(names) + k))  # past the real columns
                 pulls.append(part @ coef[start : start + part.shape[1]])
             owner, column, pull = (np.concatenate(x) for x in (owners, columns, pulls))
             keep = pull > 0
@@ -151,7 +150,10 @@ class LearnedCoder(RuleCoder):
             cuts = np.flatnonzero(np.diff(owner)) + 1
             firsts = owner[np.r_[0, cuts]].tolist() if len(owner) else []
             for who, picked in zip(firsts, np.split(column, cuts)):
-                found[(track, int(rows[who]))] = "|".join([labels[c] for c in picked.tolist()])
+                found[(track, int(rows[who]))] = "|".join(
+                    names[c] if c < len(names) else pooled[c - len(names)]  # a pooled part
+                    for c in picked.tolist()
+                )
         return found
 
     def _names(self) -> list[str]:
