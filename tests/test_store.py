@@ -143,3 +143,24 @@ def test_other_database_errors_are_raised_as_they_are(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.IntegrityError), store.transaction() as db:
             db.execute('INSERT INTO pages (document_id, page, start, "end") VALUES (99, 1, 0, 1)')
         assert not store.db.in_transaction
+
+
+def test_a_transaction_interrupted_before_it_could_undo_itself_is_undone_by_the_next(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C or SIGTERM can land between a transaction's BEGIN and the block that rolls it
+    back on failure. The next write (marking the run interrupted) must not fail with
+    'cannot start a transaction within a transaction', and nothing of the stray may stay."""
+    store = connect(tmp_path / "corpus.sqlite")
+    run_id = store.start_run("test", {})
+    database = store.runs.database  # type: ignore[attr-defined]
+    database.db.execute("BEGIN IMMEDIATE")  # as if interrupted right after BEGIN
+    database.db.execute(
+        "INSERT INTO runs (id, command, arguments, pipeline_version, started_at, status) "
+        "VALUES ('stray', 'x', '{}', '0', '2026-01-01T00:00:00Z', 'running')"
+    )
+    store.finish_run(run_id, "interrupted", {})
+    runs = store.recent_runs(10)
+    assert [r.status for r in runs if r.id == run_id] == ["interrupted"]
+    assert all(r.id != "stray" for r in runs)
+    store.close()

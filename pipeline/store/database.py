@@ -144,6 +144,9 @@ class Database:
         """
         if self.read_only:
             raise self._refusal or read_only_error(self.path)
+        # A transaction left open here was interrupted (Ctrl-C or SIGTERM) between its BEGIN
+        # and the block that undoes it on failure: nothing of it may be kept.
+        self._rollback()
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
