@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from pipeline.coding.run import CodeSummary
     from pipeline.coding.tag import BadLine
     from pipeline.core.records import DocumentRow, ProblemRow
-    from pipeline.executor import Executor
     from pipeline.exports.stage import ExportSummary
     from pipeline.indices.correlate import CAUTION as CORRELATION_CAUTION
     from pipeline.indices.stage import IndexTables
@@ -426,7 +425,9 @@ class Project:
         index = index or IndexSettings()
         with self._stage("run") as ctx:
             if request.settings.executor != "local":  # one cluster reads and codes
-                ctx.executor = _cluster_for(request.settings)
+                from pipeline.ingest.run import reading_executor
+
+                ctx.executor = reading_executor(request.settings)
             try:
                 ingested, problems_csv = self._ingest(ctx, request)
                 loaded = self.codebook()  # after the ingest: a bad codebook does not stop reading
@@ -699,17 +700,3 @@ def _existing_drops(drops: Sequence[str | os.PathLike[str]]) -> tuple[Path, ...]
                 code="not-found",
             )
     return tuple(paths)
-
-
-def _cluster_for(settings: IngestSettings) -> Executor:
-    """The Dask executor ``settings`` name, with its per-file limits, for ingest and coding."""
-    from pipeline.executor import open_executor
-    from pipeline.ingest.worker import warm_up_reader
-
-    return open_executor(
-        settings.executor,
-        jobs=settings.jobs,
-        timeout=settings.timeout,
-        max_memory_mb=settings.max_memory_mb,
-        warm_up=warm_up_reader,
-    )

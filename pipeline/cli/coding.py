@@ -194,8 +194,7 @@ def executor_option(what: str) -> Any:
         callback=_executor,
         metavar="local|dask|tcp://HOST:PORT",
         help=f"{what}: a local process pool, a Dask cluster started on this machine (--jobs "
-        "workers), or a running Dask scheduler. The same per-file time and memory limits "
-        "hold everywhere.",
+        "workers), or a running Dask scheduler.",
     )
 
 

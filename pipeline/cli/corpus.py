@@ -41,7 +41,10 @@ def ingest_options(fn: Any) -> Any:
             default=None,
             help="Worker processes (default: all cores).",
         ),
-        executor_option("Where files are read (and, for 'run', coded)"),
+        executor_option(
+            "Where files are read (and, for 'run', coded), under the same per-file time and "
+            "memory limits everywhere"
+        ),
         click.option(
             "--timeout",
             type=click.FloatRange(min=1),

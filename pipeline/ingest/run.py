@@ -113,16 +113,22 @@ def _ingest(
     if on_total:
         on_total(len(batch.to_read))
     if batch.to_read:
-        pool = executor or open_executor(
-            settings.executor,
-            jobs=settings.jobs,
-            timeout=settings.timeout,
-            max_memory_mb=settings.max_memory_mb,
-            warm_up=warm_up_reader,
-        )
+        pool = executor or reading_executor(settings)
         try:
             batch.read_all(pool, settings.read, progress)
         finally:
             if executor is None:
                 pool.close()
     batch.finish({item.name for item in files})
+
+
+def reading_executor(settings: IngestSettings) -> Executor:
+    """The executor ``settings`` name (local pool, Dask), with their per-file limits and the
+    readers' warm-up."""
+    return open_executor(
+        settings.executor,
+        jobs=settings.jobs,
+        timeout=settings.timeout,
+        max_memory_mb=settings.max_memory_mb,
+        warm_up=warm_up_reader,
+    )
