@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
 from pipeline.codebook.model import Codebook
+from pipeline.coding.heap import freeze_now, long_lived
 from pipeline.coding.nlp import make_nlp, segmenter_name
 from pipeline.coding.rules import About, ParsedDocument, RuleCoder, SegmentCoding
 from pipeline.coding.segment import parse_paragraphs, segment_id
@@ -188,6 +189,7 @@ def code_task(task: CodingTask) -> list[CodedDocument]:
     if coder is None:
         _built.clear()  # one coder per worker: a new codebook version replaces the old
         coder = _built[key] = spec.build()
+        freeze_now()  # the coder lives as long as the worker: keep collections off it
     documents = [ToCode(d.text, d.sha256, About(d.source_type, d.title)) for d in task.documents]
     return code_documents(coder, documents, task.segmenter, task.unit)
 
@@ -274,21 +276,23 @@ def code_corpus(
                 pending.clear()
                 pending_segments = 0
 
-            for doc_id, coded in _coded(store, coder, todo, segmenter, unit, executor, spec):
-                saving = CodingToSave(
-                    doc_id,
-                    segmenter,
-                    coder.name,
-                    codebook.version,
-                    run.id,
-                    coded.segments,
-                    coded.tags,
-                    replace=doc_id in recoded,
-                )
-                pending.append((saving, coded))
-                pending_segments += len(coded.segments)
-                if len(pending) == SAVE_DOCUMENTS or pending_segments > SAVE_SEGMENTS:
-                    save()
+            # The coder, codebook and store live through the loop: collections skip them.
+            with long_lived():
+                for doc_id, coded in _coded(store, coder, todo, segmenter, unit, executor, spec):
+                    saving = CodingToSave(
+                        doc_id,
+                        segmenter,
+                        coder.name,
+                        codebook.version,
+                        run.id,
+                        coded.segments,
+                        coded.tags,
+                        replace=doc_id in recoded,
+                    )
+                    pending.append((saving, coded))
+                    pending_segments += len(coded.segments)
+                    if len(pending) == SAVE_DOCUMENTS or pending_segments > SAVE_SEGMENTS:
+                        save()
             if pending:
                 save()
         finally:
