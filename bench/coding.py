@@ -14,7 +14,7 @@ What is measured, in one run and one process (pinned to one core):
    coder (``learned.v1``: the rules, then the model over every sentence and its neighbours) and
    once with ``rules.v1`` alone, each into a fresh store.
 
-Steps 2 and 3 run in three interleaved rounds (``--repeat``), each coder built afresh every
+Steps 2 and 3 run in five interleaved rounds (``--repeat``), each coder built afresh every
 round (its caches cold, its loading untimed), so that drift in the machine's speed hits every
 pass alike. Printed: words, the median seconds and words/s of each, and the ratio ours / bare
 per round and its median, for both coders (target for the default coder >= 40%).
@@ -120,7 +120,7 @@ def bare_pass(texts: list[tuple[str, str]]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--words", type=int, default=1_000_000, help="corpus size in words")
-    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (median)")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})

@@ -21,6 +21,7 @@ from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from pipeline.core.arrays import found_in
 from pipeline.errors import DshiftError
 
 DEFAULT_SEGMENTER = "sentences.v1"
@@ -84,7 +85,7 @@ class Sentences:
         if not len(doc):
             return doc
         attrs = doc.to_array([ORTH, IS_PUNCT])
-        mark = numpy.isin(attrs[:, 0], self.marks)
+        mark, _ = found_in(self.marks, attrs[:, 0])
         words = numpy.flatnonzero((attrs[:, 1] == 0) & ~mark)
         marks_before = numpy.concatenate(([0], numpy.cumsum(mark)))  # marks in [0, i)
         after_word = numpy.concatenate(([0], words[:-1] + 1))  # just after the word before

@@ -25,6 +25,7 @@ from spacy.tokens import Doc
 from pipeline.codebook.model import Codebook, Pattern, Term
 from pipeline.coding.segment import sentence_spans
 from pipeline.coding.timed_regex import RegexBudget, RegexPattern, RegexTimeout, TokenRegex
+from pipeline.core.arrays import found_in
 from pipeline.errors import DshiftError
 
 CODER = "rules.v1"
@@ -150,11 +151,20 @@ class RuleCoder:
                 self.lower_matcher.add(f"partner|{partner.id}", [nlp.make_doc(a) for a in words])
         for pattern in (*codebook.patterns(), *codebook.exclusions()):
             self._compile(pattern)
+        anchored = {h for anchors, _, _ in self._token_matchers for a in anchors for h in a}
+        self._anchor_hashes = numpy.array(sorted(anchored), dtype=numpy.uint64)
         # Proximity rules indexed by what can trigger them, so a sentence only tries its own.
         self._order = {p.id: i for i, p in enumerate(codebook.patterns())}
         self._near_by_term: dict[str, list[str]] = defaultdict(list)
         self._near_by_partner: dict[str, list[str]] = defaultdict(list)
+        # Per proximity rule, what can fill each side: its terms' key and its partners.
+        self._sides: dict[str, list[tuple[str, frozenset[str]]]] = {}
         for pattern in codebook.patterns():
+            if pattern.kind == "near":
+                self._sides[pattern.id] = [
+                    (f"{pattern.id}|{side}", frozenset(term.partners if term else ()))
+                    for side, term in (("a", pattern.a), ("b", pattern.b))
+                ]
             for side, term in (("a", pattern.a), ("b", pattern.b)):
                 if pattern.kind == "near" and term is not None:
                     self._near_by_term[f"{pattern.id}|{side}"].append(pattern.id)
@@ -217,7 +227,8 @@ class RuleCoder:
         for matcher in self._matchers:
             found.extend((strings[key], start, end) for key, start, end in matcher(doc))
         if self._token_matchers:
-            present = set(doc.to_array([LOWER, NORM, ORTH]).ravel().tolist())
+            values = doc.to_array([LOWER, NORM, ORTH]).ravel()
+            present = set(values[found_in(self._anchor_hashes, values)[0]].tolist())
             for anchors, token_matcher, pattern in self._token_matchers:
                 if all(present & anchor for anchor in anchors):
                     try:
@@ -302,7 +313,10 @@ class RuleCoder:
         candidates = {p for key in terms for p in self._near_by_term[key]}
         candidates.update(p for pid in partners for p in self._near_by_partner[pid])
         for near_id in sorted(candidates, key=self._order.__getitem__):
-            direct.extend(self._near(self.by_id[near_id], terms, partners))
+            if all(  # both sides present: most candidates have one side only
+                key in terms or not ids.isdisjoint(partners) for key, ids in self._sides[near_id]
+            ):
+                direct.extend(self._near(self.by_id[near_id], terms, partners))
         for pattern, start, end in _longest(direct):
             if pattern.negatable and self._negated(doc, sent_start, start, excepted):
                 continue

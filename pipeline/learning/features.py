@@ -33,6 +33,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from spacy.attrs import LOWER
 
 from pipeline.coding.nlp import make_nlp
+from pipeline.core.arrays import found_in
 
 if TYPE_CHECKING:
     from spacy.strings import StringStore
@@ -265,8 +266,7 @@ class Featurizer:
         if len(columns) > 1 and len(self.bigram_keys):
             pair = known[:-1] & known[1:] & (owner[:-1] == owner[1:])
             keys = columns[:-1][pair] * width + columns[1:][pair]
-            at = np.minimum(np.searchsorted(self.bigram_keys, keys), len(self.bigram_keys) - 1)
-            hit = self.bigram_keys[at] == keys
+            hit, at = found_in(self.bigram_keys, keys)
             rows.append(owner[:-1][pair][hit])
             cols.append(self.bigram_columns[at[hit]])
         return _counts(np.concatenate(rows), np.concatenate(cols), (n, width), part.dtype)
