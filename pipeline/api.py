@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,7 @@ from pipeline.registry import DEFAULT_CODER, coders
 from pipeline.review.settings import AgreementSettings, ImportSettings, SheetSettings
 from pipeline.stage import Context, ProgressSink, Silent
 from pipeline.workspace import ENV_VAR as WORKSPACE_ENV_VAR
-from pipeline.workspace import Workspace, find_workspace, init_workspace
+from pipeline.workspace import STORE_ENV_VAR, Workspace, find_workspace, init_workspace
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from pipeline.status import format_summary as format_ingest_summary
     from pipeline.status import write_problems_csv
     from pipeline.store import Store
+    from pipeline.store.copy import CopyReport
 
 # Names whose modules pull in pandas, scikit-learn or spaCy: imported when first used, so that
 # importing the API (and so starting ``dshift``) stays fast.
@@ -76,6 +77,7 @@ _LAZY = {
     "TrainSettings": ("pipeline.learning.stage", "TrainSettings"),
     "TrainSummary": ("pipeline.learning.stage", "TrainSummary"),
     "AgreementReport": ("pipeline.review.stage", "AgreementReport"),
+    "CopyReport": ("pipeline.store.copy", "CopyReport"),
 }
 
 
@@ -93,6 +95,7 @@ __all__ = [
     "CORRELATION_CAUTION",
     "GATE_ALPHA",
     "GATE_MIN_UNITS",
+    "STORE_ENV_VAR",
     "WORKSPACE_ENV_VAR",
     "AgreementReport",
     "AgreementSettings",
@@ -102,6 +105,7 @@ __all__ = [
     "Codebook",
     "CodebookDiff",
     "CoderState",
+    "CopyReport",
     "ExportSettings",
     "ExportSummary",
     "ImportSettings",
@@ -117,6 +121,7 @@ __all__ = [
     "TrainSettings",
     "TrainSummary",
     "codebook_tree",
+    "copy_store",
     "diff_codebooks",
     "format_indices",
     "format_ingest_summary",
@@ -135,6 +140,17 @@ def load_codebook(path: Path) -> LoadedCodebook:
     from pipeline.codebook.files import read_codebook
 
     return read_codebook(path)
+
+
+def copy_store(
+    source: str, target: str, progress: Callable[[str, int], None] | None = None
+) -> CopyReport:
+    """Copy the store at ``source`` (a SQLite file or a PostgreSQL URL) into the new, empty
+    store at ``target`` in one transaction, verified table by table (row counts and content
+    checksums) before it is committed; see :mod:`pipeline.store.copy`."""
+    from pipeline.store.copy import copy_store as copy
+
+    return copy(source, target, progress)
 
 
 def codebook_tree(path: Path) -> str:
@@ -238,13 +254,15 @@ class Project:
     # -- opening ----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, where: str | os.PathLike[str] | None = None) -> Project:
-        """The workspace at ``where`` (else ``$DSHIFT_WORKSPACE``, else the current folder).
+    def open(cls, where: str | os.PathLike[str] | None = None, store: str | None = None) -> Project:
+        """The workspace at ``where`` (else ``$DSHIFT_WORKSPACE``, else the current folder),
+        with its store at ``store`` (a path or ``postgresql://`` URL; else ``$DSHIFT_STORE``,
+        else the workspace's ``dshift.toml``, else ``corpus/corpus.sqlite``).
 
         Raises:
             WorkspaceError: when there is no workspace there, saying how to make one.
         """
-        return cls(find_workspace(where))
+        return cls(find_workspace(where, store))
 
     @classmethod
     def find(cls, where: str | os.PathLike[str] | None = None) -> Project | None:
@@ -260,6 +278,15 @@ class Project:
         """Make a workspace in ``directory`` with the default codebook (an existing one is
         checked and completed, never overwritten)."""
         return cls(init_workspace(directory))
+
+    @property
+    def store_where(self) -> str:
+        """Where the corpus store is, for messages: its file, or its URL without a password."""
+        if self.workspace.store_on_server:
+            from pipeline.store.postgres import redact
+
+            return redact(self.workspace.store)
+        return self.workspace.store
 
     @property
     def root(self) -> Path:
@@ -289,7 +316,13 @@ class Project:
 
     @contextmanager
     def _store(self, command: str | None = None) -> Iterator[Store]:
-        """The store; with ``command``, under the workspace's write lock for its whole use."""
+        """The store; with ``command``, under the workspace's write lock for its whole use
+        (a lock file beside a SQLite store; on PostgreSQL an advisory lock in the database,
+        which every machine sharing the store sees)."""
+        if command and self.workspace.store_on_server:
+            with self.workspace.open_store() as store, store.workspace_lock(f"dshift {command}"):
+                yield store
+            return
         lock = self.workspace.lock(f"dshift {command} (pid {os.getpid()})") if command else None
         with lock or nullcontext(), self.workspace.open_store() as store:
             yield store

@@ -134,7 +134,7 @@ def format_status(store: Store, runs: int = 5) -> str:
     coverage = store.coverage()
     documents = store.current_documents()
     lines = [
-        f"corpus store: {store.path}"
+        f"corpus store: {store.where}"
         + (" (read-only here: commands that change it will refuse)" if store.read_only else ""),
         f"documents: {len(documents)} current ({sum(d.n_pages for d in documents)} pages)",
     ]

@@ -26,15 +26,24 @@ if TYPE_CHECKING:
     from pipeline.store import Store
 
 ENV_VAR = "DSHIFT_WORKSPACE"
+STORE_ENV_VAR = "DSHIFT_STORE"
 STORE_NAME = "corpus.sqlite"
 LOCK_NAME = ".dshift.lock"
+CONFIG_NAME = "dshift.toml"
 
 
 @dataclass(frozen=True)
 class Workspace:
-    """Paths of one workspace."""
+    """Paths of one workspace, and where its store is.
+
+    Attributes:
+        root: the workspace folder.
+        store_url: the store given for this command (``--store`` or ``$DSHIFT_STORE``); None:
+            the one ``dshift.toml`` names, else ``corpus/corpus.sqlite``.
+    """
 
     root: Path
+    store_url: str | None = None
 
     @property
     def corpus(self) -> Path:
@@ -57,6 +66,18 @@ class Workspace:
     def store_path(self) -> Path:
         return self.corpus / STORE_NAME
 
+    @property
+    def store(self) -> str:
+        """Where the store is: the URL given for this command, else the one in the
+        workspace's ``dshift.toml`` (``[store] url = "postgresql://..."``), else the SQLite
+        file ``corpus/corpus.sqlite``."""
+        return self.store_url or configured_store(self.root) or str(self.store_path)
+
+    @property
+    def store_on_server(self) -> bool:
+        """Whether the store is on a database server (PostgreSQL), not in the workspace."""
+        return self.store.startswith(("postgresql://", "postgres://"))
+
     def open_store(self, *, read_only: bool | None = None) -> Store:
         """Open the corpus store, creating it on first use.
 
@@ -66,7 +87,7 @@ class Workspace:
         """
         from pipeline.store import connect
 
-        return connect(self.store_path, read_only=read_only)
+        return connect(self.store, read_only=read_only)
 
     @contextmanager
     def lock(self, command: str) -> Iterator[None]:
@@ -158,8 +179,53 @@ def file_error(
     )
 
 
-def find_workspace(option: str | os.PathLike[str] | None = None) -> Workspace:
-    """Return the workspace named by ``--workspace``, else $DSHIFT_WORKSPACE, else the cwd.
+def configured_store(root: Path) -> str | None:
+    """The store URL in the workspace's ``dshift.toml`` (``[store] url``), or None.
+
+    Raises:
+        WorkspaceError: if the file is there but is not TOML or its ``url`` is not a string.
+    """
+    path = root / CONFIG_NAME
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(
+            f"cannot read the workspace settings {path}: {exc}",
+            "make it a readable UTF-8 text file, or remove it to use corpus/corpus.sqlite",
+        ) from exc
+    try:
+        settings = _toml(text)
+    except ValueError as exc:
+        raise WorkspaceError(
+            f"{path} is not valid TOML: {exc}",
+            'write it as:\n[store]\nurl = "postgresql://USER@HOST:5432/DATABASE"',
+        ) from exc
+    section = settings.get("store")
+    url = section.get("url") if isinstance(section, dict) else None
+    if url is not None and not isinstance(url, str):
+        raise WorkspaceError(
+            f"{path}: [store] url must be a string, not {type(url).__name__}",
+            'write it as: url = "postgresql://USER@HOST:5432/DATABASE"',
+        )
+    return url or None
+
+
+def _toml(text: str) -> dict[str, object]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib.loads(text)
+
+
+def find_workspace(
+    option: str | os.PathLike[str] | None = None, store: str | None = None
+) -> Workspace:
+    """Return the workspace named by ``--workspace``, else $DSHIFT_WORKSPACE, else the cwd;
+    its store is ``store`` (``--store``), else $DSHIFT_STORE, else its own (see
+    :attr:`Workspace.store`).
 
     Raises:
         WorkspaceError: if the folder is not a workspace.
@@ -176,7 +242,7 @@ def find_workspace(option: str | os.PathLike[str] | None = None) -> Workspace:
             f"create one with 'dshift init {chosen}', or point to one with --workspace DIR "
             f"or ${ENV_VAR}",
         )
-    return Workspace(root)
+    return Workspace(root, store or os.environ.get(STORE_ENV_VAR) or None)
 
 
 README_TEXT = (

@@ -101,3 +101,41 @@ def postgres() -> Iterator[str]:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _integrity_errors() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.IntegrityError,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+# What a refused change (a trigger, a constraint) raises on either backend.
+INTEGRITY = _integrity_errors()
+
+_databases = iter(range(1_000_000))
+
+
+def new_database(server: str) -> str:
+    """The URL of a new, empty database on the PostgreSQL ``server`` (one per test)."""
+    import os
+
+    import psycopg
+
+    name = f"t{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(server, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's new store goes, once on each backend: a SQLite file in the test's folder,
+    and a new database on the session's real PostgreSQL server (skipped, saying why, where no
+    server can be started)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "corpus.sqlite")
+    return new_database(request.getfixturevalue("postgres"))

@@ -14,6 +14,7 @@ from pipeline.ingest.metadata import resolve
 from pipeline.models import Extraction, Sighting
 from pipeline.store import Store, connect
 from pipeline.store.migrations import MIGRATIONS
+from tests.conftest import INTEGRITY
 
 
 def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
@@ -25,8 +26,11 @@ def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
 
 
 def test_unknown_scheme_and_newer_schema_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="postgresql"):
-        connect("postgresql://localhost/corpus")
+    with pytest.raises(StoreError, match=r"(?s)unsupported store URL scheme 'mysql'.*postgresql"):
+        connect("mysql://user:secret@localhost/corpus")
+    with pytest.raises(StoreError) as refused:
+        connect("mysql://user:secret@localhost/corpus")
+    assert "secret" not in str(refused.value)
     db = sqlite3.connect(tmp_path / "new.sqlite")
     db.execute("PRAGMA user_version = 99")
     db.close()
@@ -34,8 +38,8 @@ def test_unknown_scheme_and_newer_schema_are_refused(tmp_path: Path) -> None:
         connect(tmp_path / "new.sqlite")
 
 
-def test_canonical_text_can_never_be_updated(tmp_path: Path) -> None:
-    with connect(tmp_path / "c.sqlite") as store:
+def test_canonical_text_can_never_be_updated(store_url: str) -> None:
+    with connect(store_url) as store:
         run = store.start_run("test", {})
         doc = store.add_document(
             sha256="ab" * 32,
@@ -47,13 +51,13 @@ def test_canonical_text_can_never_be_updated(tmp_path: Path) -> None:
             run_id=run,
             supersedes=None,
         )
-        with pytest.raises(sqlite3.IntegrityError, match="never change"):
+        with pytest.raises(INTEGRITY, match="never change"):
             store.db.execute("UPDATE documents SET text = 'changed' WHERE id = ?", (doc,))
         assert store.document_text(doc) == "Text."
 
 
-def test_an_open_problem_is_recorded_once(tmp_path: Path) -> None:
-    with connect(tmp_path / "c.sqlite") as store:
+def test_an_open_problem_is_recorded_once(store_url: str) -> None:
+    with connect(store_url) as store:
         run = store.start_run("test", {})
         problem = Problem("encrypted", "/drop/x.pdf")
         store.add_problem(run, "ingest", problem, sha256="ef" * 32)
@@ -63,8 +67,8 @@ def test_an_open_problem_is_recorded_once(tmp_path: Path) -> None:
         assert store.open_problems() == []
 
 
-def test_runs_started_in_one_second_keep_their_order(tmp_path: Path) -> None:
-    with connect(tmp_path / "c.sqlite") as store:
+def test_runs_started_in_one_second_keep_their_order(store_url: str) -> None:
+    with connect(store_url) as store:
         ids = [store.start_run(f"run {i}", {}) for i in range(30)]
         assert [r.command for r in store.recent_runs(30)] == [
             f"run {i}" for i in reversed(range(30))
@@ -72,8 +76,8 @@ def test_runs_started_in_one_second_keep_their_order(tmp_path: Path) -> None:
         assert sorted(ids) == ids
 
 
-def test_a_run_that_raises_is_recorded_as_failed(tmp_path: Path) -> None:
-    with connect(tmp_path / "c.sqlite") as store:
+def test_a_run_that_raises_is_recorded_as_failed(store_url: str) -> None:
+    with connect(store_url) as store:
         with pytest.raises(RuntimeError), store.recorded_run("test", {}) as run:
             run.counts = {"done": 1}
             raise RuntimeError("boom")

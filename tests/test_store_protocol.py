@@ -1,4 +1,4 @@
-"""The SQLite store meets the store contract: every protocol method, with the same parameters.
+"""The store meets its contract on either backend: every protocol method, same parameters.
 
 mypy checks the same statically (``pipeline.store.sqlite._meets_the_contract``); this test
 checks what a type checker cannot see: that the flat names reach the right part at run time.
@@ -7,7 +7,6 @@ checks what a type checker cannot see: that the flat names reach the right part 
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,8 @@ PARTS = {
     protocols.Settings: "settings",
     protocols.Derived: "derived_results",
 }
-# What the SQLite facade offers beyond the contract: its file, its connection, its parts.
-SQLITE_ONLY = {"path", "db", "database", *PARTS.values()}
+# What the facade offers beyond the contract: where it is, its connection, its parts.
+BEYOND = {"path", "where", "dialect", "db", "database", "workspace_lock", *PARTS.values()}
 
 
 def _members(protocol: type) -> dict[str, Any]:
@@ -49,8 +48,8 @@ def _parameters(function: Any) -> list[tuple[str, Any, Any, Any]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Any:
-    with connect(tmp_path / "c.sqlite") as opened:
+def store(store_url: str) -> Any:
+    with connect(store_url) as opened:
         yield opened
 
 
@@ -78,10 +77,10 @@ def test_each_flat_name_is_the_method_of_its_part(store: Store, protocol: type) 
         assert _members(protocol)[name].__doc__, f"protocol {name} has no docstring"
 
 
-def test_the_store_offers_nothing_outside_the_contract_but_its_sqlite_parts() -> None:
+def test_the_store_offers_nothing_outside_the_contract_but_its_parts() -> None:
     contract = {name for protocol in [*PARTS, protocols.Store] for name in _members(protocol)}
     public = {name for name in vars(Store) if not name.startswith("_")}
-    assert public - contract == SQLITE_ONLY - {"database", *PARTS.values()}
+    assert public - contract == BEYOND - {"database", *PARTS.values()}
     assert contract - public - {"__enter__", "__exit__"} == set()
 
 

@@ -4,7 +4,7 @@
 the commands of one room and registers them on the group when imported here.
 """
 
-from pipeline.cli import coders, coding, corpus, indices, review  # noqa: F401  (registers)
+from pipeline.cli import coders, coding, corpus, indices, review, store  # noqa: F401  (registers)
 from pipeline.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
+from pipeline.api import STORE_ENV_VAR, Project
 from pipeline.api import WORKSPACE_ENV_VAR as ENV_VAR
-from pipeline.api import Project
 from pipeline.errors import ERRORS, EXIT_BUG, EXIT_INTERRUPTED, DshiftError, system_failure
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,7 +104,8 @@ class TerminalProgress:
 
 def project_of(ctx: click.Context) -> Project:
     """The project of the workspace given by --workspace (or $DSHIFT_WORKSPACE, or here)."""
-    project = Project.open(ctx.find_root().obj.get("workspace"))
+    options = ctx.find_root().obj
+    project = Project.open(options.get("workspace"), options.get("store"))
     project.progress = TerminalProgress()
     return project
 
@@ -141,8 +142,17 @@ def codebook_file(ctx: click.Context, given: str | None) -> Path:
     help=f"Workspace folder (holds corpus/, codebook/, outputs/). Default: ${ENV_VAR}, "
     "else the current folder.",
 )
+@click.option(
+    "--store",
+    metavar="URL",
+    envvar=STORE_ENV_VAR,
+    help="Where the corpus store is: a PostgreSQL URL (postgresql://USER@HOST:5432/DATABASE; "
+    "the password in PGPASSWORD or ~/.pgpass) or a SQLite file. Default: "
+    f"${STORE_ENV_VAR}, else [store] url in the workspace's dshift.toml, else "
+    "corpus/corpus.sqlite.",
+)
 @click.pass_context
-def cli(ctx: click.Context, workspace: str | None) -> None:
+def cli(ctx: click.Context, workspace: str | None, store: str | None) -> None:
     """Code official foreign-policy discourse into yearly discourse-shift indices.
 
     \b
@@ -153,6 +163,7 @@ def cli(ctx: click.Context, workspace: str | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
+    ctx.obj["store"] = store
 
 
 def _interrupt_on_sigterm() -> None:

@@ -173,7 +173,7 @@ def run(ctx: click.Context, drops: tuple[str, ...], coder_name: str | None, **op
     click.echo(f"report: {done.report}", err=True)
     click.echo(
         f"outputs: {project.outputs}\n  exports: {done.export.folder}\n  report:  {done.report}\n"
-        f"  store:   {project.workspace.store_path} (back it up)",
+        f"  store:   {project.store_where} (back it up)",
         err=True,
     )
     _exit_if_strict(options["strict"], done.ingest)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -23,17 +22,22 @@ from pipeline.core.records import (
     TagRow,
     TagToSave,
 )
-from pipeline.store.database import Database, utc_now
+from pipeline.store.backend import Backend, Connection, json_text
+from pipeline.store.database import utc_now
 
 # One encoder for every tag (json.dumps with an option builds a new one each call).
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+# A segment's text out of its document's (1-based, in characters; the casts because
+# PostgreSQL's substr takes 32-bit integers and the offsets are 64-bit columns there).
+_SEGMENT_TEXT = 'substr(d.text, CAST(s.start + 1 AS INTEGER), CAST(s."end" - s.start AS INTEGER))'
 
 _TAG_COLUMNS = (
     "segment_id, code, top_code, confidence, partners, evidence, coder, codebook_version, run_id"
 )
 
 
-def _tag(row: sqlite3.Row) -> TagRow:
+def _tag(row: Any) -> TagRow:
     """Turn a row of the tags table into a TagRow (its JSON columns read)."""
     values = dict(row)
     values["partners"] = json.loads(values["partners"])
@@ -42,14 +46,14 @@ def _tag(row: sqlite3.Row) -> TagRow:
 
 
 class CodingQueries:
-    """The coding of a SQLite store (see :class:`.protocols.Coding`)."""
+    """The coding of a store (see :class:`.protocols.Coding`)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         """Query and write through ``database``."""
         self.database = database
         self.db = database.db  # the shared connection, read through; written in transactions
 
-    def _bulk(self, sql: str, params: Iterable[Any]) -> sqlite3.Cursor:
+    def _bulk(self, sql: str, params: Iterable[Any]) -> Any:
         """Run a query of many rows that come back as plain tuples, not :class:`sqlite3.Row`
         (which costs as much again per row as the named tuple made from it)."""
         cursor = self.db.cursor()
@@ -89,11 +93,11 @@ class CodingQueries:
     ) -> list[DocumentToCode]:
         """Current documents coded by ``coder`` under ``version`` whose coding run recorded a
         model other than ``model`` (the SHA-256 of the model file), by id."""
+        model_of_run = json_text(self.database.dialect, "r.arguments", "coder", "model_sha256")
         rows = self.db.execute(
             "SELECT d.id, d.sha256 FROM coded c JOIN documents d ON d.id = c.document_id "
             "JOIN runs r ON r.id = c.run_id WHERE d.superseded_by IS NULL AND c.segmenter = ? "
-            "AND c.coder = ? AND c.codebook_version = ? AND "
-            "COALESCE(json_extract(r.arguments, '$.coder.model_sha256'), '') != ? "
+            f"AND c.coder = ? AND c.codebook_version = ? AND COALESCE({model_of_run}, '') != ? "
             "ORDER BY d.id",
             (segmenter, coder, version, model),
         )
@@ -126,7 +130,7 @@ class CodingQueries:
                 self._write(db, coding, now)
 
     @staticmethod
-    def _write(db: sqlite3.Connection, coding: CodingToSave, now: str) -> None:
+    def _write(db: Connection, coding: CodingToSave, now: str) -> None:
         """One document's coding, inside the caller's transaction."""
         document_id, segmenter, coder = coding.document_id, coding.segmenter, coding.coder
         version, run_id, segments, tags = (
@@ -236,7 +240,7 @@ class CodingQueries:
         """Yield each segment of current documents with its text, year and document name."""
         query = (
             'SELECT s.id, s.document_id, s.segmenter, s.seq, s.start, s."end", s.n_words, '
-            'substr(d.text, s.start + 1, s."end" - s.start), d.year, d.name FROM segments s '
+            f"{_SEGMENT_TEXT}, d.year, d.name FROM segments s "
             "JOIN documents d ON d.id = s.document_id WHERE d.superseded_by IS NULL AND "
             "s.segmenter = ?"
         )
@@ -309,7 +313,7 @@ class CodingQueries:
             "SELECT max(t) FROM (SELECT max(created_at) AS t FROM documents "
             "UNION ALL SELECT max(recorded_at) FROM metadata "
             "UNION ALL SELECT max(coded_at) FROM coded "
-            "UNION ALL SELECT max(created_at) FROM decisions)"
+            "UNION ALL SELECT max(created_at) FROM decisions) AS latest"
         ).fetchone()
         return row[0] if row else None
 
@@ -322,7 +326,7 @@ class CodingQueries:
             "SELECT t.segment_id, s.document_id, d.title, d.source_type, d.date, d.year, "
             "t.code, t.top_code, t.partners, t.evidence, t.confidence, t.coder, "
             't.codebook_version, s.start, s."end", '
-            'substr(d.text, s.start + 1, s."end" - s.start) AS text '
+            f"{_SEGMENT_TEXT} AS text "
             "FROM tags t JOIN segments s ON s.id = t.segment_id "
             "JOIN documents d ON d.id = s.document_id "
             "WHERE d.superseded_by IS NULL AND t.coder = ? AND t.codebook_version = ? "
@@ -341,7 +345,7 @@ class CodingQueries:
             chunk = wanted[start : start + 500]
             cursor = self.db.execute(
                 "SELECT s.id AS segment_id, s.document_id, d.title, d.source_type, d.date, "
-                'd.year, s.start, s."end", substr(d.text, s.start + 1, s."end" - s.start) AS text '
+                f'd.year, s.start, s."end", {_SEGMENT_TEXT} AS text '
                 "FROM segments s JOIN documents d ON d.id = s.document_id "
                 f"WHERE d.superseded_by IS NULL AND s.id IN ({','.join('?' * len(chunk))})",
                 chunk,
@@ -357,7 +361,7 @@ class CodingQueries:
             chunk = segment_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._bulk(
-                'SELECT s.id, substr(d.text, s.start + 1, s."end" - s.start), d.name, '
+                f"SELECT s.id, {_SEGMENT_TEXT}, d.name, "
                 f"COALESCE(d.date, '') FROM segments s JOIN documents d ON d.id = s.document_id "
                 f"WHERE s.id IN ({marks})",
                 chunk,

@@ -24,6 +24,7 @@ from pipeline.store.access import (
     unreadable_error,
     write_failure,
 )
+from pipeline.store.backend import SQLITE
 from pipeline.store.migrations import migrate, schema_version
 
 
@@ -33,7 +34,7 @@ def utc_now() -> str:
 
 
 class Database:
-    """A connection to one SQLite store file, opened and migrated.
+    """A connection to one SQLite store file, opened and migrated (a :class:`.backend.Backend`).
 
     Attributes:
         path: the SQLite file.
@@ -43,6 +44,8 @@ class Database:
         db: the connection (rows are :class:`sqlite3.Row`); queries read through it and write
             only inside :meth:`transaction`.
     """
+
+    dialect = SQLITE
 
     def __init__(self, path: Path, *, read_only: bool | None = None) -> None:
         """Open the store file ``path``; see :func:`pipeline.store.connect` for ``read_only``."""
@@ -121,6 +124,11 @@ class Database:
                 )
             ) from exc
         return db
+
+    @property
+    def where(self) -> str:
+        """The store file, for messages."""
+        return str(self.path)
 
     def close(self) -> None:
         """Close the connection; committed work is already on disk."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 from pipeline.core.records import DerivedResult
-from pipeline.store.database import Database, utc_now
+from pipeline.store.backend import Backend
+from pipeline.store.database import utc_now
 
 
 class DerivedQueries:
-    """Derived results of a SQLite store (see :class:`.protocols.Derived`)."""
+    """Derived results of a store (see :class:`.protocols.Derived`)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         """Query and write through ``database``."""
         self.database = database
         self.db = database.db

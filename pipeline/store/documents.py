@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+from typing import Any
 
 from pipeline.core.records import CoverageRow, DocumentRow, MetadataRecord, PageSpan
 from pipeline.models import Extraction, MetaValue, Resolved, Sighting
-from pipeline.store.database import Database, utc_now
+from pipeline.store.backend import Backend
+from pipeline.store.database import utc_now
 
 _DOC_COLUMNS = (
     "id, sha256, kind, name, n_chars, n_pages, source_type, issuer, date, year, title, language, "
@@ -15,7 +16,7 @@ _DOC_COLUMNS = (
 )
 
 
-def _document(row: sqlite3.Row) -> DocumentRow:
+def _document(row: Any) -> DocumentRow:
     """Turn a row of the documents table into a DocumentRow (provenance read)."""
     values = dict(row)
     values["provenance"] = json.loads(values["provenance"])
@@ -23,9 +24,9 @@ def _document(row: sqlite3.Row) -> DocumentRow:
 
 
 class DocumentQueries:
-    """The documents of a SQLite store (see :class:`~pipeline.store.protocols.Documents`)."""
+    """The documents of a store (see :class:`~pipeline.store.protocols.Documents`)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         """Query and write through ``database``."""
         self.database = database
         self.db = database.db  # the shared connection, read through; written in transactions
@@ -67,7 +68,7 @@ class DocumentQueries:
             cursor = db.execute(
                 "INSERT INTO documents (sha256, kind, text, text_sha256, n_chars, n_pages, "
                 "size_bytes, extractor, file_info, name, supersedes, run_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     sha256,
                     extraction.kind,
@@ -84,7 +85,7 @@ class DocumentQueries:
                     now,
                 ),
             )
-            doc_id = int(cursor.lastrowid or 0)
+            doc_id = int(cursor.fetchone()[0])
             db.executemany(
                 'INSERT INTO pages (document_id, page, start, "end") VALUES (?, ?, ?, ?)',
                 [(doc_id, n, s, e) for n, (s, e) in enumerate(extraction.pages, start=1)],

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from pipeline import __version__
 from pipeline.core.records import ProblemRow, UndatedDocument
 from pipeline.errors import Problem
-from pipeline.store.database import Database, utc_now
+from pipeline.store.backend import Backend
+from pipeline.store.database import utc_now
 
 
 class ProblemQueries:
-    """The problem log of a SQLite store (see :class:`~pipeline.store.protocols.Problems`)."""
+    """The problem log of a store (see :class:`~pipeline.store.protocols.Problems`)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         """Query and write through ``database``."""
         self.database = database
         self.db = database.db  # the shared connection, read through; written in transactions
@@ -33,10 +34,17 @@ class ProblemQueries:
         two files for the user to deal with.
         """
         with self.database.transaction() as db:
+            same_bytes = "sha256 IS NULL" if sha256 is None else "sha256 = ?"
             exists = db.execute(
                 "SELECT 1 FROM problems WHERE resolved_at IS NULL AND code = ? AND place = ? AND "
-                "((sha256 IS ? AND path = ?) OR document_id = ?)",
-                (problem.code, problem.place, sha256, problem.path, document_id),
+                f"(({same_bytes} AND path = ?) OR document_id = ?)",
+                (
+                    problem.code,
+                    problem.place,
+                    *([] if sha256 is None else [sha256]),
+                    problem.path,
+                    document_id,
+                ),
             ).fetchone()
             if exists:
                 return

@@ -12,17 +12,18 @@ from pipeline.core.records import (
     ReviewFile,
     ShownRow,
 )
-from pipeline.store.database import Database, utc_now
+from pipeline.store.backend import Backend
+from pipeline.store.database import utc_now
 
 
 class ReviewQueries:
-    """The review data of a SQLite store (see :class:`.protocols.Review`).
+    """The review data of a store (see :class:`.protocols.Review`).
 
     Decisions are only ever inserted (triggers refuse an update or a delete); the current state
     is computed from them.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         """Query and write through ``database``."""
         self.database = database
         self.db = database.db  # the shared connection, read through; written in transactions
@@ -53,10 +54,10 @@ class ReviewQueries:
         with self.database.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO review_files (sha256, path, kind, coder, rows, run_id, imported_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (sha256, path, kind, coder, len(decisions), run_id, now),
             )
-            file_id = cursor.lastrowid
+            file_id = int(cursor.fetchone()[0])
             db.executemany(
                 "INSERT INTO decisions (segment_id, coder, role, action, codes, machine_codes, "
                 "note, codebook_version, source, file_id, created_at, scope, export_id) "

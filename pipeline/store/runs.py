@@ -13,7 +13,8 @@ from typing import Any
 from pipeline import __version__
 from pipeline.core.records import RunRecord, RunRow
 from pipeline.errors import StoreError
-from pipeline.store.database import Database, utc_now
+from pipeline.store.backend import Backend
+from pipeline.store.database import utc_now
 
 _last_stamp = ""
 
@@ -36,9 +37,9 @@ def new_run_id() -> str:
 
 
 class RunQueries:
-    """The runs and file cache of a SQLite store (see :class:`.protocols.RunLog`)."""
+    """The runs and file cache of a store (see :class:`.protocols.RunLog`)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         """Query and write through ``database``."""
         self.database = database
         self.db = database.db  # the shared connection, read through; written in transactions

@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 
 from pipeline.registry import DEFAULT_CODER
-from pipeline.store.database import Database
+from pipeline.store.backend import Backend
 
 
 class SettingsQueries:
-    """The settings of a SQLite store (see :class:`.protocols.Settings`)."""
+    """The settings of a store (see :class:`.protocols.Settings`)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         """Query and write through ``database``."""
         self.database = database
         self.db = database.db  # the shared connection, read through; written in transactions

@@ -1,4 +1,4 @@
-"""SQLite implementation of the corpus store (WAL mode, one writer, many readers).
+"""The corpus store's facade, and :func:`connect`, which opens a store on SQLite or PostgreSQL.
 
 :class:`Store` is a facade over parts, one per role of :mod:`pipeline.store.protocols`, each
 holding the one shared :class:`~pipeline.store.database.Database`: ``store.runs``,
@@ -14,7 +14,6 @@ rewrite and keep stage code unaware of how a store is cut up.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 from pipeline.core.records import DocumentRow, ProblemRow, RunRecord, RunRow
 from pipeline.errors import StoreError, damaged_store, is_damaged
 from pipeline.store import protocols
+from pipeline.store.backend import Backend
 from pipeline.store.coding import CodingQueries
 from pipeline.store.database import Database, utc_now
 from pipeline.store.derived import DerivedQueries
@@ -51,7 +51,9 @@ def connect(url: str | os.PathLike[str], *, read_only: bool | None = None) -> St
     """Open (creating and migrating if needed) the store at ``url``.
 
     Args:
-        url: ``sqlite:///absolute/path.sqlite``, ``sqlite:relative.sqlite`` or a plain path.
+        url: ``sqlite:///absolute/path.sqlite``, ``sqlite:relative.sqlite``, a plain path, or
+            ``postgresql://USER@HOST:PORT/DATABASE`` (a password is best kept in PGPASSWORD or
+            ``~/.pgpass``, which the driver reads).
         read_only: ``True`` opens the store for reading only (no migration, no journal files
             written, no write allowed); ``False`` insists on writing; ``None`` (the default)
             opens it for reading only when the store or its folder cannot be written (a
@@ -64,16 +66,28 @@ def connect(url: str | os.PathLike[str], *, read_only: bool | None = None) -> St
             but cannot be.
     """
     text = os.fspath(url)
+    if text.startswith(("postgresql://", "postgres://")):
+        from pipeline.store.postgres import PgDatabase
+
+        return Store(PgDatabase(text, read_only=read_only))
     if "://" in text and not text.startswith("sqlite://"):
         scheme = text.split("://", 1)[0]
         raise StoreError(
-            f"unsupported store URL scheme '{scheme}' in {text}",
-            "use a SQLite path such as corpus/corpus.sqlite (no server databases yet)",
+            f"unsupported store URL scheme '{scheme}' in {redact(text)}",
+            "use a SQLite path such as corpus/corpus.sqlite, or a PostgreSQL URL such as "
+            "postgresql://USER@HOST:5432/DATABASE",
         )
     path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite:"))
     if text.startswith("sqlite:///"):
         path = Path("/" + text.removeprefix("sqlite:///"))
-    return Store(path, read_only=read_only)
+    return Store(Database(path, read_only=read_only))
+
+
+def redact(url: str) -> str:
+    """A store URL without its password (for messages)."""
+    from pipeline.store.postgres import redact as without_password
+
+    return without_password(url)
 
 
 class _Part(Generic[P, R]):
@@ -103,19 +117,20 @@ class _Part(Generic[P, R]):
 
 
 class Store:
-    """A corpus store on a SQLite file. Create with :func:`connect`.
+    """A corpus store, on a SQLite file or a PostgreSQL server. Create with :func:`connect`.
 
     Satisfies :class:`pipeline.store.protocols.Store`; see that for what each method promises.
 
     Attributes:
-        database: the shared connection, transactions and migrations.
+        database: the backend: the shared connection, transactions and migrations
+            (:class:`.database.Database` for SQLite, :class:`.postgres.PgDatabase`).
         runs, documents, problems, coding, review, settings, derived_results: the parts, by
             role.
     """
 
-    def __init__(self, path: Path, *, read_only: bool | None = None) -> None:
-        """Open the store file ``path``; see :func:`connect` for ``read_only``."""
-        self.database = Database(path, read_only=read_only)
+    def __init__(self, database: Backend) -> None:
+        """Put the parts on ``database`` (opened and migrated)."""
+        self.database = database
         self.runs = RunQueries(self.database)
         self.documents = DocumentQueries(self.database)
         self.problems = ProblemQueries(self.database)
@@ -126,8 +141,20 @@ class Store:
 
     @property
     def path(self) -> Path:
-        """The SQLite file."""
+        """The SQLite file (a PostgreSQL store has none: see :attr:`where`)."""
+        if not isinstance(self.database, Database):
+            raise AttributeError(f"the store {self.where} is on a server, not in a file")
         return self.database.path
+
+    @property
+    def where(self) -> str:
+        """Where the store is, for messages: its file, or its URL without the password."""
+        return self.database.where
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.database.dialect
 
     @property
     def read_only(self) -> bool:
@@ -135,8 +162,9 @@ class Store:
         return self.database.read_only
 
     @property
-    def db(self) -> sqlite3.Connection:
-        """The SQLite connection, for maintenance and tests; stage code calls the methods."""
+    def db(self) -> Any:
+        """The connection (``?`` placeholders on either backend), for maintenance and tests;
+        stage code calls the methods."""
         return self.database.db
 
     @property
@@ -144,9 +172,19 @@ class Store:
         """The number of migrations applied to this store."""
         return self.database.schema_version
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[Any]:
         """Run a block as one all-or-nothing write transaction, yielding the connection."""
         return self.database.transaction()
+
+    def workspace_lock(self, command: str) -> AbstractContextManager[None]:
+        """Hold a PostgreSQL store's workspace lock while ``command`` runs (LockedError, naming
+        the holder, if another process on any machine has it). A SQLite store's lock is the
+        workspace's lock file (:meth:`pipeline.workspace.Workspace.lock`)."""
+        lock = getattr(self.database, "workspace_lock", None)
+        if lock is None:
+            raise TypeError("a SQLite store is locked through its workspace's lock file")
+        held: AbstractContextManager[None] = lock(command)
+        return held
 
     def close(self) -> None:
         """Close the connection; committed work is already on disk."""
@@ -161,7 +199,7 @@ class Store:
         (:class:`StoreError`, exit status 4) rather than left as a raw SQLite error."""
         self.close()
         if exc is not None and is_damaged(exc):
-            raise damaged_store(str(self.path), exc) from exc
+            raise damaged_store(self.where, exc) from exc
 
     # -- runs and the file cache (protocols.RunLog) -------------------------------------------
     start_run = _Part("runs", RunQueries.start_run)
