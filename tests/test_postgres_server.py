@@ -1,8 +1,9 @@
-"""The PostgreSQL server the store tests will run against is real: started, reachable, ours.
+"""The PostgreSQL server the store tests run against is real: started, reachable, ours.
 
-(The PostgreSQL store itself is issue 12's next part; this checks the ground it will stand on:
-that ``make test`` installs what is needed and the fixture starts a server as an unprivileged
-user, reachable only on loopback.)
+(The store's own tests on it are tests/test_store_teams.py, tests/test_stages_on_postgres.py and
+the ``store_url`` cases elsewhere; this checks the ground they stand on: that ``make test``
+installs what is needed and the fixture starts a server as an unprivileged user, reachable only
+on loopback.)
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from pipeline.core.records import (
     ReviewFile,
     ShownRow,
 )
+from pipeline.errors import DshiftError
 from pipeline.store.backend import Backend
 from pipeline.store.database import utc_now
 
@@ -52,6 +53,18 @@ class ReviewQueries:
         """
         now = utc_now()
         with self.database.transaction() as db:
+            # After any other writer (one at a time): the same bytes imported meanwhile by
+            # another process (a second coder, a second machine) are seen here.
+            earlier = db.execute(
+                "SELECT path, coder, imported_at FROM review_files WHERE sha256 = ?", (sha256,)
+            ).fetchone()
+            if earlier is not None:
+                raise DshiftError(
+                    f"{path}: the same file was imported while this import ran ({earlier[0]}, "
+                    f"coder {earlier[1]}, {earlier[2]}), so nothing was recorded twice",
+                    "nothing to do: its decisions are in the store once",
+                    code="bad-sheet",
+                )
             cursor = db.execute(
                 "INSERT INTO review_files (sha256, path, kind, coder, rows, run_id, imported_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",

@@ -1,14 +1,15 @@
 """The corpus store's facade, and :func:`connect`, which opens a store on SQLite or PostgreSQL.
 
 :class:`Store` is a facade over parts, one per role of :mod:`pipeline.store.protocols`, each
-holding the one shared :class:`~pipeline.store.database.Database`: ``store.runs``,
+holding the one shared backend (:class:`~pipeline.store.database.Database` for a SQLite file,
+:class:`~pipeline.store.postgres.PgDatabase` for a PostgreSQL server): ``store.runs``,
 ``store.documents``, ``store.problems``, ``store.coding``, ``store.review``, ``store.settings``.
 It also keeps the flat names every caller uses (``store.add_decisions(...)``): each is the part's
 own method, bound through :class:`_Part`, so it has the part's signature and docstring for mypy,
 ``inspect`` and ``help`` alike, and a change to a part cannot drift from the facade. Why both:
-the parts keep each module small and free of the others (no mixins, no import cycle), and they
-are what a PostgreSQL backend replaces one at a time; the flat names spare 300 call sites a
-rewrite and keep stage code unaware of how a store is cut up.
+the parts keep each module small and free of the others (no mixins, no import cycle), and the
+flat names spare 300 call sites a rewrite and keep stage code unaware of how a store is cut up.
+(The module keeps its name, ``sqlite``, from when SQLite was the only backend.)
 """
 
 from __future__ import annotations
