@@ -16,12 +16,11 @@ import pytest
 
 from pipeline.core.records import NewDecision, SegmentToSave
 from pipeline.errors import DshiftError, LockedError, StoreError
-from pipeline.ingest.metadata import resolve
-from pipeline.models import Extraction, Sighting
 from pipeline.store import Store, connect
 from pipeline.store.copy import TABLES, copy_store
 from pipeline.store.migrations import MIGRATIONS
 from tests.conftest import INTEGRITY, new_database
+from tests.test_store import _add_document
 
 SEGMENTS = 40
 
@@ -31,16 +30,7 @@ def _filled(url: str) -> list[str]:
     with connect(url) as store:
         run = store.start_run("test", {})
         text = " ".join(f"Sentence {i} of the release." for i in range(SEGMENTS))
-        doc = store.add_document(
-            sha256=hashlib.sha256(text.encode()).hexdigest(),
-            text_sha256="cd" * 32,
-            extraction=Extraction("txt", text, [(0, len(text))], {}, "text.v1"),
-            sighting=Sighting("/drop/a.txt", "a.txt", len(text), 0),
-            metadata=[],
-            resolved=resolve([]),
-            run_id=run,
-            supersedes=None,
-        )
+        doc = _add_document(store, run, text)
         ids = [f"s{i:04d}" for i in range(SEGMENTS)]
         segments = [SegmentToSave(s, i, i * 10, i * 10 + 9, 5, []) for i, s in enumerate(ids)]
         store.record_codebook("cb-test", "test", "codebook.yaml", "codes: {}", run)
