@@ -29,7 +29,7 @@ import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
@@ -96,7 +96,7 @@ def _plain_rows(cursor: Any) -> Any:
     return tuple
 
 
-@cache
+@lru_cache(maxsize=4096)  # the parts' statements, a few shapes each
 def _translate(sql: str) -> str:
     """The parts' SQL in psycopg's placeholder style (``?`` -> ``%s``, a literal ``%`` doubled)."""
     return sql.replace("%", "%%").replace("?", "%s")
