@@ -625,14 +625,14 @@ class Project:
         """Write review sheets (one per coder) into ``outputs/review/``."""
         from pipeline.review.stage import write_sheets
 
-        with self._stage("review export") as ctx:
+        with self._stage() as ctx:  # no workspace lock: see core.UNLOCKED_COMMANDS
             return write_sheets(ctx, settings)
 
     def adjudication_sheet(self, adjudicator: str) -> Path | None:
         """A sheet of the open disagreements for ``adjudicator``; None if there are none."""
         from pipeline.review.stage import write_adjudication
 
-        with self._stage("review adjudicate") as ctx:
+        with self._stage() as ctx:  # no workspace lock: see core.UNLOCKED_COMMANDS
             return write_adjudication(ctx, adjudicator)
 
     def import_decisions(self, settings: ImportSettings) -> Any:
@@ -644,7 +644,7 @@ class Project:
         """
         from pipeline.review.stage import import_decisions
 
-        with self._stage("review import") as ctx:
+        with self._stage() as ctx:  # no workspace lock: see core.UNLOCKED_COMMANDS
             return import_decisions(ctx, settings)
 
     def agreement(self, settings: AgreementSettings | None = None) -> AgreementReport:

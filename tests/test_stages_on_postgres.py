@@ -77,3 +77,32 @@ def test_the_workspace_settings_file_points_at_the_store(tmp_path: Path, postgre
     assert url.split("@")[1] in _dshift(workspace, None, "status")
     (workspace.root / "dshift.toml").write_text("[store\nurl = 1", encoding="utf-8")
     assert "dshift.toml is not valid TOML" in _dshift(workspace, None, "status", code=2)
+
+
+def test_a_coder_imports_a_sheet_while_a_batch_holds_the_workspace(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Review commands take no workspace lock; batch commands still wait for each other."""
+    store = None if store_url.endswith(".sqlite") else store_url
+    workspace = init_workspace(tmp_path / "ws")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(SAMPLE / DOCS[0], drop / DOCS[0])
+    _dshift(workspace, store, "ingest", str(drop), "--jobs", "1")
+    _dshift(workspace, store, "code")
+    output = _dshift(workspace, store, "review", "export", "--coder", "amina", "--size", "3")
+    sheet = Path(output.strip().splitlines()[0])
+    fill(sheet, {row: ("accept", "") for row in range(2, 5)})
+    batch = (
+        Workspace(workspace.root).lock("dshift run (pid 1)")
+        if store is None
+        else connect(store).workspace_lock("dshift run (on another machine)")
+    )
+    with batch:  # a batch runs meanwhile
+        assert "busy" in _dshift(workspace, store, "code", code=3)
+        _dshift(workspace, store, "review", "import", str(sheet))
+        _dshift(workspace, store, "review", "export", "--coder", "bilal", "--size", "2")
+    with connect(store or str(workspace.store_path)) as opened:
+        assert len(opened.decisions()) == 3
+        runs = {r.command: r.status for r in opened.recent_runs(10)}
+        assert runs["review import"] == "completed"

@@ -76,6 +76,15 @@ def test_runs_started_in_one_second_keep_their_order(store_url: str) -> None:
         assert sorted(ids) == ids
 
 
+def test_the_lock_holder_marks_only_dead_batch_runs_interrupted(store_url: str) -> None:
+    with connect(store_url) as store:
+        batch = store.start_run("code", {})
+        review = store.start_run("review import", {})  # may be alive: it takes no lock
+        assert store.mark_interrupted_runs() == [batch]
+        status = {r.id: r.status for r in store.recent_runs(5)}
+        assert status == {batch: "interrupted", review: "running"}
+
+
 def test_a_run_that_raises_is_recorded_as_failed(store_url: str) -> None:
     with connect(store_url) as store:
         with pytest.raises(RuntimeError), store.recorded_run("test", {}) as run:

@@ -22,3 +22,9 @@ DEFAULT_SEED = 20011
 # before a code is judged against it (the reliability gate).
 GATE_ALPHA = 0.667
 GATE_MIN_UNITS = 30
+
+# Commands that write without the workspace lock, so that coders import and export review sheets
+# while a batch (ingest, code, run) holds it: their writes are decisions and review files, each
+# one transaction after any other writer's. A run of theirs left 'running' may belong to a live
+# process (on this machine or another), so the lock holder never marks it interrupted.
+UNLOCKED_COMMANDS = ("review import", "review export", "review adjudicate")

@@ -88,9 +88,11 @@ class RunLog(Protocol):
         ...
 
     def mark_interrupted_runs(self) -> list[str]:
-        """Mark every run still 'running' as interrupted; return their ids.
+        """Mark every run still 'running' as interrupted (but runs of
+        :data:`~pipeline.core.UNLOCKED_COMMANDS`, which may be alive); return their ids.
 
-        Only call this while holding the workspace lock: then no other run can be alive.
+        Only call this while holding the workspace lock: then no other run of a command that
+        takes it can be alive.
         """
         ...
 

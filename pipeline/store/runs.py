@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pipeline import __version__
+from pipeline.core import UNLOCKED_COMMANDS
 from pipeline.core.records import RunRecord, RunRow
 from pipeline.errors import StoreError
 from pipeline.store.backend import Backend
@@ -93,14 +94,19 @@ class RunQueries:
     def mark_interrupted_runs(self) -> list[str]:
         """Mark runs left 'running' by a killed process as interrupted; return their ids.
 
-        Only call this while holding the workspace lock: then no other run can be alive.
+        Only call this while holding the workspace lock: then no other run of a command that
+        takes it can be alive. Runs of :data:`~pipeline.core.UNLOCKED_COMMANDS` are left alone.
         """
+        unlocked = ", ".join("?" for _ in UNLOCKED_COMMANDS)
+        where = f"status = 'running' AND command NOT IN ({unlocked})"
         with self.database.transaction() as db:
-            ids = [r[0] for r in db.execute("SELECT id FROM runs WHERE status = 'running'")]
+            ids = [
+                r[0] for r in db.execute(f"SELECT id FROM runs WHERE {where}", UNLOCKED_COMMANDS)
+            ]
             db.execute(
                 "UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, ?) "
-                "WHERE status = 'running'",
-                (utc_now(),),
+                f"WHERE {where}",
+                (utc_now(), *UNLOCKED_COMMANDS),
             )
         return ids
 
