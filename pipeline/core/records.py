@@ -253,6 +253,7 @@ class FrameSegment(NamedTuple):
     year: int | None
     source_type: str
     n_words: int
+    document_sha256: str = ""  # the document's identity: orders documents in the bootstrap
 
 
 class FrameTag(NamedTuple):

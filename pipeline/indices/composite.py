@@ -21,6 +21,7 @@ from pipeline.indices.compute import (
     FloatArray,
     check_options,
     code_matrix,
+    document_keys,
     document_sums,
     percentile_interval,
     period_of,
@@ -130,7 +131,7 @@ def composite_indices(
     uncoded = ~coded[:, [codes.index(code) for code in top]].any(axis=1)
     words = pd.to_numeric(frame["n_words"], errors="coerce").fillna(0).to_numpy(np.float64)
     values = np.column_stack([np.ones(len(frame)), words, coded, uncoded]).astype(np.float64)
-    documents = frame["document_id"].to_numpy()
+    documents = document_keys(frame)
     top_columns = [codes.index(code) for code in top]
 
     in_baseline = _in_baseline(frame, first, last)

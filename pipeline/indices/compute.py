@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from pipeline.core import DEFAULT_SEED
-from pipeline.indices.frame import CODE_PREFIX, PARTNER_PREFIX
+from pipeline.indices.frame import CODE_PREFIX, DOCUMENT_ORDER, PARTNER_PREFIX
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -233,7 +233,7 @@ def compute_indices(
     values = np.column_stack(
         [np.ones(len(work)), _words(work), coded, coded & machine, coded & human]
     ).astype(np.float64)
-    documents = work["document_id"].to_numpy()
+    documents = document_keys(work)
     parts: list[dict[str, np.ndarray]] = []
     for breakdown, groups, mask in _breakdowns(work, partners):
         keys = [label_array[mask], groups[mask]]
@@ -272,6 +272,13 @@ def code_matrix(frame: pd.DataFrame, codes: Sequence[str]) -> npt.NDArray[np.boo
     if not columns:
         return np.zeros((len(frame), 0), dtype=bool)
     return frame[columns].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def document_keys(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's document as the bootstrap orders documents: by the document's SHA-256 rank
+    (:data:`~pipeline.indices.frame.DOCUMENT_ORDER`), else by its id (a frame made by hand)."""
+    column = DOCUMENT_ORDER if DOCUMENT_ORDER in frame.columns else "document_id"
+    return frame[column].to_numpy()
 
 
 def document_sums(

@@ -28,6 +28,7 @@ from pipeline.core.records import FramePartner, FrameSegment, FrameTag
 
 CODE_PREFIX = "code__"
 PARTNER_PREFIX = "partner__"
+DOCUMENT_ORDER = "document_order"  # a document's rank by its SHA-256 (see assemble_frame)
 BASE_COLUMNS = ("segment_id", "document_id", "date", "year", "source_type", "n_words", "decided_by")
 
 
@@ -50,10 +51,16 @@ def assemble_frame(
         decided: final codes of segments a human has decided, replacing their machine tags
             (segment id -> code ids, parents included). None until the review stage exists.
     """
-    frame = pd.DataFrame(segments, columns=list(BASE_COLUMNS[:-1]))
+    frame = pd.DataFrame(segments, columns=[*BASE_COLUMNS[:-1], "document_sha256"])
     frame["year"] = frame["year"].astype("Int64")
     frame["n_words"] = frame["n_words"].astype("int64")
     frame["document_id"] = frame["document_id"].astype("int64")
+    # Documents in the order of their bytes' hash, not of their ids: ids follow the order in
+    # which files were read (parallel workers, drops ingested in any order, a store copied),
+    # and the bootstrap draws documents by position, so its intervals must not depend on it.
+    identity = frame.pop("document_sha256").astype(str)
+    identity = identity.where(identity != "", frame["document_id"].map("~{:020d}".format))
+    frame[DOCUMENT_ORDER] = pd.factorize(identity, sort=True)[0].astype("int64")
     decided = decided or {}
     frame["decided_by"] = "machine"
     ids = pd.Index(frame["segment_id"])

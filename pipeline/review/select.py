@@ -56,6 +56,10 @@ def select(
     rng = random.Random(seed)
     if strategy == "all-coded":
         return [c.segment_id for c in pool if c.codes][:size]
+    # Drawn from the pool in the order of segment ids (hashes of the document's bytes and the
+    # segment's place), not of document ids, which follow the order files were read in: the
+    # same seed picks the same segments in any store holding the same documents.
+    pool.sort(key=lambda c: c.segment_id)
     if strategy == "uncertain":
         # The least sure first, then spread over years and sources: stratify the 3 x size
         # least sure so that one long document cannot fill the sheet.

@@ -41,7 +41,8 @@ def candidates(
     tags = store.machine_tags(store.active_coder(), codebook.version)
     certainty = _model_certainty(store, codebook, model_folder) if model_folder else {}
     out = []
-    for segment_id, _, _, year, source_type, _ in store.frame_segments(DEFAULT_SEGMENTER):
+    for segment in store.frame_segments(DEFAULT_SEGMENTER):
+        segment_id, year, source_type = segment.segment_id, segment.year, segment.source_type
         found = tags.get(segment_id, [])
         codes = tuple(sorted({c for c, _, _ in found} | {t for _, t, _ in found}))
         tops = tuple(sorted({t for _, t, _ in found}))

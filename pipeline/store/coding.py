@@ -277,7 +277,7 @@ class CodingQueries:
     def frame_segments(self, segmenter: str) -> list[FrameSegment]:
         """Return the segments of current documents, by document and position."""
         rows = self._bulk(
-            "SELECT s.id, s.document_id, d.date, d.year, d.source_type, s.n_words "
+            "SELECT s.id, s.document_id, d.date, d.year, d.source_type, s.n_words, d.sha256 "
             "FROM segments s JOIN documents d ON d.id = s.document_id "
             "WHERE d.superseded_by IS NULL AND s.segmenter = ? ORDER BY s.document_id, s.seq",
             (segmenter,),
