@@ -11,8 +11,10 @@ the files are reused between runs), each in a fresh SQLite store:
 4. peak memory (RSS high-water mark) of this process, the client.
 
 Printed: seconds, pages or words per second, and the ratios the targets check (two workers
-against one: target >= 1.7). PostgreSQL write throughput is printed once the PostgreSQL store
-exists (issue 12). Figures also go to ``bench/out/scale.json``.
+against one: target >= 1.7). Then the same coding in this process into a PostgreSQL store (a
+server started here as the tests start theirs, with fsync on; the store filled by ``dshift store
+copy``), for PostgreSQL's write throughput against SQLite's. Figures also go to
+``bench/out/scale.json``.
 
 Usage: ``python bench/scale.py [--files N]`` (default 2,000; ``--files 200`` for a smoke run).
 """
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the PostgreSQL server
 import ingest as generator  # the seeded two-column PDF generator
 
 from pipeline.codebook.load import load_codebook
@@ -41,6 +44,7 @@ from pipeline.ingest.run import ingest
 from pipeline.ingest.worker import warm_up_reader
 from pipeline.registry import DEFAULT_CODER
 from pipeline.store import connect
+from pipeline.store.copy import copy_store
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEBOOK = ROOT / "codebook" / "codebook.yaml"
@@ -76,9 +80,21 @@ def timed_ingest(drop: Path, store_path: Path, kind: str, jobs: int) -> tuple[fl
     return seconds, summary.new
 
 
-def timed_coding(source: Path, folder: Path, kind: str, jobs: int) -> tuple[float, Any]:
-    target = folder / f"code-{kind}-{jobs}.sqlite"
-    shutil.copy(source, target)
+def timed_coding(
+    source: Path, folder: Path, kind: str, jobs: int, target: str | None = None
+) -> tuple[float, Any]:
+    """Code the documents of ``source`` (a SQLite store) in a copy of it: a SQLite file in
+    ``folder``, or the PostgreSQL database ``target`` (filled with ``dshift store copy``)."""
+    if target is None:
+        target = str(folder / f"code-{kind}-{jobs}.sqlite")
+        shutil.copy(source, target)
+    else:
+        began = time.perf_counter()
+        copied = copy_store(str(source), target)
+        print(
+            f"  store copy SQLite -> PostgreSQL: {copied.rows:,} rows, verified, in "
+            f"{time.perf_counter() - began:.1f} s"
+        )
     book = load_codebook(CODEBOOK)
     spec = CoderSpec(DEFAULT_CODER, book, None)
     coder = spec.build()
@@ -110,6 +126,39 @@ def timed_coding(source: Path, folder: Path, kind: str, jobs: int) -> tuple[floa
             executor.close()
     summary.write_seconds = writing[0]
     return seconds, summary
+
+
+def postgres_writes(source: Path, folder: Path, figures: dict[str, Any]) -> None:
+    """Code the same documents in this process into a PostgreSQL store on a server started
+    here (the tests' fixture: Debian's PostgreSQL in a temporary folder, fsync on), timing the
+    store's writes alone; skipped, saying why, where no server can be started."""
+    import psycopg
+
+    from tests.postgres_server import start
+
+    server = start(folder / "postgres", fsync=True)
+    if isinstance(server, str):
+        print(f"PostgreSQL write throughput: not measured ({server})")
+        return
+    try:
+        with psycopg.connect(server.url, autocommit=True) as db:
+            db.execute("CREATE DATABASE bench")
+        target = server.url.rsplit("/", 1)[0] + "/bench"
+        seconds, summary = timed_coding(source, folder, "serial", 1, target=target)
+        rows = summary.segments + summary.tags
+        print(
+            f"{'serial x1, PostgreSQL':24} {seconds:8.1f} {summary.words / seconds:9,.0f}"
+            f"   (writes: {rows:,} rows in {summary.write_seconds:.2f} s)"
+        )
+        figures["coding"]["serial-1-postgresql"] = {
+            "seconds": seconds,
+            "segments": summary.segments,
+            "tags": summary.tags,
+            "write_seconds": summary.write_seconds,
+        }
+        figures["postgres_rows_per_second"] = rows / summary.write_seconds
+    finally:
+        server.stop()
 
 
 def main() -> None:
@@ -146,6 +195,7 @@ def main() -> None:
             }
             print(f"{kind + ' x' + str(jobs):24} {seconds:8.1f} {words / seconds:9,.0f}")
         figures["words"] = words
+        postgres_writes(source, folder, figures)
     ingest_s = {k: v["seconds"] for k, v in figures["ingest"].items()}
     coding_s = {k: v["seconds"] for k, v in figures["coding"].items()}
     ratios = {
@@ -165,7 +215,9 @@ def main() -> None:
     write = serial["write_seconds"]
     print(f"SQLite writes: {rows:,} segment and tag rows in {write:.2f} s = {rows / write:,.0f}/s")
     figures["sqlite_rows_per_second"] = rows / write
-    print("PostgreSQL write throughput: not measured yet (the PostgreSQL store is to come)")
+    if "postgres_rows_per_second" in figures:
+        pg = figures["postgres_rows_per_second"]
+        print(f"PostgreSQL writes: {pg:,.0f} rows/s = {pg / (rows / write):.2f}x SQLite's")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process (the client): {peak:.0f} MB")
     figures["ratios"] = ratios

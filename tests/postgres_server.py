@@ -56,8 +56,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(folder: Path) -> Server | str:
-    """Start a server with its data in ``folder``; a reason string when it cannot be done."""
+def start(folder: Path, fsync: bool = False) -> Server | str:
+    """Start a server with its data in ``folder``; a reason string when it cannot be done.
+    ``fsync`` off (the tests' default) trades durability for speed; benchmarks turn it on."""
     initdb, pg_ctl = _program("initdb"), _program("pg_ctl")
     if initdb is None or pg_ctl is None:
         return (
@@ -91,7 +92,9 @@ def start(folder: Path) -> Server | str:
     if made.returncode != 0:
         return f"initdb failed: {made.stderr.strip()[-300:]}"
     port = _free_port()
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync={'on' if fsync else 'off'}"
+    )
     started = subprocess.run(
         [*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"],
         capture_output=True,

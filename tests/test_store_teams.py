@@ -208,3 +208,33 @@ def test_a_password_in_the_url_is_never_shown(postgres: str) -> None:
         connect(url)
     assert "hunter2" not in str(refused.value)
     assert "***" in str(refused.value)
+
+
+def test_a_large_coding_is_stored_whole_and_once(store_url: str) -> None:
+    """Hundreds of rows at once (PostgreSQL takes them by COPY) with the same conflicts kept."""
+    from pipeline.core.records import CodingToSave, TagToSave
+
+    with connect(store_url) as store:
+        run = store.start_run("code", {})
+        text = "word " * 4000
+        doc = _add_document(store, run, text)
+        store.record_codebook("cb-test", "test", "codebook.yaml", "codes: {}", run)
+        segments = [SegmentToSave(f"s{i:04d}", i, i * 5, i * 5 + 4, 1, ["us"]) for i in range(700)]
+        tags = [
+            TagToSave(s.id, "alignment.aid", "alignment", 0.25 + i / 1000, ["us"], [{"x": "é"}])
+            for i, s in enumerate(segments)
+        ]
+        coding = CodingToSave(doc, "sentences.v1", "rules.v1", "cb-test", run, segments, tags)
+        store.save_codings([coding])
+        store.save_codings([coding])  # again: nothing twice (ON CONFLICT DO NOTHING)
+        counts = {
+            t: store.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("segments", "tags", "segment_partners", "coded")
+        }
+        assert counts == {"segments": 700, "tags": 700, "segment_partners": 700, "coded": 1}
+        [tag] = store.tags_of_segment("s0699")
+        assert (tag.confidence, tag.partners, tag.evidence) == (0.25 + 0.699, ["us"], [{"x": "é"}])
+        assert store.segment("s0699") is not None
+        if store.dialect == "postgresql":  # the rows went by COPY, through staging tables
+            staged = "SELECT count(*) FROM pg_class WHERE relname LIKE 'dshift_stage_%'"
+            assert store.db.execute(staged).fetchone()[0] >= 3

@@ -122,67 +122,80 @@ class CodingQueries:
 
     def save_codings(self, codings: Iterable[CodingToSave]) -> None:
         """Store several documents' codings in one transaction: each document is coded in
-        full or not at all (if anything fails, none of them is). One transaction for a batch
-        writes each touched page once, not once per document."""
+        full or not at all (if anything fails, none of them is). One transaction, and one
+        statement per table for the whole batch, writes each touched page once, not once per
+        document (and lets a server store take the rows in bulk)."""
         now = utc_now()
+        batch = list(codings)
         with self.database.transaction() as db:
-            for coding in codings:
-                self._write(db, coding, now)
+            for coding in batch:
+                if coding.replace:
+                    self._forget(db, coding)
+            db.executemany(
+                'INSERT INTO segments (id, document_id, segmenter, seq, start, "end", n_words) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                [
+                    (s.id, c.document_id, c.segmenter, s.seq, s.start, s.end, s.n_words)
+                    for c in batch
+                    for s in c.segments
+                ],
+            )
+            db.executemany(
+                "INSERT INTO segment_partners (segment_id, codebook_version, partner) "
+                "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [(s.id, c.version, p) for c in batch for s in c.segments for p in s.partners],
+            )
+            db.executemany(
+                f"INSERT INTO tags ({_TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [
+                    (
+                        t.segment_id,
+                        t.code,
+                        t.top_code,
+                        t.confidence,
+                        json.dumps(t.partners) if t.partners else "[]",
+                        _to_json(t.evidence),
+                        c.coder,
+                        c.version,
+                        c.run_id,
+                    )
+                    for c in batch
+                    for t in c.tags
+                ],
+            )
+            db.executemany(
+                "INSERT INTO coded (document_id, segmenter, coder, codebook_version, run_id, "
+                "n_segments, n_tags, coded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [
+                    (
+                        c.document_id,
+                        c.segmenter,
+                        c.coder,
+                        c.version,
+                        c.run_id,
+                        len(c.segments),
+                        len(c.tags),
+                        now,
+                    )
+                    for c in batch
+                ],
+            )
 
     @staticmethod
-    def _write(db: Connection, coding: CodingToSave, now: str) -> None:
-        """One document's coding, inside the caller's transaction."""
-        document_id, segmenter, coder = coding.document_id, coding.segmenter, coding.coder
-        version, run_id, segments, tags = (
-            coding.version,
-            coding.run_id,
-            coding.segments,
-            coding.tags,
-        )
-        if coding.replace:
-            db.execute(
-                "DELETE FROM tags WHERE coder = ? AND codebook_version = ? AND segment_id IN "
-                "(SELECT id FROM segments WHERE document_id = ? AND segmenter = ?)",
-                (coder, version, document_id, segmenter),
-            )
-            db.execute(
-                "DELETE FROM coded WHERE document_id = ? AND segmenter = ? AND coder = ? "
-                "AND codebook_version = ?",
-                (document_id, segmenter, coder, version),
-            )
-        db.executemany(
-            'INSERT INTO segments (id, document_id, segmenter, seq, start, "end", n_words) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-            [(s.id, document_id, segmenter, s.seq, s.start, s.end, s.n_words) for s in segments],
-        )
-        db.executemany(
-            "INSERT INTO segment_partners (segment_id, codebook_version, partner) "
-            "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            [(s.id, version, p) for s in segments for p in s.partners],
-        )
-        db.executemany(
-            f"INSERT INTO tags ({_TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            [
-                (
-                    t.segment_id,
-                    t.code,
-                    t.top_code,
-                    t.confidence,
-                    json.dumps(t.partners) if t.partners else "[]",
-                    _to_json(t.evidence),
-                    coder,
-                    version,
-                    run_id,
-                )
-                for t in tags
-            ],
+    def _forget(db: Connection, coding: CodingToSave) -> None:
+        """Drop the coder's earlier tags of a document under the version (a retrained model
+        codes it again), inside the caller's transaction; decisions are untouched."""
+        db.execute(
+            "DELETE FROM tags WHERE coder = ? AND codebook_version = ? AND segment_id IN "
+            "(SELECT id FROM segments WHERE document_id = ? AND segmenter = ?)",
+            (coding.coder, coding.version, coding.document_id, coding.segmenter),
         )
         db.execute(
-            "INSERT INTO coded (document_id, segmenter, coder, codebook_version, run_id, "
-            "n_segments, n_tags, coded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            (document_id, segmenter, coder, version, run_id, len(segments), len(tags), now),
+            "DELETE FROM coded WHERE document_id = ? AND segmenter = ? AND coder = ? "
+            "AND codebook_version = ?",
+            (coding.document_id, coding.segmenter, coding.coder, coding.version),
         )
 
     def segment(self, segment_id: str) -> SegmentRow | None:
