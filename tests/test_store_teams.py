@@ -238,3 +238,20 @@ def test_a_large_coding_is_stored_whole_and_once(store_url: str) -> None:
         if store.dialect == "postgresql":  # the rows went by COPY, through staging tables
             staged = "SELECT count(*) FROM pg_class WHERE relname LIKE 'dshift_stage_%'"
             assert store.db.execute(staged).fetchone()[0] >= 3
+
+
+def test_a_big_sheet_keeps_its_decisions_in_order(store_url: str) -> None:
+    segments = _filled(store_url)
+    decisions = [
+        NewDecision(segments[i % SEGMENTS], "amina", "coder", "accept", [], [], f"{i:04d}",
+                    "cb-test", "t")
+        for i in range(500)
+    ]  # fmt: skip
+    with connect(store_url) as store:
+        run = store.start_run("review import", {})
+        store.add_decisions(
+            decisions, sha256="b" * 64, path="big.xlsx", kind="sheet", coder="amina", run_id=run
+        )
+        recorded = store.decisions()
+    assert [d.note for d in recorded] == [f"{i:04d}" for i in range(500)]
+    assert [d.id for d in recorded] == sorted(d.id for d in recorded)

@@ -171,7 +171,10 @@ class PgCursor:
         with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}{tail}")
+        # In the order given (ids, e.g. of decisions, follow it): a new heap's physical order.
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ORDER BY ctid{tail}"
+        )
         cursor.execute(f"TRUNCATE {stage}")
         return self
 
