@@ -139,3 +139,26 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "corpus.sqlite")
     return new_database(request.getfixturevalue("postgres"))
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def on_backend(workspace: Workspace, backend: str, request: pytest.FixtureRequest) -> Workspace:
+    """``workspace`` with its store on ``backend``: as it is for SQLite; for PostgreSQL its store
+    moved (``dshift store copy``) into a new database on the session's server, named in the
+    workspace's ``dshift.toml``, and the SQLite file removed, so that nothing reads it by
+    mistake."""
+    if backend == "sqlite":
+        return workspace
+    from pipeline.store.copy import copy_store
+    from pipeline.workspace import find_workspace
+
+    url = new_database(request.getfixturevalue("postgres"))
+    copy_store(str(workspace.store_path), url)
+    for name in ("corpus.sqlite", "corpus.sqlite-wal", "corpus.sqlite-shm"):
+        (workspace.corpus / name).unlink(missing_ok=True)
+    (workspace.root / "dshift.toml").write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    moved = find_workspace(str(workspace.root))
+    assert moved.store_on_server
+    return moved

@@ -26,7 +26,7 @@ from pipeline.refi.read import RefiError, read_project
 from pipeline.review.refi_io import export_refi, import_refi
 from pipeline.store.review import DecisionRow, NewDecision
 from pipeline.workspace import Workspace, find_workspace, init_workspace
-from tests.conftest import ROOT, SAMPLE, SHARED, needs_shared
+from tests.conftest import BACKENDS, ROOT, SAMPLE, SHARED, needs_shared, on_backend
 
 FIXTURES = ROOT / "tests" / "fixtures" / "refi"
 QUALCODER = FIXTURES / "qualcoder-two-coders.qdpx"
@@ -151,10 +151,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("refi") / "ws").root
 
 
-@pytest.fixture
-def workspace(built: Path, tmp_path: Path) -> Workspace:
+@pytest.fixture(params=BACKENDS)
+def workspace(built: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Workspace:
+    """A copy of the built workspace, its store on each backend."""
     shutil.copytree(built, tmp_path / "ws")
-    return find_workspace(str(tmp_path / "ws"))
+    return on_backend(find_workspace(str(tmp_path / "ws")), request.param, request)
 
 
 def codebook(workspace: Workspace) -> Codebook:

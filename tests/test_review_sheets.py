@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -15,17 +14,17 @@ from pipeline.codebook.load import load_codebook
 from pipeline.coding.rules import CODER
 from pipeline.core.decisions import final_codes, final_decisions
 from pipeline.workspace import Workspace, init_workspace
-from tests.conftest import coded_workspace
+from tests.conftest import BACKENDS, coded_workspace, on_backend
 from tests.test_review import DOCS, export, run
 
 TRACKS = ("alignment", "securitization", "hedging")
 
 
-@pytest.fixture()
-def ws(tmp_path: Path) -> Workspace:
-    return coded_workspace(
-        tmp_path / "ws", DOCS, coder="rules.v1"
-    )  # the fixture sheets came from rule tags
+@pytest.fixture(params=BACKENDS)
+def ws(tmp_path: Path, request: pytest.FixtureRequest) -> Workspace:
+    """A coded workspace (rule tags, as the fixture sheets came from), on each backend."""
+    coded = coded_workspace(tmp_path / "ws", DOCS, coder="rules.v1")
+    return on_backend(coded, request.param, request)
 
 
 def cells(path: Path, row: int) -> dict[str, object]:
@@ -186,7 +185,7 @@ def test_edited_hidden_column_is_refused_and_the_role_comes_from_the_store(
     assert f"review!{letter}3: the hidden text hash was edited" in output
     put(sheet, {(3, "text_sha1"): cells(sheet, 2)["text_sha1"]})  # still wrong for row 3
     run(ws, "review", "import", str(sheet), code=8)
-    with sqlite3.connect(ws.store_path) as db:
+    with ws.open_store() as store, store.transaction() as db:
         db.execute("UPDATE review_exports SET role = 'adjudicator'")
     fresh = export(ws)
     put(fresh, {(2, "decision"): "accept"})
@@ -382,7 +381,10 @@ def test_a_sheet_made_before_signing_is_imported_as_the_coder_saw_it(ws: Workspa
         rows.cell(row=row, column=header.index("decision") + 1).value = action
         rows.cell(row=row, column=header.index("codes") + 1).value = codes
     book.save(sheet)
-    with sqlite3.connect(ws.store_path) as db:  # what older dshift recorded for the export
+    with (
+        ws.open_store() as store,
+        store.transaction() as db,
+    ):  # what older dshift recorded for the export
         db.execute(
             "INSERT INTO review_exports (id, coder, path, strategy, blind, segments, created_at) "
             "VALUES (?, 'amina', ?, 'all-coded', 0, ?, '2026-11-01T00:00:00Z')",
@@ -529,7 +531,10 @@ def test_a_resaved_sheet_made_before_signing_records_only_what_changed(ws: Works
         rows.cell(row=row, column=header.index("decision") + 1).value = "reject"
         rows.cell(row=row, column=header.index("note") + 1).value = note
     book.save(sheet)
-    with sqlite3.connect(ws.store_path) as db:  # what older dshift recorded from that sheet
+    with (
+        ws.open_store() as store,
+        store.transaction() as db,
+    ):  # what older dshift recorded from that sheet
         db.execute(
             "INSERT INTO review_exports (id, coder, path, strategy, blind, segments, created_at) "
             "VALUES (?, 'amina', ?, 'all-coded', 0, ?, '2026-11-01T00:00:00Z')",

@@ -20,10 +20,21 @@ from pipeline.review.refi_io import RefiImport, import_refi
 from pipeline.review.run import ImportResult, adjudication_sheet, export_sheets, import_sheet
 from pipeline.review.settings import AgreementSettings, ImportSettings, SheetSettings
 from pipeline.stage import Context
+from pipeline.store import Store
+
+
+def _refuse_if_read_only(store: Store) -> None:
+    """Refuse at once, before any file is read or written, a store that cannot record what
+    the command does: the review commands take no workspace lock, whose failure used to say
+    this first. The store's own refusal says what, where and how to fix."""
+    if store.read_only:
+        with store.transaction():  # raises
+            pass
 
 
 def write_sheets(ctx: Context, settings: SheetSettings) -> list[Path]:
     """Write one sheet per coder into ``outputs/review/`` (recorded as review exports)."""
+    _refuse_if_read_only(ctx.store)
     return export_sheets(
         ctx.store,
         ctx.codebook,
@@ -44,11 +55,14 @@ def write_sheets(ctx: Context, settings: SheetSettings) -> list[Path]:
 
 def write_adjudication(ctx: Context, adjudicator: str) -> Path | None:
     """A sheet of the segments coders disagree on, for ``adjudicator``; None if none."""
+    _refuse_if_read_only(ctx.store)
     return adjudication_sheet(ctx.store, ctx.codebook, ctx.outputs / "review", adjudicator)
 
 
 def import_decisions(ctx: Context, settings: ImportSettings) -> ImportResult | RefiImport:
     """Check the file, then record its decisions (nothing if any row is bad, unless skip_bad)."""
+    if not settings.dry_run:
+        _refuse_if_read_only(ctx.store)
     if settings.is_refi:
         return import_refi(
             ctx.store,
