@@ -97,9 +97,14 @@ def find_gutter(words: list[Word]) -> float | None:
         return None
     strip_of, n_strips = _strips(words)
     n_bins = int(width) + 2
-    covered = np.zeros((n_strips, n_bins), dtype=bool)
-    for word, strip in zip(words, strip_of):
-        covered[strip, int(word.x0 - x_start) : int(word.x1 - x_start) + 1] = True
+    # Each word covers bins [x0, x1] of its strip: +1 where it starts, -1 past its end.
+    starts = np.fromiter((w.x0 for w in words), dtype=np.float64, count=len(words))
+    ends = np.fromiter((w.x1 for w in words), dtype=np.float64, count=len(words))
+    strips = np.asarray(strip_of)
+    edges = np.zeros((n_strips, n_bins + 1), dtype=np.int32)
+    np.add.at(edges, (strips, (starts - x_start).astype(np.int64)), 1)
+    np.add.at(edges, (strips, (ends - x_start).astype(np.int64) + 1), -1)
+    covered = np.cumsum(edges[:, :n_bins], axis=1) > 0
     half = _half_window(words)
     # counts[r, b] = covered bins in [0, b) of strip r, for window sums in O(1).
     counts = np.zeros((n_strips, n_bins + 1), dtype=np.int32)
@@ -116,14 +121,7 @@ def find_gutter(words: list[Word]) -> float | None:
     # gutter does over the whole band. A band may hold only a few two-sided lines (the end of a
     # document in the right column) but then its gap stays clean over many lines of the left.
     threshold = max(3, min(6, 0.15 * int(nonempty.sum())))
-    run = np.zeros(n_bins, dtype=np.int32)
-    clean = np.zeros(n_bins, dtype=np.int32)
-    best = np.zeros(n_bins, dtype=np.int32)
-    for strip in np.flatnonzero(nonempty).tolist():
-        run = np.where(crossing[strip], 0, run + both[strip])
-        clean = np.where(crossing[strip], 0, clean + 1)
-        credible = (run >= threshold) | ((run >= 1) & (clean >= LONG_CLEAN_RUN))
-        np.maximum(best, np.where(credible, run, 0), out=best)
+    best = _best_runs(crossing[nonempty], both[nonempty], threshold)
     margin = int(0.08 * width)
     best[: margin + half] = 0
     best[n_bins - margin - half :] = 0
@@ -136,6 +134,27 @@ def find_gutter(words: list[Word]) -> float | None:
     while end + 1 < n_bins and best[end + 1] == top:
         end += 1
     return x_start + (start + end) / 2
+
+
+def _best_runs(crossing: np.ndarray, both: np.ndarray, threshold: float) -> np.ndarray:
+    """Per bin, the longest credible run of two-sided lines down the strips (rows), a run
+    broken by a strip whose text crosses the bin: at least ``threshold`` lines, or one line in
+    a gap clean over :data:`LONG_CLEAN_RUN` strips.
+
+    All strips at once: a run at strip i counts the two-sided strips since the last crossing
+    one at or above it (cumulative sums, less their value at that strip), and the clean stretch
+    is the number of strips since it.
+    """
+    if not len(both):
+        return np.zeros(both.shape[1], dtype=np.int32)
+    strips = np.arange(len(both))[:, None]
+    last_cross = np.maximum.accumulate(np.where(crossing, strips, -1), axis=0)
+    sums = np.cumsum(both, axis=0, dtype=np.int32)
+    before = np.take_along_axis(sums, np.maximum(last_cross, 0), axis=0)
+    run = sums - np.where(last_cross >= 0, before, 0)
+    clean = strips - last_cross
+    credible = (run >= threshold) | ((run >= 1) & (clean >= LONG_CLEAN_RUN))
+    return np.where(credible, run, 0).max(axis=0).astype(np.int32)
 
 
 def _bands(words: list[Word], gutter: float) -> list[tuple[bool, list[Word]]]:
