@@ -9,7 +9,6 @@ tags of the local pool.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,12 +16,13 @@ import pytest
 from click.testing import CliRunner
 
 from tests import dask_tasks
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, new_database
 
 pytest.importorskip("distributed", reason="the 'distributed' package is not installed")
 
 from pipeline.cli import cli
 from pipeline.executor import DaskExecutor
+from pipeline.store import connect
 
 
 @pytest.fixture(scope="module")
@@ -58,31 +58,34 @@ def test_a_worker_lost_mid_task_has_the_task_run_again_or_reported(
     assert dict(cluster.map_unordered(dask_tasks.square, [3]))[3].value == 9
 
 
-def _stored(store: Path) -> tuple[list[tuple[object, ...]], ...]:
-    db = sqlite3.connect(store)
-    try:
+def _stored(store: Path | str) -> tuple[list[tuple[object, ...]], ...]:
+    with connect(store) as opened:
+
+        def rows(sql: str) -> list[tuple[object, ...]]:
+            return sorted(tuple(r) for r in opened.db.execute(sql))
+
         return (
-            sorted(db.execute("SELECT sha256, text, title, date FROM documents").fetchall()),
-            sorted(db.execute('SELECT id, start, "end", n_words FROM segments').fetchall()),
-            sorted(
-                db.execute(
-                    "SELECT segment_id, code, confidence, evidence, coder, codebook_version "
-                    "FROM tags"
-                ).fetchall()
+            rows("SELECT sha256, text, title, date FROM documents"),
+            rows('SELECT id, start, "end", n_words FROM segments'),
+            rows(
+                "SELECT segment_id, code, confidence, evidence, coder, codebook_version FROM tags"
             ),
         )
-    finally:
-        db.close()
 
 
-def test_a_drop_read_and_coded_on_dask_is_stored_as_the_local_pool_stores_it(
-    tmp_path: Path,
-) -> None:
+def _drop(tmp_path: Path) -> Path:
     drop = tmp_path / "drop"
     drop.mkdir()
     for path in sorted(SAMPLE.iterdir())[:14]:
         if path.is_file():
             shutil.copy(path, drop / path.name)
+    return drop
+
+
+def test_a_drop_read_and_coded_on_dask_is_stored_as_the_local_pool_stores_it(
+    tmp_path: Path,
+) -> None:
+    drop = _drop(tmp_path)
     runner = CliRunner()
     stored = []
     for where in ("local", "dask"):
@@ -94,6 +97,25 @@ def test_a_drop_read_and_coded_on_dask_is_stored_as_the_local_pool_stores_it(
         stored.append(_stored(workspace / "corpus" / "corpus.sqlite"))
     documents, segments, tags = stored[0]
     assert len(documents) >= 8 and len(segments) > 100 and len(tags) > 50
+    assert stored[1] == stored[0]
+
+
+def test_a_drop_run_on_dask_into_postgresql_is_stored_as_locally_into_sqlite(
+    tmp_path: Path, postgres: str
+) -> None:
+    """The README's team set-up: the store on PostgreSQL, ``dshift run --executor dask``."""
+    drop = _drop(tmp_path)
+    runner = CliRunner()
+    stored = []
+    for where, store in (("local", None), ("dask", new_database(postgres))):
+        workspace = tmp_path / where
+        assert runner.invoke(cli, ["init", str(workspace)]).exit_code == 0
+        chosen = ["--store", store] if store else []
+        args = ["--workspace", str(workspace), *chosen, "run", str(drop), "--jobs", "2"]
+        result = runner.invoke(cli, [*args, "--executor", where])
+        assert result.exit_code in (0, 5), result.output
+        stored.append(_stored(store or workspace / "corpus" / "corpus.sqlite"))
+    assert len(stored[0][1]) > 100
     assert stored[1] == stored[0]
 
 
