@@ -255,3 +255,22 @@ def test_a_big_sheet_keeps_its_decisions_in_order(store_url: str) -> None:
         recorded = store.decisions()
     assert [d.note for d in recorded] == [f"{i:04d}" for i in range(500)]
     assert [d.id for d in recorded] == sorted(d.id for d in recorded)
+
+
+def test_a_role_that_may_only_read_reads_and_is_told_why_it_cannot_write(postgres: str) -> None:
+    import psycopg
+
+    url = new_database(postgres)
+    _filled(url)
+    database = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("CREATE ROLE reader LOGIN")
+        db.execute(f'GRANT CONNECT ON DATABASE "{database}" TO reader')
+        db.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    reader = url.replace("postgresql://dshift@", "postgresql://reader@")
+    with connect(reader) as store:
+        assert len(store.frame_segments("sentences.v1")) == SEGMENTS
+        with pytest.raises(StoreError, match="this role may not write") as refused:
+            store.start_run("code", {})
+        assert "grant this role INSERT, UPDATE and DELETE" in str(refused.value)  # the fix
+        assert store.recent_runs(1)[0].command == "test"  # nothing of the write was kept
