@@ -274,10 +274,11 @@ class Project:
             return None
 
     @classmethod
-    def create(cls, directory: str | os.PathLike[str]) -> Project:
+    def create(cls, directory: str | os.PathLike[str], store: str | None = None) -> Project:
         """Make a workspace in ``directory`` with the default codebook (an existing one is
-        checked and completed, never overwritten)."""
-        return cls(init_workspace(directory))
+        checked and completed, never overwritten); with ``store`` (a PostgreSQL URL), its
+        store is there, named in the workspace's ``dshift.toml``."""
+        return cls(init_workspace(directory, store))
 
     @property
     def store_where(self) -> str:

@@ -251,8 +251,10 @@ README_TEXT = (
 )
 
 
-def init_workspace(directory: str | os.PathLike[str]) -> Workspace:
-    """Create a workspace with the default codebook; leave existing files alone.
+def init_workspace(directory: str | os.PathLike[str], store: str | None = None) -> Workspace:
+    """Create a workspace with the default codebook; leave existing files alone. With
+    ``store`` (a PostgreSQL URL), the workspace's ``dshift.toml`` names it and the store is
+    made there (its tables, migrated); else the SQLite file ``corpus/corpus.sqlite``.
 
     Each file is written whole or not at all (a temporary file in the same folder, then
     renamed), so a failure such as a full disk leaves no truncated file; running it again
@@ -272,6 +274,15 @@ def init_workspace(directory: str | os.PathLike[str]) -> Workspace:
         workspace.codebook / "codebook.yaml": source.read_bytes(),
         workspace.outputs / "README.txt": README_TEXT.encode("utf-8"),
     }
+    if store is not None:
+        configured = configured_store(root)
+        if configured not in (None, store):
+            raise WorkspaceError(
+                f"{root / CONFIG_NAME} already names another store",
+                f"edit [store] url in {root / CONFIG_NAME}, or give --store {configured}",
+            )
+        _refuse_to_hide_a_store(workspace, store)
+        files[root / CONFIG_NAME] = f'[store]\nurl = "{_toml_string(store)}"\n'.encode()
     target, writing = root, False
     try:
         for folder in (workspace.corpus, workspace.codebook, workspace.outputs):
@@ -288,9 +299,33 @@ def init_workspace(directory: str | os.PathLike[str]) -> Workspace:
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
         raise file_error(exc, failed, "create the workspace", folder, workspace=False) from exc
+    workspace = Workspace(root, store)
     with workspace.open_store():
         pass
     return workspace
+
+
+def _refuse_to_hide_a_store(workspace: Workspace, store: str) -> None:
+    """Refuse to point a workspace whose SQLite store holds documents at another store: its
+    documents and decisions would no longer be seen (they are moved with ``store copy``)."""
+    if not workspace.store_path.exists():
+        return
+    from pipeline.store import connect
+
+    with connect(workspace.store_path, read_only=True) as local:
+        held = int(local.db.execute("SELECT count(*) FROM documents").fetchone()[0])
+    if held:
+        raise WorkspaceError(
+            f"the workspace {workspace.root} already holds {held} document(s) in "
+            f"{workspace.store_path}: pointing it at another store would hide them",
+            f"move them with: dshift store copy {workspace.store_path} URL, then write the "
+            f'URL in {workspace.root / CONFIG_NAME} ([store] url = "URL")',
+        )
+
+
+def _toml_string(text: str) -> str:
+    """``text`` inside a TOML basic string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _needs_writing(path: Path, content: bytes) -> bool:

@@ -106,3 +106,26 @@ def test_a_coder_imports_a_sheet_while_a_batch_holds_the_workspace(
         assert len(opened.decisions()) == 3
         runs = {r.command: r.status for r in opened.recent_runs(10)}
         assert runs["review import"] == "completed"
+
+
+def test_init_with_a_postgresql_store_makes_the_workspace_there(
+    tmp_path: Path, postgres: str
+) -> None:
+    url = new_database(postgres)
+    result = CliRunner().invoke(cli, ["--store", url, "init", str(tmp_path / "ws")])
+    assert result.exit_code == 0, result.output
+    assert f"store:    {url}" in result.output
+    workspace = Workspace(tmp_path / "ws")
+    assert f'url = "{url}"' in (workspace.root / "dshift.toml").read_text("utf-8")
+    assert not workspace.store_path.exists()
+    assert "documents: 0" in _dshift(workspace, None, "status")
+    # A workspace whose own store holds documents is not pointed elsewhere by init.
+    other = tmp_path / "other"
+    local = init_workspace(other)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(SAMPLE / DOCS[0], drop / DOCS[0])
+    _dshift(local, None, "ingest", str(drop), "--jobs", "1")
+    refused = CliRunner().invoke(cli, ["--store", new_database(postgres), "init", str(other)])
+    assert refused.exit_code == 2 and "dshift store copy" in refused.output
+    assert not (other / "dshift.toml").exists()

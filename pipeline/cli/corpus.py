@@ -15,18 +15,25 @@ from pipeline.cli.coding import coder_option, executor_option
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
+@click.pass_context
 @friendly_errors
-def init(directory: str) -> None:
+def init(ctx: click.Context, directory: str) -> None:
     """Create a workspace in DIRECTORY, with the default codebook.
+
+    With --store postgresql://..., the workspace's store is made on that PostgreSQL
+    database and named in DIRECTORY/dshift.toml (the database must exist and be empty).
 
     \b
     Example:
         dshift init ~/pakfp
+        dshift --store postgresql://coder@db.example.org/pakfp init ~/pakfp
     """
-    project = Project.create(directory)
+    store = ctx.find_root().obj.get("store")
+    project = Project.create(directory, store)
     click.echo(f"workspace ready: {project.root}", err=True)
     click.echo(
-        "  corpus/   the store, trained models and coders' decisions (back it up)\n"
+        "  corpus/   trained models (and the store, when it is not on a server)\n"
+        f"  store:    {project.store_where} (back it up: it holds coders' decisions)\n"
         "  codebook/ codebook.yaml\n  outputs/  regenerable results",
         err=True,
     )
