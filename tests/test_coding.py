@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from pipeline.coding.run import code_corpus, code_document
 from pipeline.executor import SerialExecutor
 from pipeline.ingest.run import IngestSettings, ingest
 from pipeline.workspace import Workspace
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import BACKENDS, INTEGRITY, ROOT, SAMPLE, new_database
 
 CODEBOOK = ROOT / "codebook" / "codebook.yaml"
 
@@ -99,11 +98,16 @@ def test_evidence_points_at_the_matched_characters(coder: RuleCoder) -> None:
     assert evidence.pattern == "al-aid-near-us" and coding.partners == ["united_states"]
 
 
-@pytest.fixture(scope="module")
-def coded_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+@pytest.fixture(scope="module", params=BACKENDS)
+def coded_workspace(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Workspace:
+    """Four sample documents ingested and coded, on each backend."""
     from pipeline.workspace import init_workspace
 
-    workspace = init_workspace(tmp_path_factory.mktemp("coded") / "ws")
+    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    store = new_database(server) if server else None
+    workspace = init_workspace(tmp_path_factory.mktemp("coded") / "ws", store)
     drop = workspace.root / "drop"
     drop.mkdir()
     for name in (
@@ -251,7 +255,7 @@ def test_a_batch_that_cannot_be_written_leaves_no_document_half_coded(
             [],
             [TagToSave("s-never-written", "hedging", "hedging", 0.9, [], [])],
         )
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(INTEGRITY):
             store.save_codings([good, bad])
         assert store.segment("s-batch-1") is None, "the first document's coding was rolled back"
         assert store.documents_to_code("broken.v1", "rules.v1", version) != []

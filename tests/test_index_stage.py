@@ -14,7 +14,7 @@ from pipeline.cli import cli
 from pipeline.errors import DshiftError
 from pipeline.indices.correlate import read_covariates
 from pipeline.workspace import Workspace, init_workspace
-from tests.conftest import SAMPLE
+from tests.conftest import BACKENDS, SAMPLE, new_database
 
 DOCS = [
     "2001-09-14_mofa_press-release.pdf",
@@ -29,9 +29,12 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    workspace = init_workspace(tmp_path_factory.mktemp("indexed") / "ws")
+@pytest.fixture(scope="module", params=BACKENDS)
+def indexed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Workspace:
+    """The sample documents ingested and coded, on each backend."""
+    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    store = new_database(server) if server else None
+    workspace = init_workspace(tmp_path_factory.mktemp("indexed") / "ws", store)
     drop = workspace.root / "drop"
     drop.mkdir()
     for name in DOCS:

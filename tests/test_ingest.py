@@ -10,8 +10,8 @@ import pytest
 from pipeline.documents import set_date
 from pipeline.executor import SerialExecutor
 from pipeline.ingest.run import IngestSettings, ingest
-from pipeline.workspace import Workspace
-from tests.conftest import SAMPLE, manifest
+from pipeline.workspace import Workspace, init_workspace
+from tests.conftest import BACKENDS, SAMPLE, manifest, new_database
 
 
 def run(workspace: Workspace, *drops: Path, **settings: object):
@@ -19,13 +19,24 @@ def run(workspace: Workspace, *drops: Path, **settings: object):
         return ingest(store, list(drops), IngestSettings(**settings), executor=SerialExecutor())
 
 
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory):
-    from pipeline.workspace import init_workspace
+def _store_for(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """None for the workspace's own SQLite file, else a new database on the PostgreSQL server."""
+    return new_database(request.getfixturevalue("postgres")) if backend == "postgresql" else None
 
-    workspace = init_workspace(tmp_path_factory.mktemp("sample") / "ws")
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def sample_store(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    """The whole sample drop ingested, into each backend's store."""
+    root = tmp_path_factory.mktemp("sample") / "ws"
+    workspace = init_workspace(root, _store_for(request.param, request))
     summary = run(workspace, SAMPLE)
     return workspace, summary
+
+
+@pytest.fixture(params=BACKENDS)
+def workspace(tmp_path: Path, request: pytest.FixtureRequest) -> Workspace:
+    """A new workspace, its store on each backend."""
+    return init_workspace(tmp_path / "ws", _store_for(request.param, request))
 
 
 def test_sample_drop_is_ingested_with_every_problem_reported(sample_store) -> None:
