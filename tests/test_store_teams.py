@@ -274,3 +274,14 @@ def test_a_role_that_may_only_read_reads_and_is_told_why_it_cannot_write(postgre
             store.start_run("code", {})
         assert "grant this role INSERT, UPDATE and DELETE" in str(refused.value)  # the fix
         assert store.recent_runs(1)[0].command == "test"  # nothing of the write was kept
+
+
+def test_a_table_the_copy_does_not_know_stops_it_before_anything_is_written(
+    store_url: str, tmp_path: Path
+) -> None:
+    with connect(store_url) as store:
+        store.db.execute("CREATE TABLE added_later (n INTEGER)")
+    with pytest.raises(StoreError, match="cannot copy: added_later"):
+        copy_store(store_url, str(tmp_path / "copy.sqlite"))
+    with connect(tmp_path / "copy.sqlite") as target:
+        assert target.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 0

@@ -9,22 +9,12 @@ things the two dialects say differently are functions here, chosen by :attr:`Bac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
-
-
-class Cursor(Protocol):
-    """A cursor over the rows of one statement."""
-
-    @property
-    def rowcount(self) -> int: ...
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-    def __iter__(self) -> Iterator[Any]: ...
 
 
 class Connection(Protocol):

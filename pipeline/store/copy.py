@@ -21,6 +21,8 @@ from typing import Any
 
 from pipeline.errors import StoreError
 from pipeline.store.backend import POSTGRESQL
+from pipeline.store.migrations import LEDGER
+from pipeline.store.pg_schema import ORDERED_TABLES
 from pipeline.store.sqlite import Store, connect
 
 # Every table, parents before children; tables SQLite orders by rowid are read in that order.
@@ -44,16 +46,6 @@ TABLES = (
     "review_shown",
     "derived_results",
     "derived_tables",
-)
-_IN_ORDER = {"runs", "coded"}
-_IDENTITY = (
-    "documents",
-    "document_files",
-    "metadata",
-    "problems",
-    "tags",
-    "review_files",
-    "decisions",
 )
 _CHUNK = 2000
 
@@ -97,6 +89,7 @@ def copy_store(
     """
     with connect(source) as src, connect(target) as dst:
         report = CopyReport(src.where, dst.where)
+        _refuse_unknown_tables(src)
         held = {t: _count(dst, t) for t in TABLES if t != "workspace_info"}
         if any(held.values()):
             what = ", ".join(f"{n} {t}" for t, n in held.items() if n)
@@ -105,13 +98,13 @@ def copy_store(
                 "two workspaces",
                 "copy into a new, empty database (createdb NAME) or a new SQLite file",
             )
+        columns = {table: _columns(src, table) for table in TABLES}
         with dst.transaction() as db:
             db.execute("DELETE FROM workspace_info")  # the target's own id gives way
             for table in TABLES:
                 done = TableCopy(table)
-                columns = _columns(src, table)
-                write = _writer(table, columns)
-                for chunk in _rows(src, table, columns):
+                write = _writer(table, columns[table])
+                for chunk in _rows(src, table, columns[table]):
                     db.executemany(write, chunk)
                     done.rows += len(chunk)
                     if progress:
@@ -119,15 +112,12 @@ def copy_store(
                 report.tables.append(done)
             _link_superseded(src, db)
             if dst.dialect == POSTGRESQL:
-                for table in _IDENTITY:
-                    db.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"COALESCE(max(id), 1), max(id) IS NOT NULL) FROM {table}"
-                    )
+                _continue_identities(db, [t for t in TABLES if "id" in columns[t]])
             for done in report.tables:
-                columns = _columns(src, done.table)
-                done.source_checksum, _ = _checksum(src, done.table, columns)
-                done.target_checksum, done.copied = _checksum(dst, done.table, columns, True)
+                done.source_checksum, _ = _checksum(src, done.table, columns[done.table])
+                done.target_checksum, done.copied = _checksum(
+                    dst, done.table, columns[done.table], True
+                )
             wrong = [t.table for t in report.tables if not t.verified]
             if wrong:
                 raise StoreError(
@@ -136,6 +126,32 @@ def copy_store(
                     "report this with both stores' versions; the source is unchanged",
                 )
     return report
+
+
+def _refuse_unknown_tables(store: Store) -> None:
+    """Refuse a store holding a table :data:`TABLES` does not name (a migration added it and
+    this list was not told): copying would leave it behind without a word."""
+    if store.dialect == POSTGRESQL:
+        sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    unknown = sorted({r[0] for r in store.db.execute(sql)} - {*TABLES, LEDGER})
+    if unknown:
+        raise StoreError(
+            f"the store {store.where} has tables this dshift cannot copy: {', '.join(unknown)}",
+            "upgrade dshift (pip install -U discourse-shift), or report this if it is current",
+        )
+
+
+def _continue_identities(db: Any, tables: list[str]) -> None:
+    """After ids were copied in as given, make each table's identity continue after them."""
+    for table in tables:
+        [(sequence,)] = db.execute("SELECT pg_get_serial_sequence(?, 'id')", (table,)).fetchall()
+        if sequence is not None:
+            db.execute(
+                f"SELECT setval(?, COALESCE(max(id), 1), max(id) IS NOT NULL) FROM {table}",
+                (sequence,),
+            )
 
 
 def _count(store: Store, table: str) -> int:
@@ -158,7 +174,9 @@ def _select(table: str, columns: list[str]) -> str:
     names = ", ".join(
         "NULL" if (table == "documents" and c == "superseded_by") else f'"{c}"' for c in columns
     )
-    order = " ORDER BY rowid" if table in _IN_ORDER else " ORDER BY id" if "id" in columns else ""
+    order = (
+        " ORDER BY rowid" if table in ORDERED_TABLES else " ORDER BY id" if "id" in columns else ""
+    )
     return f"SELECT {names} FROM {table}{order}"
 
 
@@ -191,23 +209,10 @@ def _cursor(store: Store, in_transaction: bool = False) -> Iterator[Any]:
     connection = store.database.db.connection
     if in_transaction:
         with connection.cursor(name="dshift_copy") as cursor:
-            yield _Translating(cursor)
+            yield cursor
         return
     with connection.transaction(), connection.cursor(name="dshift_copy") as cursor:
-        yield _Translating(cursor)
-
-
-class _Translating:
-    """A psycopg server-side cursor taking the parts' SQL (no parameters here)."""
-
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
-    def execute(self, sql: str) -> None:
-        self._cursor.execute(sql)
-
-    def fetchmany(self, size: int) -> list[Any]:
-        return list(self._cursor.fetchmany(size))
+        yield cursor
 
 
 def _checksum(

@@ -28,6 +28,7 @@ from pipeline.store.coding import CodingQueries
 from pipeline.store.database import Database, utc_now
 from pipeline.store.derived import DerivedQueries
 from pipeline.store.documents import DocumentQueries
+from pipeline.store.postgres import redact
 from pipeline.store.problems import ProblemQueries
 from pipeline.store.review import ReviewQueries
 from pipeline.store.runs import RunQueries, new_run_id
@@ -82,13 +83,6 @@ def connect(url: str | os.PathLike[str], *, read_only: bool | None = None) -> St
     if text.startswith("sqlite:///"):
         path = Path("/" + text.removeprefix("sqlite:///"))
     return Store(Database(path, read_only=read_only))
-
-
-def redact(url: str) -> str:
-    """A store URL without its password (for messages)."""
-    from pipeline.store.postgres import redact as without_password
-
-    return without_password(url)
 
 
 class _Part(Generic[P, R]):
