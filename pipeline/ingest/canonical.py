@@ -110,7 +110,7 @@ def vocabulary(lines: Iterable[str]) -> set[str]:
             words = words[1:]
         if split_after and words:
             words = words[:-1]
-        vocab.update(word.lower() for word in words)
+        vocab.update(map(str.lower, words))
         split_before = split_after
     return vocab
 

@@ -10,7 +10,7 @@ pages, a table inside a column). Pure functions, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from statistics import median
+from operator import attrgetter
 
 import numpy as np
 
@@ -56,11 +56,12 @@ def page_lines(words: list[Word]) -> list[Line]:
 
 
 def _read_region(words: list[Word], out: list[Line], depth: int) -> None:
-    gutter = find_gutter(words) if depth < MAX_DEPTH else None
+    grid = _Grid.of(words)
+    gutter = _find_gutter(words, grid) if depth < MAX_DEPTH else None
     if gutter is None:
         out.extend(_lines(words))
         return
-    for columned, band in _bands(words, gutter):
+    for columned, band in _bands(words, gutter, grid):
         if not columned:
             out.extend(_lines(band))
             continue
@@ -71,41 +72,51 @@ def _read_region(words: list[Word], out: list[Line], depth: int) -> None:
                 _read_region(part, out, depth + 1)
 
 
-def _strips(words: list[Word]) -> tuple[list[int], int]:
-    """Assign each word to a horizontal strip about one line pitch high.
+@dataclass(slots=True)
+class _Grid:
+    """The words of a region as arrays, each assigned to a horizontal strip about one line
+    pitch high (columns rarely share baselines; a strip a little taller than a word catches a
+    line from each), and the half width of the window a gutter must keep clear."""
 
-    Columns rarely share baselines; a strip a little taller than a word catches a line from each.
-    """
-    height = median(w.bottom - w.top for w in words)
-    step = max(1.6 * height, 2.0)
-    middles = [(w.top + w.bottom) / 2 for w in words]
-    y0 = min(middles)
-    index = [int((m - y0) / step) for m in middles]
-    return index, max(index) + 1
+    x0: np.ndarray
+    x1: np.ndarray
+    strip: np.ndarray
+    n_strips: int
+    half: int
 
-
-def _half_window(words: list[Word]) -> int:
-    size = median(w.size or (w.bottom - w.top) for w in words)
-    return max(3, round(0.35 * size))
+    @classmethod
+    def of(cls, words: list[Word]) -> _Grid:
+        n = len(words)
+        x0 = np.fromiter([w.x0 for w in words], dtype=np.float64, count=n)
+        x1 = np.fromiter([w.x1 for w in words], dtype=np.float64, count=n)
+        top = np.fromiter([w.top for w in words], dtype=np.float64, count=n)
+        bottom = np.fromiter([w.bottom for w in words], dtype=np.float64, count=n)
+        size = np.fromiter([w.size for w in words], dtype=np.float64, count=n)
+        heights = bottom - top
+        step = max(1.6 * float(np.median(heights)), 2.0)
+        middles = (top + bottom) / 2
+        strip = ((middles - middles.min()) / step).astype(np.int64)
+        half = max(3, round(0.35 * float(np.median(np.where(size != 0, size, heights)))))
+        return cls(x0, x1, strip, int(strip.max()) + 1, half)
 
 
 def find_gutter(words: list[Word]) -> float | None:
     """Return the x position of the strongest column gutter among ``words``, or None."""
-    x_start = min(w.x0 for w in words)
-    width = max(w.x1 for w in words) - x_start
+    return _find_gutter(words, _Grid.of(words)) if words else None
+
+
+def _find_gutter(words: list[Word], grid: _Grid) -> float | None:
+    x_start = float(grid.x0.min())
+    width = float(grid.x1.max()) - x_start
     if width < MIN_REGION_WIDTH or len(words) < 6:
         return None
-    strip_of, n_strips = _strips(words)
-    n_bins = int(width) + 2
+    n_strips, n_bins = grid.n_strips, int(width) + 2
     # Each word covers bins [x0, x1] of its strip: +1 where it starts, -1 past its end.
-    starts = np.fromiter((w.x0 for w in words), dtype=np.float64, count=len(words))
-    ends = np.fromiter((w.x1 for w in words), dtype=np.float64, count=len(words))
-    strips = np.asarray(strip_of)
     edges = np.zeros((n_strips, n_bins + 1), dtype=np.int32)
-    np.add.at(edges, (strips, (starts - x_start).astype(np.int64)), 1)
-    np.add.at(edges, (strips, (ends - x_start).astype(np.int64) + 1), -1)
+    np.add.at(edges, (grid.strip, (grid.x0 - x_start).astype(np.int64)), 1)
+    np.add.at(edges, (grid.strip, (grid.x1 - x_start).astype(np.int64) + 1), -1)
     covered = np.cumsum(edges[:, :n_bins], axis=1) > 0
-    half = _half_window(words)
+    half = grid.half
     # counts[r, b] = covered bins in [0, b) of strip r, for window sums in O(1).
     counts = np.zeros((n_strips, n_bins + 1), dtype=np.int32)
     np.cumsum(covered, axis=1, out=counts[:, 1:])
@@ -157,10 +168,9 @@ def _best_runs(crossing: np.ndarray, both: np.ndarray, threshold: float) -> np.n
     return np.where(credible, run, 0).max(axis=0).astype(np.int32)
 
 
-def _bands(words: list[Word], gutter: float) -> list[tuple[bool, list[Word]]]:
+def _bands(words: list[Word], gutter: float, grid: _Grid) -> list[tuple[bool, list[Word]]]:
     """Cut a region into vertical runs of columned and full-width strips, top to bottom."""
-    strip_of, n_strips = _strips(words)
-    half = _half_window(words)
+    strip_of, n_strips, half = grid.strip.tolist(), grid.n_strips, grid.half
     crossing = [False] * n_strips
     has_left = [False] * n_strips
     has_right = [False] * n_strips
@@ -204,42 +214,47 @@ def _append(bands: list[tuple[bool, list[Word]]], columned: bool, words: list[Wo
 
 def _lines(words: list[Word]) -> list[Line]:
     """Group the words of one column (or band) into lines, top to bottom."""
-    col_x0 = min(w.x0 for w in words)
-    ordered = sorted(words, key=lambda w: (w.top + w.bottom, w.x0))
+    col_x0 = min([w.x0 for w in words])
     groups: list[list[Word]] = []
+    extents: list[tuple[float, float]] = []  # top and bottom of each group
     top = bottom = 0.0
-    for word in ordered:
+    for word in sorted(words, key=_reading_key):
+        w_top, w_bottom = word.top, word.bottom
         if groups:
-            overlap = min(bottom, word.bottom) - max(top, word.top)
-            if overlap >= 0.5 * min(bottom - top, word.bottom - word.top):
+            overlap = (bottom if bottom < w_bottom else w_bottom) - (top if top > w_top else w_top)
+            shorter = bottom - top if bottom - top < w_bottom - w_top else w_bottom - w_top
+            if overlap >= 0.5 * shorter:
                 groups[-1].append(word)
-                top, bottom = min(top, word.top), max(bottom, word.bottom)
+                if w_top < top:
+                    top = w_top
+                if w_bottom > bottom:
+                    bottom = w_bottom
+                extents[-1] = (top, bottom)
                 continue
         groups.append([word])
-        top, bottom = word.top, word.bottom
+        extents.append((w_top, w_bottom))
+        top, bottom = w_top, w_bottom
+    rights = [max([w.x1 for w in group]) for group in groups]
     # The column's right edge is where most lines end: a stray page number or footer sitting in
     # the same band must not make every body line look short.
-    ends = sorted(max(w.x1 for w in group) for group in groups)
+    ends = sorted(rights)
     col_x1 = ends[int(0.8 * (len(ends) - 1))] if len(ends) >= 4 else ends[-1]
     lines = []
-    for group in groups:
-        group.sort(key=lambda w: w.x0)
+    for group, (top, bottom), right in zip(groups, extents, rights):
+        group.sort(key=_X0)
+        left = group[0].x0
         group[:] = logical_order(group)
-        lines.append(
-            Line(
-                words=group,
-                x0=min([w.x0 for w in group]),
-                x1=max([w.x1 for w in group]),
-                top=min([w.top for w in group]),
-                bottom=max([w.bottom for w in group]),
-                size=_dominant_size(group),
-                col_x0=col_x0,
-                col_x1=col_x1,
-            )
-        )
+        lines.append(Line(group, left, right, top, bottom, _dominant_size(group), col_x0, col_x1))
     if lines:
         lines[0].block_start = True
     return lines
+
+
+_X0 = attrgetter("x0")
+
+
+def _reading_key(word: Word) -> tuple[float, float]:
+    return (word.top + word.bottom, word.x0)
 
 
 def _dominant_size(words: list[Word]) -> float:

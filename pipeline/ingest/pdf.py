@@ -16,8 +16,9 @@ from __future__ import annotations
 import ctypes
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -169,33 +170,71 @@ def _pdfium_words(
         return []
     text = _page_text(handle, count)
     boxes = _Boxes(handle, width, height, rotation)
+    upright = rotation == 0  # the common case, placed inline: two box look-ups per word
+    get_box, box, ref, page = _GET_BOX, boxes.box, boxes.ref, boxes.page
     sizes: dict[float, float] = {}  # loose box height -> font size: one look-up per style
     words: list[Word] = []
     for run in _RUN.finditer(text):
         start, end = run.span()
         if end - start <= _LONG_RUN:
-            a0, a1, at, ab = boxes(start)
-            b0, b1, bt, bb = boxes(end - 1) if end - start > 1 else (a0, a1, at, ab)
-            overlap = (ab if ab < bb else bb) - (at if at > bt else bt)
+            if upright:
+                get_box(page, start, ref)
+                a0, a1, at, ab = box.left, box.right, height - box.top, height - box.bottom
+                if end - start > 1:
+                    get_box(page, end - 1, ref)
+                    b0, b1, bt, bb = box.left, box.right, height - box.top, height - box.bottom
+                else:
+                    b0, b1, bt, bb = a0, a1, at, ab
+            else:
+                a0, a1, at, ab = boxes(start)
+                b0, b1, bt, bb = boxes(end - 1) if end - start > 1 else (a0, a1, at, ab)
+            low, high = (at if at > bt else bt), (ab if ab < bb else bb)
+            a_height, b_height = ab - at, bb - bt
             if (
-                (a1 > a0 or ab > at)
-                and (b1 > b0 or bb > bt)
-                and overlap >= 0.5 * min(ab - at, bb - bt)
+                (a1 > a0 or a_height > 0)
+                and (b1 > b0 or b_height > 0)
+                and high - low >= 0.5 * (a_height if a_height < b_height else b_height)
             ):
                 chars = run.group()
                 if b0 > a0 and not chars.isascii() and is_rtl(chars):
                     chars = chars[::-1]  # right-to-left glyphs stored in visual order
                 if chars[-1] in _HYPHENS:
                     chars = chars.translate(_HYPHEN_TABLE)
-                key = round(ab - at, 1)
-                size = sizes.get(key)
+                size = sizes.get(a_height)
                 if size is None:
-                    size = sizes[key] = pdfium_c.FPDFText_GetFontSize(handle, start)
-                words.append(Word(chars, min(a0, b0), max(a1, b1), min(at, bt), max(ab, bb), size))
+                    size = sizes[a_height] = pdfium_c.FPDFText_GetFontSize(handle, start)
+                words.append(
+                    Word(
+                        chars,
+                        a0 if a0 < b0 else b0,
+                        a1 if a1 > b1 else b1,
+                        at if at < bt else bt,
+                        ab if ab > bb else bb,
+                        size,
+                    )
+                )
                 continue
         words.extend(_words_glyph_by_glyph(text, start, end, boxes, handle))
     return words
 
+
+def _unchecked(function: Any) -> Callable[..., int]:
+    """Return the same PDFium entry point without ctypes' per-call argument conversion.
+
+    The binding converts and checks each argument on every call, which costs more than the call
+    itself when it is made for every word of a drop. Callers must pass exactly the C types:
+    a ``c_void_p`` handle, a Python int for an index, ``byref`` for an out-parameter.
+    """
+    address = ctypes.cast(function, ctypes.c_void_p).value
+    if address is None:
+        raise RuntimeError("PDFium's library has no such function")
+    unchecked = ctypes.CFUNCTYPE(ctypes.c_int)(address)
+    unchecked.argtypes = None  # type: ignore[assignment]  # None: pass the arguments as given
+    return unchecked
+
+
+# (text page, char index, out FS_RECTF) -> bool: the loose box of one character.
+_GET_BOX = _unchecked(pdfium_c.FPDFText_GetLooseCharBox)
 
 Box = tuple[float, float, float, float]  # x0, x1, top, bottom in display space
 
@@ -203,13 +242,15 @@ Box = tuple[float, float, float, float]  # x0, x1, top, bottom in display space
 class _Boxes:
     """Loose glyph boxes of one text page, in display coordinates."""
 
-    def __init__(self, handle: object, width: float, height: float, rotation: int) -> None:
+    def __init__(self, handle: Any, width: float, height: float, rotation: int) -> None:
         self.handle, self.width, self.height, self.rotation = handle, width, height, rotation
         self.box = pdfium_c.FS_RECTF()
+        self.ref = ctypes.byref(self.box)
+        self.page = ctypes.cast(handle, ctypes.c_void_p)
 
     def __call__(self, index: int) -> Box:
         box = self.box
-        pdfium_c.FPDFText_GetLooseCharBox(self.handle, index, ctypes.byref(box))
+        _GET_BOX(self.page, index, self.ref)
         if self.rotation == 0:
             return box.left, box.right, self.height - box.top, self.height - box.bottom
         return _display_box(box, self.width, self.height, self.rotation)

@@ -51,7 +51,8 @@ _DETACHED_HYPHEN = re.compile(r"(?<=[^\W\d_])\s+([-‐])$")
 
 def _line_text(line: Line) -> str:
     # Some producers place a line-end hyphen a little apart from its word.
-    return _DETACHED_HYPHEN.sub(r"\1", line.text)
+    text = line.text
+    return _DETACHED_HYPHEN.sub(r"\1", text) if text.endswith(("-", "‐")) else text
 
 
 def _key(text: str) -> str:

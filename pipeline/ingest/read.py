@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 from pipeline.errors import Problem
@@ -18,6 +19,9 @@ from pipeline.ingest.drop import DropFile, FileChanged, open_scanned
 from pipeline.ingest.options import FORMATS, LAYOUT_VERSION, ReadOptions
 from pipeline.ingest.pdftext import pdf_text
 from pipeline.models import Extraction
+
+_SPACE = re.compile(r"\s")
+_GARBLED = re.compile("[\ufffd\ue000-\uf8ff]")
 
 
 class ReadFailure(Exception):
@@ -217,11 +221,10 @@ def _read_pdf(path: Path, source: Path, options: ReadOptions) -> Extraction:
 
 def _garbled_share(text: str) -> float:
     """Share of non-space characters that are replacement or private-use code points."""
-    visible = [c for c in text if not c.isspace()]
+    visible = len(text) - len(_SPACE.findall(text))
     if not visible:
         return 0.0
-    bad = sum(1 for c in visible if c == "\ufffd" or "\ue000" <= c <= "\uf8ff")
-    return bad / len(visible)
+    return len(_GARBLED.findall(text)) / visible
 
 
 def _pdfplumber_count(path: Path, source: Path, open_error: str) -> tuple[int, dict[str, str]]:

@@ -18,7 +18,7 @@ def is_rtl(text: str) -> bool:
 
 def logical_order(words: list[Word]) -> list[Word]:
     """Reorder a line's words, sorted left to right, so that right-to-left runs read logically."""
-    if all(word.text.isascii() for word in words):
+    if "".join([word.text for word in words]).isascii():
         return words
     out: list[Word] = []
     run: list[Word] = []
