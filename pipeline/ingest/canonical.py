@@ -102,16 +102,21 @@ def vocabulary(lines: Iterable[str]) -> set[str]:
     The pieces of words split at line ends ("rela-" / "tions") are left out.
     """
     vocab: set[str] = set()
+    whole: list[str] = []  # lines all of whose words count, searched in one go at the end
     split_before = False
     for line in lines:
-        words = _WORD.findall(line)
         split_after = ends_with_line_hyphen(line.rstrip())
-        if split_before and words:
-            words = words[1:]
-        if split_after and words:
-            words = words[:-1]
-        vocab.update(map(str.lower, words))
+        if split_before or split_after:
+            words = _WORD.findall(line)
+            if split_before and words:
+                words = words[1:]
+            if split_after and words:
+                words = words[:-1]
+            vocab.update(map(str.lower, words))
+        else:
+            whole.append(line)
         split_before = split_after
+    vocab.update(map(str.lower, set(_WORD.findall("\n".join(whole)))))  # no word spans lines
     return vocab
 
 

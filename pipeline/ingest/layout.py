@@ -51,64 +51,94 @@ def page_lines(words: list[Word]) -> list[Line]:
     usable = [w for w in words if w.bottom > w.top and w.x1 >= w.x0]
     lines: list[Line] = []
     if usable:
-        _read_region(usable, lines, depth=0)
+        _read_region(_Grid.of(usable), lines, depth=0)
     return lines
 
 
-def _read_region(words: list[Word], out: list[Line], depth: int) -> None:
-    grid = _Grid.of(words)
-    gutter = _find_gutter(words, grid) if depth < MAX_DEPTH else None
+def _read_region(grid: _Grid, out: list[Line], depth: int) -> None:
+    gutter = _find_gutter(grid) if depth < MAX_DEPTH else None
     if gutter is None:
-        out.extend(_lines(words))
+        out.extend(_lines(grid.words))
         return
-    for columned, band in _bands(words, gutter, grid):
+    for columned, band in _bands(grid, gutter):
         if not columned:
-            out.extend(_lines(band))
+            out.extend(_lines([grid.words[i] for i in band]))
             continue
-        left = [w for w in band if w.x1 <= gutter]
-        right = [w for w in band if w.x1 > gutter]
-        for part in (left, right):
-            if part:
-                _read_region(part, out, depth + 1)
+        on_left = grid.x1[band] <= gutter
+        for part in (band[on_left], band[~on_left]):
+            if len(part):
+                _read_region(grid.part(part), out, depth + 1)
 
 
 @dataclass(slots=True)
 class _Grid:
-    """The words of a region as arrays, each assigned to a horizontal strip about one line
-    pitch high (columns rarely share baselines; a strip a little taller than a word catches a
-    line from each), and the half width of the window a gutter must keep clear."""
+    """The words of a region and their boxes as arrays, each word assigned to a horizontal
+    strip about one line pitch high (columns rarely share baselines; a strip a little taller
+    than a word catches a line from each), and the half width of the window a gutter must
+    keep clear."""
 
+    words: list[Word]
     x0: np.ndarray
     x1: np.ndarray
-    strip: np.ndarray
-    n_strips: int
-    half: int
+    top: np.ndarray
+    bottom: np.ndarray
+    size: np.ndarray
+    strip: np.ndarray = field(init=False)
+    n_strips: int = field(init=False)
+    half: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        heights = self.bottom - self.top
+        step = max(1.6 * _median(heights), 2.0)
+        middles = (self.top + self.bottom) / 2
+        self.strip = ((middles - middles.min()) / step).astype(np.int64)
+        self.n_strips = int(self.strip.max()) + 1
+        self.half = max(3, round(0.35 * _median(np.where(self.size != 0, self.size, heights))))
 
     @classmethod
     def of(cls, words: list[Word]) -> _Grid:
         n = len(words)
-        x0 = np.fromiter([w.x0 for w in words], dtype=np.float64, count=n)
-        x1 = np.fromiter([w.x1 for w in words], dtype=np.float64, count=n)
-        top = np.fromiter([w.top for w in words], dtype=np.float64, count=n)
-        bottom = np.fromiter([w.bottom for w in words], dtype=np.float64, count=n)
-        size = np.fromiter([w.size for w in words], dtype=np.float64, count=n)
-        heights = bottom - top
-        step = max(1.6 * float(np.median(heights)), 2.0)
-        middles = (top + bottom) / 2
-        strip = ((middles - middles.min()) / step).astype(np.int64)
-        half = max(3, round(0.35 * float(np.median(np.where(size != 0, size, heights)))))
-        return cls(x0, x1, strip, int(strip.max()) + 1, half)
+        return cls(
+            words,
+            np.fromiter([w.x0 for w in words], dtype=np.float64, count=n),
+            np.fromiter([w.x1 for w in words], dtype=np.float64, count=n),
+            np.fromiter([w.top for w in words], dtype=np.float64, count=n),
+            np.fromiter([w.bottom for w in words], dtype=np.float64, count=n),
+            np.fromiter([w.size for w in words], dtype=np.float64, count=n),
+        )
+
+    def part(self, indices: np.ndarray) -> _Grid:
+        """The grid of some of the words (in the order given), strips drawn afresh."""
+        words = self.words
+        return _Grid(
+            [words[i] for i in indices.tolist()],
+            self.x0[indices],
+            self.x1[indices],
+            self.top[indices],
+            self.bottom[indices],
+            self.size[indices],
+        )
+
+
+def _median(values: np.ndarray) -> float:
+    """The median, as ``statistics.median`` gives it; far cheaper than ``np.median`` on the
+    few hundred values of a page region."""
+    ordered = np.sort(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return float((ordered[middle - 1] + ordered[middle]) / 2)
 
 
 def find_gutter(words: list[Word]) -> float | None:
     """Return the x position of the strongest column gutter among ``words``, or None."""
-    return _find_gutter(words, _Grid.of(words)) if words else None
+    return _find_gutter(_Grid.of(words)) if words else None
 
 
-def _find_gutter(words: list[Word], grid: _Grid) -> float | None:
+def _find_gutter(grid: _Grid) -> float | None:
     x_start = float(grid.x0.min())
     width = float(grid.x1.max()) - x_start
-    if width < MIN_REGION_WIDTH or len(words) < 6:
+    if width < MIN_REGION_WIDTH or len(grid.words) < 6:
         return None
     n_strips, n_bins = grid.n_strips, int(width) + 2
     # Each word covers bins [x0, x1] of its strip: +1 where it starts, -1 past its end.
@@ -117,15 +147,19 @@ def _find_gutter(words: list[Word], grid: _Grid) -> float | None:
     np.add.at(edges, (grid.strip, (grid.x1 - x_start).astype(np.int64) + 1), -1)
     covered = np.cumsum(edges[:, :n_bins], axis=1) > 0
     half = grid.half
-    # counts[r, b] = covered bins in [0, b) of strip r, for window sums in O(1).
-    counts = np.zeros((n_strips, n_bins + 1), dtype=np.int32)
+    # counts[r, b] = covered bins in [0, b) of strip r, for window sums in O(1); padded with
+    # copies of its first and last column so that the window [b - half, b + half] of every bin
+    # is two slices: at_lo[:, b] = counts[:, max(b - half, 0)], at_hi[:, b] = counts[:,
+    # min(b + half + 1, n_bins)].
+    padded = np.zeros((n_strips, n_bins + 2 * half + 1), dtype=np.int32)
+    counts = padded[:, half : half + n_bins + 1]
     np.cumsum(covered, axis=1, out=counts[:, 1:])
-    bins = np.arange(n_bins)
-    lo = np.clip(bins - half, 0, n_bins)
-    hi = np.clip(bins + half + 1, 0, n_bins)
-    crossing = (counts[:, hi] - counts[:, lo]) > 0
-    left = counts[:, lo] > 0
-    right = (counts[:, -1:] - counts[:, hi]) > 0
+    padded[:, half + n_bins + 1 :] = counts[:, -1:]
+    at_lo = padded[:, :n_bins]
+    at_hi = padded[:, 2 * half + 1 :]
+    crossing = (at_hi - at_lo) > 0
+    left = at_lo > 0
+    right = (counts[:, -1:] - at_hi) > 0
     both = left & right & ~crossing
     nonempty = counts[:, -1] > 0
     # A river of spaces in justified text rarely lines up over more than three lines; a real
@@ -168,31 +202,30 @@ def _best_runs(crossing: np.ndarray, both: np.ndarray, threshold: float) -> np.n
     return np.where(credible, run, 0).max(axis=0).astype(np.int32)
 
 
-def _bands(words: list[Word], gutter: float, grid: _Grid) -> list[tuple[bool, list[Word]]]:
-    """Cut a region into vertical runs of columned and full-width strips, top to bottom."""
-    strip_of, n_strips, half = grid.strip.tolist(), grid.n_strips, grid.half
-    crossing = [False] * n_strips
-    has_left = [False] * n_strips
-    has_right = [False] * n_strips
-    members: list[list[Word]] = [[] for _ in range(n_strips)]
-    for word, strip in zip(words, strip_of):
-        members[strip].append(word)
-        if word.x0 < gutter + half and word.x1 > gutter - half:
-            crossing[strip] = True
-        elif word.x1 <= gutter:
-            has_left[strip] = True
-        else:
-            has_right[strip] = True
-    bands: list[tuple[bool, list[Word]]] = []
+def _bands(grid: _Grid, gutter: float) -> list[tuple[bool, np.ndarray]]:
+    """Cut a region into vertical runs of columned and full-width strips, top to bottom.
+
+    Returns each band as the indices of its words in the grid, strip by strip.
+    """
+    n_strips, half = grid.n_strips, grid.half
+    members: list[list[int]] = [[] for _ in range(n_strips)]
+    for index, strip in enumerate(grid.strip.tolist()):
+        members[strip].append(index)
+    across = (grid.x0 < gutter + half) & (grid.x1 > gutter - half)
+    on_left = grid.x1 <= gutter
+    crossing = _strips_with(grid, across)
+    has_left = _strips_with(grid, ~across & on_left)
+    has_right = _strips_with(grid, ~across & ~on_left)
+    bands: list[tuple[bool, list[int]]] = []
     run: list[int] = []
 
     def flush_run() -> None:
         evidence = sum(1 for s in run if has_left[s] and has_right[s])
         lines = sum(1 for s in run if members[s])
-        band_words = [w for s in run for w in members[s]]
-        if band_words:
+        band = [i for s in run for i in members[s]]
+        if band:
             columned = evidence >= 2 or (evidence >= 1 and lines >= LONG_CLEAN_RUN)
-            _append(bands, columned, band_words)
+            _append(bands, columned, band)
         run.clear()
 
     for strip in range(n_strips):
@@ -202,14 +235,21 @@ def _bands(words: list[Word], gutter: float, grid: _Grid) -> list[tuple[bool, li
         else:
             run.append(strip)
     flush_run()
-    return bands
+    return [(columned, np.array(band, dtype=np.int64)) for columned, band in bands]
 
 
-def _append(bands: list[tuple[bool, list[Word]]], columned: bool, words: list[Word]) -> None:
+def _strips_with(grid: _Grid, chosen: np.ndarray) -> list[bool]:
+    """Per strip, whether any of the ``chosen`` words lies in it."""
+    flags = np.zeros(grid.n_strips, dtype=bool)
+    flags[grid.strip[chosen]] = True
+    return flags.tolist()
+
+
+def _append(bands: list[tuple[bool, list[int]]], columned: bool, members: list[int]) -> None:
     if bands and not columned and not bands[-1][0]:
-        bands[-1][1].extend(words)
+        bands[-1][1].extend(members)
     else:
-        bands.append((columned, list(words)))
+        bands.append((columned, list(members)))
 
 
 def _lines(words: list[Word]) -> list[Line]:

@@ -20,16 +20,38 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from pipeline.ingest.words import PageWords, Word, is_rtl
+from pipeline.ingest.words import PageWords, Word, has_rtl, is_rtl
 
 ENGINES = ("pdfium", "pdfplumber")
 _SPACES = frozenset(" \t\r\n\x00\xa0\u2002\u2003\u2009\u200b\u3000\ufeff")
 # PDFium reports a hyphen it believes to be soft as U+0002.
 _HYPHENS = {"\x02": "-", "\xad": "-", "\ufffe": "-"}
 _HYPHEN_TABLE = str.maketrans(_HYPHENS)
+
+
+def _unchecked(function: Any) -> Callable[..., int]:
+    """Return the same PDFium entry point without ctypes' per-call argument conversion.
+
+    The binding converts and checks each argument on every call, which costs more than the call
+    itself when it is made for every word of a drop. Callers must pass exactly the C types:
+    a ``c_void_p`` handle, a Python int for an index, ``byref`` for an out-parameter.
+    """
+    address = ctypes.cast(function, ctypes.c_void_p).value
+    if address is None:
+        raise RuntimeError("PDFium's library has no such function")
+    unchecked = ctypes.CFUNCTYPE(ctypes.c_int)(address)
+    unchecked.argtypes = None  # type: ignore[assignment]  # None: pass the arguments as given
+    return unchecked
+
+
+# (text page, char index, out FS_RECTF) -> bool: the loose box of one character.
+_GET_BOX = _unchecked(pdfium_c.FPDFText_GetLooseCharBox)
+# (text page, char index) -> 1 if PDFium inserted the character (a space or line break), else 0.
+_IS_GENERATED = _unchecked(pdfium_c.FPDFText_IsGenerated)
 
 
 class PdfOpenError(Exception):
@@ -115,14 +137,15 @@ def _text_rotation(textpage: pdfium.PdfTextPage, sample: int = 80) -> int:
     Reading follows the text, not the page's /Rotate flag: a page flagged as rotated may carry
     horizontal text (it then shows sideways), and an upright page may carry text drawn turned.
     """
-    handle = textpage.raw
-    count = min(pdfium_c.FPDFText_CountChars(handle), sample)
+    handle = ctypes.cast(textpage.raw, ctypes.c_void_p)
+    count = min(pdfium_c.FPDFText_CountChars(textpage.raw), sample)
     box = pdfium_c.FS_RECTF()
+    ref = ctypes.byref(box)
     centres = []
     for i in range(count):
-        if pdfium_c.FPDFText_IsGenerated(handle, i) == 1:
+        if _IS_GENERATED(handle, i) == 1:
             continue
-        pdfium_c.FPDFText_GetLooseCharBox(handle, i, ctypes.byref(box))
+        _GET_BOX(handle, i, ref)
         centres.append(((box.left + box.right) / 2, (box.top + box.bottom) / 2))
     along_x = along_up = along_down = 0
     for (x0, y0), (x1, y1) in itertools.pairwise(centres):
@@ -162,79 +185,81 @@ def _pdfium_words(
     PDFium puts spaces and line breaks into its text where glyphs are apart, so the runs between
     them are words; two box look-ups per word instead of one per glyph make this the fastest way
     to positioned words. A run whose end glyphs do not sit on one line, or a long run, is placed
-    glyph by glyph instead.
+    glyph by glyph instead. The end glyphs' boxes are fetched into one array and compared for
+    all words at once.
     """
     handle = textpage.raw
     count = pdfium_c.FPDFText_CountChars(handle)
     if count <= 0:
         return []
     text = _page_text(handle, count)
+    spans = [run.span() for run in _RUN.finditer(text)]
     boxes = _Boxes(handle, width, height, rotation)
-    upright = rotation == 0  # the common case, placed inline: two box look-ups per word
-    get_box, box, ref, page = _GET_BOX, boxes.box, boxes.ref, boxes.page
+    check_rtl = has_rtl(text)
     sizes: dict[float, float] = {}  # loose box height -> font size: one look-up per style
     words: list[Word] = []
-    for run in _RUN.finditer(text):
-        start, end = run.span()
-        if end - start <= _LONG_RUN:
-            if upright:
-                get_box(page, start, ref)
-                a0, a1, at, ab = box.left, box.right, height - box.top, height - box.bottom
-                if end - start > 1:
-                    get_box(page, end - 1, ref)
-                    b0, b1, bt, bb = box.left, box.right, height - box.top, height - box.bottom
-                else:
-                    b0, b1, bt, bb = a0, a1, at, ab
-            else:
-                a0, a1, at, ab = boxes(start)
-                b0, b1, bt, bb = boxes(end - 1) if end - start > 1 else (a0, a1, at, ab)
-            low, high = (at if at > bt else bt), (ab if ab < bb else bb)
-            a_height, b_height = ab - at, bb - bt
-            if (
-                (a1 > a0 or a_height > 0)
-                and (b1 > b0 or b_height > 0)
-                and high - low >= 0.5 * (a_height if a_height < b_height else b_height)
-            ):
-                chars = run.group()
-                if b0 > a0 and not chars.isascii() and is_rtl(chars):
-                    chars = chars[::-1]  # right-to-left glyphs stored in visual order
-                if chars[-1] in _HYPHENS:
-                    chars = chars.translate(_HYPHEN_TABLE)
-                size = sizes.get(a_height)
-                if size is None:
-                    size = sizes[a_height] = pdfium_c.FPDFText_GetFontSize(handle, start)
-                words.append(
-                    Word(
-                        chars,
-                        a0 if a0 < b0 else b0,
-                        a1 if a1 > b1 else b1,
-                        at if at < bt else bt,
-                        ab if ab > bb else bb,
-                        size,
-                    )
-                )
-                continue
-        words.extend(_words_glyph_by_glyph(text, start, end, boxes, handle))
+    for (start, end), (x0, x1, top, bottom, first_height, forward, ok) in zip(
+        spans, _place_by_ends(handle, spans, width, height, rotation)
+    ):
+        if not ok:
+            words.extend(_words_glyph_by_glyph(text, start, end, boxes, handle))
+            continue
+        chars = text[start:end]
+        if check_rtl and forward and is_rtl(chars):
+            chars = chars[::-1]  # right-to-left glyphs stored in visual order
+        if chars[-1] in _HYPHENS:
+            chars = chars.translate(_HYPHEN_TABLE)
+        size = sizes.get(first_height)
+        if size is None:
+            size = sizes[first_height] = pdfium_c.FPDFText_GetFontSize(handle, start)
+        words.append(Word(chars, x0, x1, top, bottom, size))
     return words
 
 
-def _unchecked(function: Any) -> Callable[..., int]:
-    """Return the same PDFium entry point without ctypes' per-call argument conversion.
+def _place_by_ends(
+    handle: Any, runs: list[tuple[int, int]], width: float, height: float, rotation: int
+) -> Iterator[tuple[float, float, float, float, float, bool, bool]]:
+    """For each run: its box from its first and last glyph (x0, x1, top, bottom), the height
+    of the first glyph, whether the last glyph lies right of the first, and whether the run is
+    short and both glyphs have an extent and sit on one line (else the run must be read glyph
+    by glyph)."""
+    if not runs:
+        return iter(())
+    rects = (pdfium_c.FS_RECTF * (2 * len(runs)))()
+    page, get_box, byref = ctypes.cast(handle, ctypes.c_void_p), _GET_BOX, ctypes.byref
+    offset = 0
+    step = ctypes.sizeof(pdfium_c.FS_RECTF)
+    for start, end in runs:
+        get_box(page, start, byref(rects, offset))
+        get_box(page, end - 1, byref(rects, offset + step))
+        offset += 2 * step
+    # FS_RECTF is (left, top, right, bottom) in float, PDF space (y up).
+    raw = np.frombuffer(rects, dtype=np.float32).astype(np.float64).reshape(len(runs), 2, 4)
+    a0, a1, at, ab = _display(
+        raw[:, 0, 0], raw[:, 0, 2], raw[:, 0, 1], raw[:, 0, 3], width, height, rotation
+    )
+    b0, b1, bt, bb = _display(
+        raw[:, 1, 0], raw[:, 1, 2], raw[:, 1, 1], raw[:, 1, 3], width, height, rotation
+    )
+    a_height, b_height = ab - at, bb - bt
+    overlap = np.minimum(ab, bb) - np.maximum(at, bt)
+    lengths = np.fromiter([end - start for start, end in runs], dtype=np.int64, count=len(runs))
+    ok = (
+        (lengths <= _LONG_RUN)
+        & ((a1 > a0) | (a_height > 0))
+        & ((b1 > b0) | (b_height > 0))
+        & (overlap >= 0.5 * np.minimum(a_height, b_height))
+    )
+    return zip(
+        np.minimum(a0, b0).tolist(),
+        np.maximum(a1, b1).tolist(),
+        np.minimum(at, bt).tolist(),
+        np.maximum(ab, bb).tolist(),
+        a_height.tolist(),
+        (b0 > a0).tolist(),
+        ok.tolist(),
+    )
 
-    The binding converts and checks each argument on every call, which costs more than the call
-    itself when it is made for every word of a drop. Callers must pass exactly the C types:
-    a ``c_void_p`` handle, a Python int for an index, ``byref`` for an out-parameter.
-    """
-    address = ctypes.cast(function, ctypes.c_void_p).value
-    if address is None:
-        raise RuntimeError("PDFium's library has no such function")
-    unchecked = ctypes.CFUNCTYPE(ctypes.c_int)(address)
-    unchecked.argtypes = None  # type: ignore[assignment]  # None: pass the arguments as given
-    return unchecked
-
-
-# (text page, char index, out FS_RECTF) -> bool: the loose box of one character.
-_GET_BOX = _unchecked(pdfium_c.FPDFText_GetLooseCharBox)
 
 Box = tuple[float, float, float, float]  # x0, x1, top, bottom in display space
 
@@ -295,7 +320,13 @@ def _display_box(
     box: pdfium_c.FS_RECTF, width: float, height: float, rotation: int
 ) -> tuple[float, float, float, float]:
     """Map a PDF-space box (y up) to display space (y down) as (x0, x1, top, bottom)."""
-    left, right, upper, lower = box.left, box.right, box.top, box.bottom
+    return _display(box.left, box.right, box.top, box.bottom, width, height, rotation)
+
+
+def _display(
+    left: Any, right: Any, upper: Any, lower: Any, width: float, height: float, rotation: int
+) -> tuple[Any, Any, Any, Any]:
+    """Map PDF-space edges (y up; numbers or arrays) to display space: x0, x1, top, bottom."""
     if rotation == 0:
         return left, right, height - upper, height - lower
     if rotation == 90:

@@ -16,9 +16,14 @@ def is_rtl(text: str) -> bool:
     return letters > 0 and 2 * len(_RTL.findall(text)) > letters
 
 
+def has_rtl(text: str) -> bool:
+    """True if ``text`` holds any Arabic-script or Hebrew letter (else no part of it is RTL)."""
+    return not text.isascii() and _RTL.search(text) is not None
+
+
 def logical_order(words: list[Word]) -> list[Word]:
     """Reorder a line's words, sorted left to right, so that right-to-left runs read logically."""
-    if "".join([word.text for word in words]).isascii():
+    if not has_rtl("".join([word.text for word in words])):
         return words
     out: list[Word] = []
     run: list[Word] = []
