@@ -14,7 +14,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from pipeline.ingest.words import Word, logical_order
+from pipeline.ingest.words import Word, has_rtl, logical_order
 
 MAX_DEPTH = 4
 MIN_REGION_WIDTH = 60.0  # points; narrower regions are never split into columns
@@ -48,21 +48,30 @@ class Line:
 
 def page_lines(words: list[Word]) -> list[Line]:
     """Return the lines of a page in reading order."""
-    usable = [w for w in words if w.bottom > w.top and w.x1 >= w.x0]
     lines: list[Line] = []
-    if usable:
-        _read_region(_Grid.of(usable), lines, depth=0)
+    if not words:
+        return lines
+    grid = _Grid.of(words)
+    usable = (grid.bottom > grid.top) & (grid.x1 >= grid.x0)
+    if not usable.all():
+        if not usable.any():
+            return lines
+        grid = grid.part(np.flatnonzero(usable))
+    _read_region(grid, lines, depth=0)
     return lines
 
 
 def _read_region(grid: _Grid, out: list[Line], depth: int) -> None:
     gutter = _find_gutter(grid) if depth < MAX_DEPTH else None
     if gutter is None:
-        out.extend(_lines(grid.words))
+        out.extend(_lines(grid.words, grid.x0, grid.x1, grid.top, grid.bottom))
         return
     for columned, band in _bands(grid, gutter):
         if not columned:
-            out.extend(_lines([grid.words[i] for i in band]))
+            words = [grid.words[i] for i in band.tolist()]
+            out.extend(
+                _lines(words, grid.x0[band], grid.x1[band], grid.top[band], grid.bottom[band])
+            )
             continue
         on_left = grid.x1[band] <= gutter
         for part in (band[on_left], band[~on_left]):
@@ -252,49 +261,61 @@ def _append(bands: list[tuple[bool, list[int]]], columned: bool, members: list[i
         bands.append((columned, list(members)))
 
 
-def _lines(words: list[Word]) -> list[Line]:
-    """Group the words of one column (or band) into lines, top to bottom."""
-    col_x0 = min([w.x0 for w in words])
+def _lines(
+    words: list[Word], x0: np.ndarray, x1: np.ndarray, top: np.ndarray, bottom: np.ndarray
+) -> list[Line]:
+    """Group the words of one column (or band) into lines, top to bottom.
+
+    The arrays hold the words' boxes; words are taken by the middle of their height, then
+    from the left (a stable sort: ties keep the order given).
+    """
+    col_x0 = float(x0.min())
+    tops, bottoms, ends_x = top.tolist(), bottom.tolist(), x1.tolist()
     groups: list[list[Word]] = []
-    extents: list[tuple[float, float]] = []  # top and bottom of each group
-    top = bottom = 0.0
-    for word in sorted(words, key=_reading_key):
-        w_top, w_bottom = word.top, word.bottom
+    extents: list[tuple[float, float, float]] = []  # top, bottom and right end of each group
+    line_top = line_bottom = line_right = 0.0
+    for i in np.lexsort((x0, top + bottom)).tolist():
+        w_top, w_bottom, w_right = tops[i], bottoms[i], ends_x[i]
         if groups:
-            overlap = (bottom if bottom < w_bottom else w_bottom) - (top if top > w_top else w_top)
-            shorter = bottom - top if bottom - top < w_bottom - w_top else w_bottom - w_top
+            overlap = (line_bottom if line_bottom < w_bottom else w_bottom) - (
+                line_top if line_top > w_top else w_top
+            )
+            shorter = (
+                line_bottom - line_top
+                if line_bottom - line_top < w_bottom - w_top
+                else w_bottom - w_top
+            )
             if overlap >= 0.5 * shorter:
-                groups[-1].append(word)
-                if w_top < top:
-                    top = w_top
-                if w_bottom > bottom:
-                    bottom = w_bottom
-                extents[-1] = (top, bottom)
+                groups[-1].append(words[i])
+                if w_top < line_top:
+                    line_top = w_top
+                if w_bottom > line_bottom:
+                    line_bottom = w_bottom
+                if w_right > line_right:
+                    line_right = w_right
+                extents[-1] = (line_top, line_bottom, line_right)
                 continue
-        groups.append([word])
-        extents.append((w_top, w_bottom))
-        top, bottom = w_top, w_bottom
-    rights = [max([w.x1 for w in group]) for group in groups]
+        groups.append([words[i]])
+        extents.append((w_top, w_bottom, w_right))
+        line_top, line_bottom, line_right = w_top, w_bottom, w_right
     # The column's right edge is where most lines end: a stray page number or footer sitting in
     # the same band must not make every body line look short.
-    ends = sorted(rights)
+    ends = sorted(extent[2] for extent in extents)
     col_x1 = ends[int(0.8 * (len(ends) - 1))] if len(ends) >= 4 else ends[-1]
+    rtl = has_rtl("".join([w.text for w in words]))  # else no line needs reordering
     lines = []
-    for group, (top, bottom), right in zip(groups, extents, rights):
+    for group, (upper, lower, right) in zip(groups, extents):
         group.sort(key=_X0)
         left = group[0].x0
-        group[:] = logical_order(group)
-        lines.append(Line(group, left, right, top, bottom, _dominant_size(group), col_x0, col_x1))
+        if rtl:
+            group[:] = logical_order(group)
+        lines.append(Line(group, left, right, upper, lower, _dominant_size(group), col_x0, col_x1))
     if lines:
         lines[0].block_start = True
     return lines
 
 
 _X0 = attrgetter("x0")
-
-
-def _reading_key(word: Word) -> tuple[float, float]:
-    return (word.top + word.bottom, word.x0)
 
 
 def _dominant_size(words: list[Word]) -> float:
