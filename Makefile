@@ -16,11 +16,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 # Programs some tests drive for real: LibreOffice (a review sheet re-saved by a real
 # spreadsheet), chattr, setpriv and unshare (read-only and permission cases), PostgreSQL (a
-# real server per test session, run as the unprivileged postgres user). Installed from
+# real server per test session, run as the unprivileged postgres user), Chromium (the review
+# page's browser tests, driven by Playwright). Installed from
 # Debian when missing and running as root; otherwise those tests skip and say why.
 SYSDEPS := $(VENV)/.sysdeps
 $(SYSDEPS): | $(BIN)/python
-	@missing=""; 	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; 	command -v chattr >/dev/null || missing="$$missing e2fsprogs"; 	command -v setpriv >/dev/null || missing="$$missing util-linux"; (command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1) || missing="$$missing postgresql"; 	if [ -n "$$missing" ]; then 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then 	    echo "installing:$$missing"; 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) 	      || echo "could not install$$missing: the tests that need them will skip"; 	  else 	    echo "not installed:$$missing (not root or no apt-get): the tests that need them will skip"; 	  fi; 	fi; 	touch $@
+	@missing=""; 	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; 	command -v chattr >/dev/null || missing="$$missing e2fsprogs"; 	command -v setpriv >/dev/null || missing="$$missing util-linux"; (command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1) || missing="$$missing postgresql"; 	command -v chromium >/dev/null || missing="$$missing chromium"; 	if [ -n "$$missing" ]; then 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then 	    echo "installing:$$missing"; 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) 	      || echo "could not install$$missing: the tests that need them will skip"; 	  else 	    echo "not installed:$$missing (not root or no apt-get): the tests that need them will skip"; 	  fi; 	fi; 	touch $@
 
 ## demo: install, run the whole pipeline on the sample corpus, say where the outputs are
 demo: $(STAMP)

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from pipeline.ingest.run import IngestSummary
     from pipeline.ingest.stage import IngestRequest
     from pipeline.learning.stage import TrainSettings, TrainSummary
+    from pipeline.review.desk import Desk
     from pipeline.review.stage import AgreementReport
     from pipeline.status import format_summary as format_ingest_summary
     from pipeline.status import write_problems_csv
@@ -78,6 +79,7 @@ _LAZY = {
     "TrainSummary": ("pipeline.learning.stage", "TrainSummary"),
     "AgreementReport": ("pipeline.review.stage", "AgreementReport"),
     "CopyReport": ("pipeline.store.copy", "CopyReport"),
+    "Desk": ("pipeline.review.desk", "Desk"),
 }
 
 
@@ -654,6 +656,49 @@ class Project:
 
         with self._stage() as ctx:
             return agreement(ctx, settings or AgreementSettings())
+
+    # -- the review page and its accounts ------------------------------------------------------
+
+    def add_coder_account(self, name: str, *, adjudicator: bool = False) -> tuple[Any, str]:
+        """Make a review-page account; return it and its login token (shown once, stored only
+        as a hash)."""
+        from pipeline.review.accounts import add_account
+
+        with self._store() as store:  # an account is not a batch: no workspace lock
+            return add_account(store, name, "adjudicator" if adjudicator else "coder")
+
+    def new_coder_token(self, name: str) -> tuple[Any, str]:
+        """Give an account a new login token (the old one stops working at once)."""
+        from pipeline.review.accounts import replace_token
+
+        with self._store() as store:
+            return replace_token(store, name)
+
+    def coder_accounts(self) -> list[Any]:
+        """Every review-page account (:class:`~pipeline.core.records.CoderAccount`), by name."""
+        with self._store() as store:
+            return store.coder_accounts()
+
+    @contextmanager
+    def review_desk(
+        self, *, strategy: str = "stratified", seed: int | None = None, double: float = 0.0
+    ) -> Iterator[Desk]:
+        """An open :class:`~pipeline.review.desk.Desk` for the review page: coders' queues and
+        decisions over the store, for as long as the block runs (no workspace lock: its writes
+        are decisions, like sheet imports; see core.UNLOCKED_COMMANDS)."""
+        from pipeline.core import DEFAULT_SEED
+        from pipeline.review.desk import Desk
+
+        book = self.codebook().codebook
+        with self._store() as store:
+            yield Desk(
+                store,
+                book,
+                self.models,
+                strategy=strategy,
+                seed=DEFAULT_SEED if seed is None else seed,
+                double=double,
+            )
 
     # -- indices, exports, report -----------------------------------------------------------
 

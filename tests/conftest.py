@@ -162,3 +162,6 @@ def on_backend(workspace: Workspace, backend: str, request: pytest.FixtureReques
     moved = find_workspace(str(workspace.root))
     assert moved.store_on_server
     return moved
+
+
+from tests.browser import browser  # noqa: E402, F401  (the review page's real Chromium)

@@ -23,6 +23,7 @@ PARTS = {
     protocols.Review: "review",
     protocols.Settings: "settings",
     protocols.Derived: "derived_results",
+    protocols.Accounts: "accounts",
 }
 # What the facade offers beyond the contract: where it is, its connection, its parts.
 BEYOND = {"path", "where", "dialect", "db", "database", "workspace_lock", *PARTS.values()}

@@ -154,6 +154,8 @@ def _coded_store(url: str) -> None:
     with connect(url) as store:
         store.set_active_coder("learned.v1")
         store.sheet_key()
+        store.add_coder_account("bilal", "adjudicator", "0" * 64)
+        store.add_web_decisions(_decisions("bilal", segments[10:11]))  # no file behind it
 
 
 def _content(store: Store) -> dict[str, list[tuple[object, ...]]]:
@@ -179,7 +181,8 @@ def test_a_store_moves_between_backends_with_everything_it_holds(
         target = new_database(request.getfixturevalue("postgres"))
     report = copy_store(store_url, target)
     assert all(t.verified for t in report.tables)
-    assert {t.table: t.rows for t in report.tables}["decisions"] == 20
+    assert {t.table: t.rows for t in report.tables}["decisions"] == 21
+    assert {t.table: t.rows for t in report.tables}["coder_accounts"] == 1
     with connect(store_url) as source, connect(target) as copy:
         assert _content(copy) == _content(source)
         assert copy.workspace_id() == source.workspace_id()
@@ -188,7 +191,7 @@ def test_a_store_moves_between_backends_with_everything_it_holds(
         # New rows after the move take new ids, not ones the copy already holds.
         _import(target, "bilal", [d.segment_id for d in copy.decisions()][:1], 1)
         ids = [d.id for d in copy.decisions()]
-        assert len(set(ids)) == len(ids) == 21
+        assert len(set(ids)) == len(ids) == 22
 
 
 def test_a_copy_into_a_store_that_holds_data_is_refused(store_url: str, tmp_path: Path) -> None:
@@ -285,3 +288,31 @@ def test_a_table_the_copy_does_not_know_stops_it_before_anything_is_written(
         copy_store(store_url, str(tmp_path / "copy.sqlite"))
     with connect(tmp_path / "copy.sqlite") as target:
         assert target.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+
+
+def test_review_page_accounts_and_decisions_on_either_backend(store_url: str) -> None:
+    segments = _filled(store_url)
+    with connect(store_url) as store:
+        made = store.add_coder_account("amina", "coder", "a" * 64)
+        assert made.role == "coder" and made.disabled_at is None
+        with pytest.raises(DshiftError, match="already"):
+            store.add_coder_account("amina", "adjudicator", "b" * 64)
+        assert store.coder_by_token("a" * 64) == made
+        store.replace_coder_token("amina", "c" * 64)
+        assert store.coder_by_token("a" * 64) is None  # the old token stops working
+        assert store.coder_by_token("c" * 64).name == "amina"  # type: ignore[union-attr]
+        with pytest.raises(DshiftError, match="no coder account"):
+            store.replace_coder_token("nobody", "d" * 64)
+        with pytest.raises(INTEGRITY):
+            store.add_coder_account("omar", "editor", "e" * 64)  # not a role
+        ids = store.add_web_decisions(_decisions("amina", segments[:3]))
+        assert len(ids) == 3 and ids == sorted(ids)
+        ids += store.add_web_decisions(_decisions("bilal", segments[:1]))
+        mine = store.decisions_of_coder("amina")
+        assert [d.id for d in mine] == ids[:3] and {d.coder for d in mine} == {"amina"}
+        rows = store.db.execute("SELECT count(*) FROM decisions WHERE file_id IS NULL")
+        assert rows.fetchone()[0] == 4
+        doc = store.segment(segments[0]).document_id  # type: ignore[union-attr]
+        assert [s.id for s in store.document_segments(doc, "sentences.v1")] == segments
+        with pytest.raises(INTEGRITY):
+            store.db.execute("DELETE FROM decisions WHERE coder = 'amina'")

@@ -9,12 +9,17 @@ from pipeline.cli.app import cli, friendly_errors, project_of
 
 @cli.group()
 def coder() -> None:
-    """Choose the machine coder whose tags indices, exports, review and REFI read.
+    """Machine coders (show, use) and the people who code on the review page (add, token,
+    accounts).
+
+    'show' and 'use' choose the machine coder whose tags indices, exports, review and REFI
+    read; 'add' makes a login for a person.
 
     \b
     Example:
         dshift coder show
         dshift coder use ensemble.v1
+        dshift coder add "Ayesha K."
     """
 
 

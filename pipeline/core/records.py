@@ -304,6 +304,16 @@ class DecisionRow:
 
 
 @dataclass(frozen=True)
+class CoderAccount:
+    """A person who may log in to the review page (their token is kept only as a hash)."""
+
+    name: str
+    role: str  # coder or adjudicator
+    created_at: str
+    disabled_at: str | None = None
+
+
+@dataclass(frozen=True)
 class NewDecision:
     """A decision to record (the store gives it its id, file and time)."""
 

@@ -207,6 +207,15 @@ class CodingQueries:
         ).fetchone()
         return SegmentRow(*row) if row else None
 
+    def document_segments(self, doc_id: int, segmenter: str) -> list[SegmentRow]:
+        """Return the segments of one document cut by ``segmenter``, in reading order."""
+        rows = self.db.execute(
+            'SELECT id, document_id, segmenter, seq, start, "end", n_words FROM segments '
+            "WHERE document_id = ? AND segmenter = ? ORDER BY seq",
+            (doc_id, segmenter),
+        )
+        return [SegmentRow(*r) for r in rows]
+
     def tags_of_segment(self, segment_id: str) -> list[TagRow]:
         """Return every machine tag of a segment, by codebook version and code."""
         rows = self.db.execute(

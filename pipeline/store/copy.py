@@ -46,6 +46,7 @@ TABLES = (
     "review_shown",
     "derived_results",
     "derived_tables",
+    "coder_accounts",
 )
 _CHUNK = 2000
 

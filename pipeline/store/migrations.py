@@ -303,6 +303,20 @@ def m006_derived_results() -> str:
         """
 
 
+def m007_web_review() -> str:
+    """Coder accounts for the review page, and an index to find one coder's decisions."""
+    return """
+        CREATE TABLE coder_accounts (         -- people who log in to the review page
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('coder', 'adjudicator')),
+            token_hash TEXT NOT NULL UNIQUE,  -- SHA-256 of the login token (never the token)
+            created_at TEXT NOT NULL,
+            disabled_at TEXT                  -- set when the token is replaced or revoked
+        );
+        CREATE INDEX decisions_coder ON decisions(coder, id);
+        """
+
+
 # Each returns the SQL of one step; the store runs it and records the version atomically.
 # Append new steps; never edit a shipped one (stores in the field have already run it).
 MIGRATIONS: list[Callable[[], str]] = [
@@ -312,6 +326,7 @@ MIGRATIONS: list[Callable[[], str]] = [
     m004_per_code_review,
     m005_problems_by_sha256,
     m006_derived_results,
+    m007_web_review,
 ]
 
 

@@ -28,6 +28,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from pipeline.core.records import (
+    CoderAccount,
     CodingCounts,
     CodingToSave,
     CoverageRow,
@@ -316,6 +317,10 @@ class Coding(Protocol):
         """Return the segment with this id, or None."""
         ...
 
+    def document_segments(self, doc_id: int, segmenter: str) -> list[SegmentRow]:
+        """Return the segments of one document cut by ``segmenter``, in reading order."""
+        ...
+
     def tags_of_segment(self, segment_id: str) -> list[TagRow]:
         """Return every machine tag of a segment (all coders, versions), by version and code."""
         ...
@@ -412,8 +417,17 @@ class Review(Protocol):
         """
         ...
 
+    def add_web_decisions(self, decisions: list[NewDecision]) -> list[int]:
+        """Record decisions made on the review page (no file behind them), all or none; return
+        their ids in order."""
+        ...
+
     def decisions(self, segment_ids: Iterable[str] | None = None) -> list[DecisionRow]:
         """Return every decision, oldest first (only those about ``segment_ids``, if given)."""
+        ...
+
+    def decisions_of_coder(self, coder: str) -> list[DecisionRow]:
+        """Return every decision of one coder (either role), oldest first."""
         ...
 
     def review_file(self, sha256: str) -> ReviewFile | None:
@@ -479,7 +493,31 @@ class Derived(Protocol):
         ...
 
 
-class Store(RunLog, Documents, Problems, Coding, Review, Settings, Derived, Protocol):
+class Accounts(Protocol):
+    """Coder accounts for the review page; a token is kept only as its hash."""
+
+    def add_coder_account(self, name: str, role: str, token_hash: str) -> CoderAccount:
+        """Make an account (a name already taken is refused)."""
+        ...
+
+    def replace_coder_token(self, name: str, token_hash: str) -> CoderAccount:
+        """Give an account a new token; the old one stops working at once."""
+        ...
+
+    def coder_account(self, name: str) -> CoderAccount | None:
+        """Return the account called ``name``, or None."""
+        ...
+
+    def coder_by_token(self, token_hash: str) -> CoderAccount | None:
+        """Return the enabled account whose token hashes to ``token_hash``, or None."""
+        ...
+
+    def coder_accounts(self) -> list[CoderAccount]:
+        """Return every account, by name."""
+        ...
+
+
+class Store(RunLog, Documents, Problems, Coding, Review, Settings, Derived, Accounts, Protocol):
     """A whole corpus store: every part, and its life cycle.
 
     A backend also offers a way to open it by URL (``pipeline.store.connect`` chooses the

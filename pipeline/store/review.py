@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from pipeline.core.records import (
     DecisionRow,
@@ -71,44 +72,36 @@ class ReviewQueries:
                 (sha256, path, kind, coder, len(decisions), run_id, now),
             )
             file_id = int(cursor.fetchone()[0])
-            db.executemany(
-                "INSERT INTO decisions (segment_id, coder, role, action, codes, machine_codes, "
-                "note, codebook_version, source, file_id, created_at, scope, export_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        d.segment_id,
-                        d.coder,
-                        d.role,
-                        d.action,
-                        json.dumps(sorted(d.codes)),
-                        json.dumps(sorted(d.machine_codes)),
-                        d.note,
-                        d.codebook_version,
-                        d.source,
-                        file_id,
-                        now,
-                        None if d.scope is None else json.dumps(sorted(d.scope)),
-                        d.export_id,
-                    )
-                    for d in decisions
-                ],
-            )
+            _insert_decisions(db, decisions, file_id, now)
         return len(decisions)
+
+    def add_web_decisions(self, decisions: list[NewDecision]) -> list[int]:
+        """Record decisions made on the review page (no file behind them), all or none; return
+        their ids, in order."""
+        with self.database.transaction() as db:
+            return _insert_decisions(db, decisions, None, utc_now())
+
+    def decisions_of_coder(self, coder: str) -> list[DecisionRow]:
+        """Every decision event of one coder (either role), oldest first."""
+        return self._decisions("WHERE coder = ? ORDER BY id", [coder])
 
     def decisions(self, segment_ids: Iterable[str] | None = None) -> list[DecisionRow]:
         """Every decision event, oldest first (optionally for some segments only)."""
-        query = (
-            "SELECT id, segment_id, coder, role, action, codes, machine_codes, note, "
-            "codebook_version, source, created_at, scope, export_id FROM decisions"
-        )
         params: list[str] = []
+        where = ""
         if segment_ids is not None:
             params = list(segment_ids)
             if not params:
                 return []
-            query += f" WHERE segment_id IN ({','.join('?' * len(params))})"
-        rows = self.db.execute(query + " ORDER BY id", params)
+            where = f"WHERE segment_id IN ({','.join('?' * len(params))}) "
+        return self._decisions(where + "ORDER BY id", params)
+
+    def _decisions(self, tail: str, params: list[str]) -> list[DecisionRow]:
+        rows = self.db.execute(
+            "SELECT id, segment_id, coder, role, action, codes, machine_codes, note, "
+            "codebook_version, source, created_at, scope, export_id FROM decisions " + tail,
+            params,
+        )
         return [
             DecisionRow(
                 r[0],
@@ -207,3 +200,39 @@ class ReviewQueries:
             json.loads(row[9] or "{}"),
             json.loads(row[10]),
         )
+
+
+_INSERT_DECISION = (
+    "INSERT INTO decisions (segment_id, coder, role, action, codes, machine_codes, note, "
+    "codebook_version, source, file_id, created_at, scope, export_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _insert_decisions(
+    db: Any, decisions: list[NewDecision], file_id: int | None, now: str
+) -> list[int]:
+    """Insert decision events inside the caller's transaction; return their ids in order (a
+    file's many rows go in one batch, without ids)."""
+    rows = [
+        (
+            d.segment_id,
+            d.coder,
+            d.role,
+            d.action,
+            json.dumps(sorted(d.codes)),
+            json.dumps(sorted(d.machine_codes)),
+            d.note,
+            d.codebook_version,
+            d.source,
+            file_id,
+            now,
+            None if d.scope is None else json.dumps(sorted(d.scope)),
+            d.export_id,
+        )
+        for d in decisions
+    ]
+    if file_id is not None:
+        db.executemany(_INSERT_DECISION, rows)
+        return []
+    return [int(db.execute(_INSERT_DECISION + " RETURNING id", row).fetchone()[0]) for row in rows]

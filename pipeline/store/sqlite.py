@@ -23,6 +23,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 from pipeline.core.records import DocumentRow, ProblemRow, RunRecord, RunRow
 from pipeline.errors import StoreError, damaged_store, is_damaged
 from pipeline.store import protocols
+from pipeline.store.accounts import AccountQueries
 from pipeline.store.backend import Backend
 from pipeline.store.coding import CodingQueries
 from pipeline.store.database import Database, utc_now
@@ -119,8 +120,8 @@ class Store:
     Attributes:
         database: the backend: the shared connection, transactions and migrations
             (:class:`.database.Database` for SQLite, :class:`.postgres.PgDatabase`).
-        runs, documents, problems, coding, review, settings, derived_results: the parts, by
-            role.
+        runs, documents, problems, coding, review, settings, derived_results, accounts: the
+            parts, by role.
     """
 
     def __init__(self, database: Backend) -> None:
@@ -133,6 +134,7 @@ class Store:
         self.review = ReviewQueries(self.database)
         self.settings = SettingsQueries(self.database)
         self.derived_results = DerivedQueries(self.database)
+        self.accounts = AccountQueries(self.database)
 
     @property
     def path(self) -> Path:
@@ -244,6 +246,7 @@ class Store:
     save_codings = _Part("coding", CodingQueries.save_codings)
     coded_by_another_model = _Part("coding", CodingQueries.coded_by_another_model)
     segment = _Part("coding", CodingQueries.segment)
+    document_segments = _Part("coding", CodingQueries.document_segments)
     tags_of_segment = _Part("coding", CodingQueries.tags_of_segment)
     tagged_segments = _Part("coding", CodingQueries.tagged_segments)
     coded_versions = _Part("coding", CodingQueries.coded_versions)
@@ -261,7 +264,9 @@ class Store:
 
     # -- review (protocols.Review) ------------------------------------------------------------
     add_decisions = _Part("review", ReviewQueries.add_decisions)
+    add_web_decisions = _Part("review", ReviewQueries.add_web_decisions)
     decisions = _Part("review", ReviewQueries.decisions)
+    decisions_of_coder = _Part("review", ReviewQueries.decisions_of_coder)
     review_file = _Part("review", ReviewQueries.review_file)
     record_review_export = _Part("review", ReviewQueries.record_review_export)
     review_export = _Part("review", ReviewQueries.review_export)
@@ -271,6 +276,13 @@ class Store:
     active_coder = _Part("settings", SettingsQueries.active_coder)
     set_active_coder = _Part("settings", SettingsQueries.set_active_coder)
     sheet_key = _Part("settings", SettingsQueries.sheet_key)
+
+    # -- coder accounts for the review page (protocols.Accounts) -----------------------------
+    add_coder_account = _Part("accounts", AccountQueries.add_coder_account)
+    replace_coder_token = _Part("accounts", AccountQueries.replace_coder_token)
+    coder_account = _Part("accounts", AccountQueries.coder_account)
+    coder_by_token = _Part("accounts", AccountQueries.coder_by_token)
+    coder_accounts = _Part("accounts", AccountQueries.coder_accounts)
 
     # -- derived results (protocols.Derived) --------------------------------------------------
     save_derived = _Part("derived_results", DerivedQueries.save_derived)
@@ -288,6 +300,7 @@ def _meets_the_contract(
     protocols.Review,
     protocols.Settings,
     protocols.Derived,
+    protocols.Accounts,
 ]:
     """Never called: mypy checks here that the SQLite store and each of its parts satisfy
     their protocols (a PostgreSQL backend gets the same function)."""
@@ -300,4 +313,5 @@ def _meets_the_contract(
         store.review,
         store.settings,
         store.derived_results,
+        store.accounts,
     )
