@@ -16,6 +16,7 @@ as sheet import; an undo is a new ``undo`` event. Nothing here knows about HTTP.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections import defaultdict
@@ -154,6 +155,7 @@ class Desk:
             queue.standing.setdefault(coder, {})[segment] = event
             queue.decided_by[segment].add(coder)
 
+    @functools.lru_cache(maxsize=None)  # noqa: B019  (one desk per server, kept for its life)
     def in_double_share(self, segment_id: str) -> bool:
         """Whether every coder codes this segment (a seeded share of ``double``)."""
         if self.double <= 0:
@@ -215,12 +217,20 @@ class Desk:
         )
 
     def progress(self, coder: str) -> Progress:
-        """Segments ``coder`` decided, and how many their queue still holds."""
+        """Segments ``coder`` decided, and how many their queue still holds.
+
+        Counted from the few segments that are closed to them (decided, or held by another
+        coder), never by walking the whole queue.
+        """
         queue = self._load()
         now = self.clock()
-        done = len(queue.standing.get(coder, {}))
-        left = sum(1 for s in queue.order if self._open_to(coder, s, now))
-        return Progress(done, left)
+        mine = set(queue.standing.get(coder, {}))
+        others = {s for s, coders in queue.decided_by.items() if coders - {coder}}
+        others |= {
+            s for s, (c, since) in self._claims.items() if c != coder and now - since < CLAIM_SECONDS
+        }
+        closed = mine | {s for s in others if s in queue.position and not self.in_double_share(s)}
+        return Progress(len(mine), len(queue.order) - len(closed & queue.position.keys()))
 
     # -- what the page shows -----------------------------------------------------------------
 
