@@ -45,13 +45,14 @@ pytest: $(STAMP) $(SYSDEPS)
 model: $(STAMP)
 	$(BIN)/python -m pipeline.learning.ship
 
-## bench: ingest, coding and index speed, coding quality (each prints figures measured in one run)
+## bench: ingest, coding, index and review-page speed, coding quality (each prints figures measured in one run)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/coding.py
 	$(BIN)/python bench/coding_quality.py
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/learning.py
+	$(BIN)/python bench/serve.py
 
 ## sample: rebuild corpus/sample from corpus/sample-src (only what changed)
 # Needs LibreOffice, hyphenation dictionaries and fonts, e.g. on Debian:
