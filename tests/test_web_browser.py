@@ -164,3 +164,25 @@ def test_an_adjudication_settles_the_disagreement_and_the_agreement_page_sees_it
     assert [(e.coder, e.segment_id, e.note) for e in settled] == [
         ("Sana", segment, "the statement names the partner outright")
     ]
+
+
+def test_a_segment_holding_a_script_tag_shows_it_as_text_and_runs_nothing(
+    root: Path, browser: Any
+) -> None:
+    with connect(root / "corpus" / "corpus.sqlite") as store:
+        hostile = next(
+            s.segment.id for s in store.segment_texts("sentences.v1") if "<script>" in s.text
+        )
+    with serving(root) as base:
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        log_in_by_keyboard(page, base, "Ayesha")
+        page.goto(f"{base}/code?segment={hostile}")
+        assert "<script>alert('x')</script>" in page.inner_text("#segment")
+        assert page.evaluate("document.querySelectorAll('#segment script').length") == 0
+        page.click("#segment .meta a")  # its document, where the text is shown again
+        page.wait_for_load_state()
+        assert "<script>alert('x')</script>" in page.inner_text(".doctext")
+        page.close()
+    assert dialogs == []
