@@ -32,7 +32,10 @@ def decisions(root: Path) -> list[Any]:
 
 def log_in_by_keyboard(page: Any, base: str, name: str) -> None:
     page.goto(f"{base}/login")
-    page.keyboard.type(name)  # the name field has the focus
+    # The name field takes the focus by itself (autofocus), a moment after the page loads:
+    # typing before then would send the first keys to the page instead.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'name'")
+    page.keyboard.type(name)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url.endswith("/code")
