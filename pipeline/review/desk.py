@@ -16,7 +16,6 @@ as sheet import; an undo is a new ``undo`` event. Nothing here knows about HTTP.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
 from collections import defaultdict
@@ -130,6 +129,7 @@ class Desk:
         self.coder_name = store.active_coder()
         self._queue: _Queue | None = None
         self._claims: dict[str, tuple[str, float]] = {}
+        self._shared: dict[str, bool] = {}  # segment -> in the double-coded share
 
     # -- the queue ---------------------------------------------------------------------------
 
@@ -155,13 +155,17 @@ class Desk:
             queue.standing.setdefault(coder, {})[segment] = event
             queue.decided_by[segment].add(coder)
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019  (one desk per server, kept for its life)
     def in_double_share(self, segment_id: str) -> bool:
         """Whether every coder codes this segment (a seeded share of ``double``)."""
         if self.double <= 0:
             return False
-        digest = hashlib.sha256(f"{self.seed}:{segment_id}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2**64 < self.double
+        shared = self._shared.get(segment_id)
+        if shared is None:
+            digest = hashlib.sha256(f"{self.seed}:{segment_id}".encode()).digest()
+            shared = self._shared[segment_id] = (
+                int.from_bytes(digest[:8], "big") / 2**64 < self.double
+            )
+        return shared
 
     def _open_to(self, coder: str, segment_id: str, now: float) -> bool:
         queue = self._load()
@@ -227,7 +231,9 @@ class Desk:
         mine = set(queue.standing.get(coder, {}))
         others = {s for s, coders in queue.decided_by.items() if coders - {coder}}
         others |= {
-            s for s, (c, since) in self._claims.items() if c != coder and now - since < CLAIM_SECONDS
+            s
+            for s, (holder, since) in self._claims.items()
+            if holder != coder and now - since < CLAIM_SECONDS
         }
         closed = mine | {s for s in others if s in queue.position and not self.in_double_share(s)}
         return Progress(len(mine), len(queue.order) - len(closed & queue.position.keys()))
