@@ -164,4 +164,21 @@ def on_backend(workspace: Workspace, backend: str, request: pytest.FixtureReques
     return moved
 
 
+@pytest.fixture(scope="module")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A coded workspace for the review page's tests (one per test module): three sample
+    documents and one whose text holds markup."""
+    from tests.web_server import template_workspace
+
+    return template_workspace(tmp_path_factory.mktemp("web") / "ws")
+
+
+@pytest.fixture
+def web_root(web_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of :func:`web_template` for one test to write in."""
+    from tests.web_server import copy_workspace
+
+    return copy_workspace(web_template, tmp_path / "ws")
+
+
 from tests.browser import browser  # noqa: E402, F401  (the review page's real Chromium)

@@ -11,7 +11,6 @@ from pipeline.api import Project
 from pipeline.core.records import NewDecision
 from pipeline.errors import DshiftError
 from pipeline.review.desk import CLAIM_SECONDS
-from tests.web_server import copy_workspace, template_workspace
 
 
 class Clock:
@@ -22,14 +21,9 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return template_workspace(tmp_path_factory.mktemp("desk") / "ws")
-
-
 @pytest.fixture
-def project(template: Path, tmp_path: Path) -> Project:
-    return Project.open(copy_workspace(template, tmp_path / "ws"))
+def project(web_root: Path) -> Project:
+    return Project.open(web_root)
 
 
 def test_a_segment_shown_to_one_coder_is_kept_from_the_others_until_the_claim_lapses(

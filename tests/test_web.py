@@ -19,23 +19,13 @@ from pipeline.web.app import Options
 from pipeline.web.security import HEADERS, check_binding
 from pipeline.workspace import find_workspace
 from tests.conftest import BACKENDS, on_backend
-from tests.web_server import copy_workspace, serving, template_workspace
+from tests.web_server import serving
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return template_workspace(tmp_path_factory.mktemp("web") / "ws")
-
-
-@pytest.fixture
-def root(template: Path, tmp_path: Path) -> Path:
-    return copy_workspace(template, tmp_path / "ws")
-
-
-def store_of(root: Path):  # type: ignore[no-untyped-def]
-    return connect(root / "corpus" / "corpus.sqlite")
+def store_of(web_root: Path):  # type: ignore[no-untyped-def]
+    return connect(web_root / "corpus" / "corpus.sqlite")
 
 
 def log_in(client: httpx.Client, base: str, *, name: str = "", token: str = "", blind=False) -> str:
@@ -48,16 +38,16 @@ def log_in(client: httpx.Client, base: str, *, name: str = "", token: str = "", 
     return CSRF.search(client.get(f"{base}/code").text)[1]
 
 
-def segment_with(root: Path, needle: str) -> str:
-    with store_of(root) as store:
+def segment_with(web_root: Path, needle: str) -> str:
+    with store_of(web_root) as store:
         for segment in store.segment_texts("sentences.v1"):
             if needle in segment.text:
                 return segment.segment.id
     raise AssertionError(f"no segment holds {needle!r}")
 
 
-def coded_segment(root: Path) -> tuple[str, list[str]]:
-    with store_of(root) as store:
+def coded_segment(web_root: Path) -> tuple[str, list[str]]:
+    with store_of(web_root) as store:
         tags = store.machine_tags(
             store.active_coder(), store.coded_versions(store.active_coder())[-1]
         )
@@ -66,8 +56,8 @@ def coded_segment(root: Path) -> tuple[str, list[str]]:
         return segment_id, sorted({t.code for t in found} | {t.top_code for t in found})
 
 
-def test_every_page_carries_a_strict_content_security_policy(root: Path) -> None:
-    with serving(root) as base, httpx.Client() as client:
+def test_every_page_carries_a_strict_content_security_policy(web_root: Path) -> None:
+    with serving(web_root) as base, httpx.Client() as client:
         log_in(client, base, name="Ayesha")
         for path in ("/login", "/code", "/codebook", "/agreement"):
             page = client.get(f"{base}{path}")
@@ -81,9 +71,9 @@ def test_every_page_carries_a_strict_content_security_policy(root: Path) -> None
             assert "http://" not in page.text.replace(base, "") and "https://" not in page.text
 
 
-def test_a_post_without_a_valid_csrf_token_is_refused_and_records_nothing(root: Path) -> None:
-    segment = segment_with(root, "China")
-    with serving(root) as base, httpx.Client() as client:
+def test_a_post_without_a_valid_csrf_token_is_refused_and_records_nothing(web_root: Path) -> None:
+    segment = segment_with(web_root, "China")
+    with serving(web_root) as base, httpx.Client() as client:
         csrf = log_in(client, base, name="Ayesha")
         for form in (
             {"segment": segment, "codes": "hedging"},
@@ -98,14 +88,14 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_records_nothing(root: 
             log_in(other, base, name="Bilal")
             answer = other.post(f"{base}/code", data={"segment": segment, "csrf": csrf})
             assert answer.status_code == 403
-    with store_of(root) as store:
+    with store_of(web_root) as store:
         events = store.decisions()
     assert [(e.coder, e.segment_id, e.codes) for e in events] == [("Ayesha", segment, ["hedging"])]
 
 
-def test_markup_in_the_corpus_renders_as_text(root: Path) -> None:
-    segment = segment_with(root, "<script>")
-    with serving(root) as base, httpx.Client() as client:
+def test_markup_in_the_corpus_renders_as_text(web_root: Path) -> None:
+    segment = segment_with(web_root, "<script>")
+    with serving(web_root) as base, httpx.Client() as client:
         log_in(client, base, name="Ayesha")
         page = client.get(f"{base}/code", params={"segment": segment}).text
         assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; left" in page
@@ -115,9 +105,9 @@ def test_markup_in_the_corpus_renders_as_text(root: Path) -> None:
         assert "&lt;script&gt;" in text and "<script>alert" not in text
 
 
-def test_blind_mode_never_sends_the_machine_codes(root: Path) -> None:
-    segment, codes = coded_segment(root)
-    with serving(root) as base, httpx.Client() as seeing, httpx.Client() as blind:
+def test_blind_mode_never_sends_the_machine_codes(web_root: Path) -> None:
+    segment, codes = coded_segment(web_root)
+    with serving(web_root) as base, httpx.Client() as seeing, httpx.Client() as blind:
         log_in(seeing, base, name="Ayesha")
         log_in(blind, base, name="Bilal", blind=True)
         shown = seeing.get(f"{base}/code", params={"segment": segment}).text
@@ -133,14 +123,14 @@ def test_blind_mode_never_sends_the_machine_codes(root: Path) -> None:
         assert 'class="codes"' in seeing.get(f"{base}{doc}").text
 
 
-def test_a_decision_is_a_web_event_appended_to_the_store(root: Path) -> None:
-    segment, codes = coded_segment(root)
-    with serving(root) as base, httpx.Client() as client:
+def test_a_decision_is_a_web_event_appended_to_the_store(web_root: Path) -> None:
+    segment, codes = coded_segment(web_root)
+    with serving(web_root) as base, httpx.Client() as client:
         csrf = log_in(client, base, name="Ayesha")
         client.post(f"{base}/code", data={"csrf": csrf, "segment": segment, "codes": codes})
         client.post(f"{base}/code", data={"csrf": csrf, "segment": segment, "note": "no code"})
         client.post(f"{base}/undo", data={"csrf": csrf})
-    with store_of(root) as store:
+    with store_of(web_root) as store:
         events = store.decisions([segment])
         files = store.db.execute("SELECT count(*) FROM decisions WHERE file_id IS NOT NULL")
         assert files.fetchone()[0] == 0
@@ -152,28 +142,30 @@ def test_a_decision_is_a_web_event_appended_to_the_store(root: Path) -> None:
     assert events[1].note == "no code" and events[0].machine_codes == codes
 
 
-def test_serving_beyond_this_machine_needs_accounts(root: Path) -> None:
+def test_serving_beyond_this_machine_needs_accounts(web_root: Path) -> None:
     with pytest.raises(DshiftError, match="no coder accounts"):
         check_binding("0.0.0.0", has_accounts=False)
     check_binding("127.0.0.1", has_accounts=False)
     check_binding("0.0.0.0", has_accounts=True)
-    result = CliRunner().invoke(cli, ["--workspace", str(root), "serve", "--host", "0.0.0.0"])
+    result = CliRunner().invoke(cli, ["--workspace", str(web_root), "serve", "--host", "0.0.0.0"])
     assert result.exit_code != 0 and "dshift coder add" in result.output
     assert "Traceback" not in result.output
 
 
-def test_accounts_log_in_by_token_kept_only_as_a_hash(root: Path) -> None:
+def test_accounts_log_in_by_token_kept_only_as_a_hash(web_root: Path) -> None:
     run = CliRunner()
-    made = run.invoke(cli, ["--workspace", str(root), "coder", "add", "Ayesha K."])
+    made = run.invoke(cli, ["--workspace", str(web_root), "coder", "add", "Ayesha K."])
     assert made.exit_code == 0, made.output
     token = made.stdout.strip().splitlines()[-1]
-    judge = run.invoke(cli, ["--workspace", str(root), "coder", "add", "Bilal", "--adjudicator"])
+    judge = run.invoke(
+        cli, ["--workspace", str(web_root), "coder", "add", "Bilal", "--adjudicator"]
+    )
     assert judge.exit_code == 0
-    again = run.invoke(cli, ["--workspace", str(root), "coder", "add", "Bilal"])
+    again = run.invoke(cli, ["--workspace", str(web_root), "coder", "add", "Bilal"])
     assert again.exit_code != 0 and "already" in again.output
-    raw = (root / "corpus" / "corpus.sqlite").read_bytes()
+    raw = (web_root / "corpus" / "corpus.sqlite").read_bytes()
     assert token.encode() not in raw
-    with serving(root, Options()) as base, httpx.Client() as client:
+    with serving(web_root, Options()) as base, httpx.Client() as client:
         page = client.get(f"{base}/login")
         assert 'name="token"' in page.text and 'name="name"' not in page.text
         csrf = CSRF.search(page.text)[1]
@@ -182,7 +174,7 @@ def test_accounts_log_in_by_token_kept_only_as_a_hash(root: Path) -> None:
         log_in(client, base, token=token)
         assert "Ayesha K." in client.get(f"{base}/code").text
         assert client.get(f"{base}/adjudicate").status_code == 403  # a coder, not a judge
-        replaced = run.invoke(cli, ["--workspace", str(root), "coder", "token", "Ayesha K."])
+        replaced = run.invoke(cli, ["--workspace", str(web_root), "coder", "token", "Ayesha K."])
         assert replaced.exit_code == 0
         with httpx.Client() as late:
             page = late.get(f"{base}/login")
@@ -190,16 +182,16 @@ def test_accounts_log_in_by_token_kept_only_as_a_hash(root: Path) -> None:
                 f"{base}/login", data={"csrf": CSRF.search(page.text)[1], "token": token}
             )
             assert stale.status_code == 401
-    listed = run.invoke(cli, ["--workspace", str(root), "coder", "accounts"])
+    listed = run.invoke(cli, ["--workspace", str(web_root), "coder", "accounts"])
     assert "Ayesha K." in listed.output and "adjudicator" in listed.output
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_two_coders_write_through_the_page_on_either_backend(
-    root: Path, backend: str, request: pytest.FixtureRequest
+    web_root: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    moved = on_backend(find_workspace(str(root)), backend, request)
-    with serving(root) as base, httpx.Client() as a, httpx.Client() as b:
+    moved = on_backend(find_workspace(str(web_root)), backend, request)
+    with serving(web_root) as base, httpx.Client() as a, httpx.Client() as b:
         csrf = {}
         for client, name in ((a, "Ayesha"), (b, "Bilal")):
             csrf[name] = log_in(client, base, name=name)

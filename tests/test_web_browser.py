@@ -6,27 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.store import connect
 from pipeline.web.app import Options
-from tests.web_server import copy_workspace, serving, template_workspace
+from tests.web_server import serving
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return template_workspace(tmp_path_factory.mktemp("browser") / "ws")
-
-
-@pytest.fixture
-def root(template: Path, tmp_path: Path) -> Path:
-    return copy_workspace(template, tmp_path / "ws")
-
-
-def decisions(root: Path) -> list[Any]:
-    with connect(root / "corpus" / "corpus.sqlite") as store:
+def decisions(web_root: Path) -> list[Any]:
+    with connect(web_root / "corpus" / "corpus.sqlite") as store:
         return store.decisions()
 
 
@@ -59,8 +48,8 @@ def save_by_keyboard(page: Any, *keys: str) -> None:
         page.keyboard.press("Enter")
 
 
-def test_a_coder_codes_ten_segments_by_keyboard_alone(root: Path, browser: Any) -> None:
-    with serving(root) as base:
+def test_a_coder_codes_ten_segments_by_keyboard_alone(web_root: Path, browser: Any) -> None:
+    with serving(web_root) as base:
         page = browser.new_page()
         log_in_by_keyboard(page, base, "Ayesha")
         assert "Enter" in page.inner_text("#keys") and "undo" in page.inner_text("#keys")
@@ -78,16 +67,16 @@ def test_a_coder_codes_ten_segments_by_keyboard_alone(root: Path, browser: Any) 
             save_by_keyboard(page, *keys)
         assert "Done <strong>10</strong>" in page.content()
         page.close()
-    events = decisions(root)
+    events = decisions(web_root)
     assert [e.segment_id for e in events] == seen and len(set(seen)) == 10
     assert all(e.coder == "Ayesha" and e.source == "web" for e in events)
     assert any(e.note == "hedges, and says so" for e in events)
 
 
 def test_two_coders_at_once_get_disjoint_queues_and_both_writes_land(
-    root: Path, browser: Any
+    web_root: Path, browser: Any
 ) -> None:
-    with serving(root) as base:
+    with serving(web_root) as base:
         first, second = browser.new_context(), browser.new_context()
         a, b = first.new_page(), second.new_page()
         log_in_by_keyboard(a, base, "Ayesha")
@@ -102,14 +91,14 @@ def test_two_coders_at_once_get_disjoint_queues_and_both_writes_land(
         first.close()
         second.close()
     assert not set(mine["Ayesha"]) & set(mine["Bilal"])
-    events = decisions(root)
+    events = decisions(web_root)
     assert sorted((e.coder, e.segment_id) for e in events) == sorted(
         (coder, s) for coder, segments in mine.items() for s in segments
     )
 
 
-def test_undo_appends_an_event_and_brings_the_segment_back(root: Path, browser: Any) -> None:
-    with serving(root) as base:
+def test_undo_appends_an_event_and_brings_the_segment_back(web_root: Path, browser: Any) -> None:
+    with serving(web_root) as base:
         page = browser.new_page()
         log_in_by_keyboard(page, base, "Ayesha")
         first = shown_segment(page)
@@ -120,21 +109,21 @@ def test_undo_appends_an_event_and_brings_the_segment_back(root: Path, browser: 
         assert shown_segment(page) == first
         assert "You decided this segment before" not in page.content()
         page.close()
-    events = decisions(root)
+    events = decisions(web_root)
     assert [(e.segment_id, e.action) for e in events][-1] == (first, "undo")
     assert len(events) == 2  # the decision is kept; the undo is a new event
 
 
 def test_an_adjudication_settles_the_disagreement_and_the_agreement_page_sees_it(
-    root: Path, browser: Any
+    web_root: Path, browser: Any
 ) -> None:
     run = CliRunner()
     tokens = {}
     for name, extra in (("Ayesha", []), ("Bilal", []), ("Sana", ["--adjudicator"])):
-        made = run.invoke(cli, ["--workspace", str(root), "coder", "add", name, *extra])
+        made = run.invoke(cli, ["--workspace", str(web_root), "coder", "add", name, *extra])
         assert made.exit_code == 0, made.output
         tokens[name] = made.stdout.strip().splitlines()[-1]
-    with serving(root, Options(double=1.0)) as base:
+    with serving(web_root, Options(double=1.0)) as base:
         a = browser.new_context().new_page()
         b = browser.new_context().new_page()
         log_in_with_token(a, base, tokens["Ayesha"])
@@ -163,20 +152,20 @@ def test_an_adjudication_settles_the_disagreement_and_the_agreement_page_sees_it
         assert "No disagreements left" in judge.inner_text("main")
         judge.goto(f"{base}/agreement")
         assert "No open disagreements" in judge.inner_text("#open-count")
-    settled = [e for e in decisions(root) if e.role == "adjudicator"]
+    settled = [e for e in decisions(web_root) if e.role == "adjudicator"]
     assert [(e.coder, e.segment_id, e.note) for e in settled] == [
         ("Sana", segment, "the statement names the partner outright")
     ]
 
 
 def test_a_segment_holding_a_script_tag_shows_it_as_text_and_runs_nothing(
-    root: Path, browser: Any
+    web_root: Path, browser: Any
 ) -> None:
-    with connect(root / "corpus" / "corpus.sqlite") as store:
+    with connect(web_root / "corpus" / "corpus.sqlite") as store:
         hostile = next(
             s.segment.id for s in store.segment_texts("sentences.v1") if "<script>" in s.text
         )
-    with serving(root) as base:
+    with serving(web_root) as base:
         page = browser.new_page()
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
