@@ -268,17 +268,14 @@ class _Boxes:
     """Loose glyph boxes of one text page, in display coordinates."""
 
     def __init__(self, handle: Any, width: float, height: float, rotation: int) -> None:
-        self.handle, self.width, self.height, self.rotation = handle, width, height, rotation
+        self.width, self.height, self.rotation = width, height, rotation
         self.box = pdfium_c.FS_RECTF()
         self.ref = ctypes.byref(self.box)
         self.page = ctypes.cast(handle, ctypes.c_void_p)
 
     def __call__(self, index: int) -> Box:
-        box = self.box
         _GET_BOX(self.page, index, self.ref)
-        if self.rotation == 0:
-            return box.left, box.right, self.height - box.top, self.height - box.bottom
-        return _display_box(box, self.width, self.height, self.rotation)
+        return _display_box(self.box, self.width, self.height, self.rotation)
 
 
 def _words_glyph_by_glyph(
