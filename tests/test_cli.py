@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.cli.reference import END, START, _commands, cli_reference
+from pipeline.cli.reference import END, START, _commands, cli_reference, help_text
 from pipeline.workspace import Workspace
 from tests.conftest import ROOT, SAMPLE, SHARED, needs_shared
 
@@ -32,6 +32,17 @@ def test_readme_cli_reference_is_current() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     current = readme.split(START, 1)[1].split(END, 1)[0].strip()
     assert current == cli_reference().strip(), "run: python -m pipeline.cli.reference README.md"
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(cli, [])], ids=" ".join)
+def test_the_reference_shows_what_help_shows_in_a_terminal(path: list[str]) -> None:
+    """Each section is the live ``--help`` (the usage line names the command path, as typed:
+    ``dshift doc show [OPTIONS] REF``, never an argument of the command in the path)."""
+    command = dict((tuple(p), c) for p, c in _commands(cli, []))[tuple(path)]
+    live = CliRunner().invoke(cli, [*path, "--help"], prog_name="dshift", terminal_width=100)
+    expected_usage = " ".join(["Usage: dshift", *path, "[OPTIONS]"])
+    assert live.output.splitlines()[0].startswith(expected_usage)
+    assert help_text(path, command).splitlines()[0] == live.output.splitlines()[0]
 
 
 def test_outside_a_workspace_the_error_says_how_to_fix(tmp_path: Path) -> None:

@@ -32,8 +32,12 @@ def help_text(path: list[str], command: click.Command) -> str:
     """Return the --help output of one command, as the terminal shows it at 100 columns."""
     settings = {**cli.context_settings, "terminal_width": 100, "max_content_width": 100}
     ctx = click.Context(cli, info_name="dshift", **settings)
-    for name in path:
-        ctx = click.Context(command, info_name=name, parent=ctx, **settings)
+    here: click.Command = cli
+    for name in path:  # each level's context holds its own command, as the terminal's does
+        assert isinstance(here, click.Group)
+        here = here.commands[name]
+        ctx = click.Context(here, info_name=name, parent=ctx, **settings)
+    assert here is command
     return command.get_help(ctx)
 
 
