@@ -31,6 +31,7 @@ from pipeline.executor import is_executor
 from pipeline.exports.settings import ExportSettings
 from pipeline.indices.settings import IndexSettings
 from pipeline.ingest.options import IngestSettings, ReadOptions
+from pipeline.models import SOURCE_TYPES
 from pipeline.registry import DEFAULT_CODER, coders
 from pipeline.review.settings import AgreementSettings, ImportSettings, SheetSettings
 from pipeline.stage import Context, ProgressSink, Silent
@@ -97,6 +98,7 @@ __all__ = [
     "CORRELATION_CAUTION",
     "GATE_ALPHA",
     "GATE_MIN_UNITS",
+    "SOURCE_TYPES",
     "STORE_ENV_VAR",
     "WORKSPACE_ENV_VAR",
     "AgreementReport",
@@ -607,6 +609,27 @@ class Project:
 
         with self._store() as store:
             return format_document(store, find_document(store, ref).id)
+
+    def documents(
+        self,
+        *,
+        year: int | None = None,
+        source_type: str | None = None,
+        undated: bool = False,
+        with_problems: bool = False,
+    ) -> list[Any]:
+        """The current documents (:class:`~pipeline.documents.DocumentListing`), by id,
+        filtered by year, source type, no date, or open problems."""
+        from pipeline.documents import list_documents
+
+        with self._store() as store:
+            return list_documents(
+                store,
+                year=year,
+                source_type=source_type,
+                undated=undated,
+                with_problems=with_problems,
+            )
 
     def document_text(self, ref: str) -> str:
         """A document's canonical text."""

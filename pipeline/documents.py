@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pipeline.errors import DshiftError
 from pipeline.ingest import metadata as meta
@@ -51,3 +52,56 @@ def set_date(store: Store, ref: str, value: str, note: str = "") -> DocumentRow:
     updated = store.document(document.id)
     assert updated is not None
     return updated
+
+
+@dataclass(frozen=True)
+class DocumentListing:
+    """One current document as ``dshift doc list`` shows it."""
+
+    id: int
+    name: str
+    title: str
+    date: str  # '' when undated
+    year: int | None
+    source_type: str
+    pages: int
+    characters: int
+    problems: tuple[str, ...]  # codes of its open problems, sorted
+
+
+def list_documents(
+    store: Store,
+    *,
+    year: int | None = None,
+    source_type: str | None = None,
+    undated: bool = False,
+    with_problems: bool = False,
+) -> list[DocumentListing]:
+    """The current documents (not superseded by a newer version), by id, filtered."""
+    problems: dict[int, set[str]] = {}
+    for problem in store.open_problems():
+        if problem.document_id is not None:
+            problems.setdefault(problem.document_id, set()).add(problem.code)
+    out = []
+    for d in store.current_documents():
+        listing = DocumentListing(
+            d.id,
+            d.name,
+            d.title or "",
+            d.date or "",
+            d.year,
+            d.source_type,
+            d.n_pages,
+            d.n_chars,
+            tuple(sorted(problems.get(d.id, ()))),
+        )
+        if year is not None and d.year != year:
+            continue
+        if source_type is not None and d.source_type != source_type:
+            continue
+        if undated and d.date:
+            continue
+        if with_problems and not listing.problems:
+            continue
+        out.append(listing)
+    return sorted(out, key=lambda listing: listing.id)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import sys
 from typing import Any
 
 import click
 
 from pipeline import api
-from pipeline.api import IngestSettings, Project, ReadOptions
+from pipeline.api import SOURCE_TYPES, IngestSettings, Project, ReadOptions
 from pipeline.cli.app import cli, exit_with, friendly_errors, project_of
 from pipeline.cli.coding import coder_option, executor_option
 
@@ -249,6 +252,89 @@ def doc() -> None:
     Example:
         dshift doc show 12
     """
+
+
+@doc.command("list")
+@click.option("--year", type=int, default=None, help="Only documents of this year.")
+@click.option(
+    "--source-type",
+    type=click.Choice(list(SOURCE_TYPES)),
+    default=None,
+    help="Only documents of this source type.",
+)
+@click.option("--undated", is_flag=True, help="Only documents without a date.")
+@click.option(
+    "--problems", "with_problems", is_flag=True, help="Only documents with open problems."
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="csv and json are for scripts: every field, one document per row or object.",
+)
+@click.pass_context
+@friendly_errors
+def doc_list(
+    ctx: click.Context,
+    year: int | None,
+    source_type: str | None,
+    undated: bool,
+    with_problems: bool,
+    form: str,
+) -> None:
+    """List the documents of the workspace (current versions), with filters.
+
+    \b
+    Example:
+        dshift doc list --year 2015 --source-type ispr
+        dshift doc list --undated --format csv > undated.csv
+    """
+    listed = project_of(ctx).documents(
+        year=year, source_type=source_type, undated=undated, with_problems=with_problems
+    )
+    fields = [
+        "id",
+        "name",
+        "title",
+        "date",
+        "year",
+        "source_type",
+        "pages",
+        "characters",
+        "problems",
+    ]
+    rows = [
+        {f: (";".join(d.problems) if f == "problems" else getattr(d, f)) for f in fields}
+        for d in listed
+    ]
+    if form == "json":
+        click.echo(
+            json.dumps(
+                [{**r, "problems": list(d.problems)} for r, d in zip(rows, listed)],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return
+    if form == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(out.getvalue(), nl=False)
+        return
+    if not listed:
+        click.echo("no documents match", err=True)
+        return
+    for d in listed:
+        title = d.title if len(d.title) <= 48 else d.title[:47] + "…"
+        flags = f"  [{', '.join(d.problems)}]" if d.problems else ""
+        click.echo(
+            f"#{d.id:<5} {d.date or 'undated':10} {d.source_type:7} {d.name}  {title}{flags}"
+        )
+    click.echo(f"{len(listed)} document(s)", err=True)
 
 
 @doc.command("show")
