@@ -116,8 +116,21 @@ def _prepare_worker(
     if warm_up is not None:
         warm_up()
     if max_memory_mb:
-        limit = max_memory_mb * 1024 * 1024
+        # On top of what the worker already maps: a worker forked from a big process (a
+        # long-lived parent with models loaded and threads running) inherits its address
+        # space, and a bare limit would leave it no room for the file at all.
+        limit = _address_space() + max_memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _address_space() -> int:
+    """Bytes of address space this process maps now (0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            pages = int(handle.read().split()[0])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
 
 
 class LocalExecutor:
