@@ -56,6 +56,10 @@ def format_summary(
         )
     if summary.changed_names:
         lines.append("  new versions of: " + ", ".join(summary.changed_names[:8]))
+    if summary.duplicate_of:
+        shown = ", ".join(f"{name} = {of}" for name, of in summary.duplicate_of[:8])
+        more = f" and {len(summary.duplicate_of) - 8} more" if len(summary.duplicate_of) > 8 else ""
+        lines.append(f"  duplicates (the same bytes as a stored document): {shown}{more}")
     errors = summary.errors
     if errors:
         lines.append("errors (these files were not ingested):")

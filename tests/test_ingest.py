@@ -10,6 +10,7 @@ import pytest
 from pipeline.documents import set_date
 from pipeline.executor import SerialExecutor
 from pipeline.ingest.run import IngestSettings, ingest
+from pipeline.status import format_summary
 from pipeline.workspace import Workspace, init_workspace
 from tests.conftest import BACKENDS, SAMPLE, manifest, new_database
 
@@ -113,6 +114,9 @@ def test_same_bytes_under_another_name_are_a_duplicate(
     with workspace.open_store() as store:
         [document] = store.current_documents()
         assert store.file_names(document.id) == ["a.pdf", "b.pdf"]
+    # the run summary names the duplicate and what it repeats
+    assert summary.duplicate_of == [("b.pdf", f"#{document.id} a.pdf")]
+    assert f"b.pdf = #{document.id} a.pdf" in format_summary(summary)
 
 
 def test_undated_document_is_dated_by_a_later_sidecar_then_by_hand(

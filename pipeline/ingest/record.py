@@ -35,6 +35,7 @@ def see_again(
         summary.unchanged += 1
     else:
         summary.duplicate += 1
+        summary.duplicate_of.append((item.name, f"#{doc_id} {names[0]}" if names else f"#{doc_id}"))
 
 
 def store_new(

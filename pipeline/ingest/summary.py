@@ -51,6 +51,8 @@ class IngestSummary:
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
     changed_names: list[str] = field(default_factory=list)
+    # (file name, the stored document it repeats: "#id name"), for each duplicate
+    duplicate_of: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
