@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -176,7 +177,10 @@ def test_kwic_and_show_explain_the_coding(coded_workspace: Workspace) -> None:
     args = ["--workspace", str(coded_workspace.root)]
     kwic = runner.invoke(cli, [*args, "kwic", "drone", "--code", "alignment"])
     assert kwic.exit_code == 0 and "[drone]" in kwic.output.lower()
-    segment_id = kwic.output.splitlines()[0].split()[-1]
+    first = kwic.output.splitlines()[0]
+    segment_id = re.search(r"\] .* (s[0-9a-f]{12}) ", first)[1]
+    # the document's whole name ends the line, however long
+    assert any(first.endswith(" " + p.name) for p in SAMPLE.iterdir())
     shown = runner.invoke(cli, [*args, "show", segment_id])
     assert "alignment.friction" in shown.output and "»" in shown.output
     assert "al-fric" in shown.output and "lemmas" in shown.output

@@ -84,8 +84,9 @@ def kwic_lines(
         for match in pattern.finditer(text):
             left = text[max(0, match.start() - width) : match.start()].rjust(width)
             right = text[match.end() : match.end() + width].ljust(width)
-            label = f"{doc_year or '----'} {name[:24]:24}"
-            yield f"{label} {left} [{match.group()}] {right} {segment.id}"
+            # The document's whole name goes last, so that long names neither get cut nor
+            # push the context columns out of line.
+            yield f"{doc_year or '----'} {left} [{match.group()}] {right} {segment.id} {name}"
             shown += 1
             if shown >= limit:
                 return
