@@ -31,7 +31,14 @@ from pipeline.core.decisions import current, judgements, with_ancestors
 from pipeline.core.records import CoderAccount, DecisionRow, NewDecision
 from pipeline.errors import DshiftError
 from pipeline.review.accounts import check_name, log_in
-from pipeline.review.desk_views import DocumentView, TrackHelp, document_view, tracks
+from pipeline.review.desk_views import (
+    DocumentView,
+    TrackHelp,
+    codes_of,
+    document_view,
+    machine_tags,
+    tracks,
+)
 from pipeline.review.select import STRATEGIES, select
 from pipeline.review.settings import AgreementSettings
 from pipeline.review.sheet_rows import candidates
@@ -259,13 +266,8 @@ class Desk:
         codes: tuple[str, ...] = ()
         spans: list[Span] = []
         if not blind:
-            version = self.codebook.version
-            tags = [
-                t
-                for t in self.store.tags_of_segment(segment_id)
-                if t.coder == self.coder_name and t.codebook_version == version
-            ]
-            codes = tuple(sorted({t.code for t in tags} | {t.top_code for t in tags}))
+            tags = machine_tags(self.store, segment_id, self.coder_name, self.codebook.version)
+            codes = tuple(codes_of(tags))
             for tag in tags:
                 for found in tag.evidence:
                     start, end = int(found["start"]), int(found["end"])
@@ -406,13 +408,9 @@ class Desk:
         )
 
     def _machine_codes(self, segment_id: str) -> list[str]:
-        version = self.codebook.version
-        tags = [
-            t
-            for t in self.store.tags_of_segment(segment_id)
-            if t.coder == self.coder_name and t.codebook_version == version
-        ]
-        return sorted({t.code for t in tags} | {t.top_code for t in tags})
+        return codes_of(
+            machine_tags(self.store, segment_id, self.coder_name, self.codebook.version)
+        )
 
     # -- the other pages ---------------------------------------------------------------------
 

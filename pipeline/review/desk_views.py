@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pipeline.codebook.model import Codebook
 from pipeline.coding.nlp import DEFAULT_SEGMENTER
 from pipeline.core.decisions import current
+from pipeline.core.records import TagRow
 from pipeline.errors import DshiftError
 from pipeline.review.sheet_model import tracks_of
 from pipeline.store import Store
@@ -57,6 +58,20 @@ class DocumentView:
     pieces: tuple[Piece, ...]
 
 
+def machine_tags(store: Store, segment_id: str, coder: str, version: str) -> list[TagRow]:
+    """The tags one machine coder gave a segment under one codebook version."""
+    return [
+        t
+        for t in store.tags_of_segment(segment_id)
+        if t.coder == coder and t.codebook_version == version
+    ]
+
+
+def codes_of(tags: list[TagRow]) -> list[str]:
+    """The codes of some tags, each with its track (top-level code), sorted."""
+    return sorted({t.code for t in tags} | {t.top_code for t in tags})
+
+
 def _help(codebook: Codebook, code_id: str) -> CodeHelp:
     code = codebook.codes[code_id]
     return CodeHelp(
@@ -96,14 +111,10 @@ def document_view(
         for (segment, who), event in current(store.decisions(ids)).items()
         if who == coder
     }
-    machine: dict[str, set[str]] = {}
-    for segment_id in [] if blind else ids:
-        machine[segment_id] = {
-            code
-            for tag in store.tags_of_segment(segment_id)
-            if tag.coder == machine_coder and tag.codebook_version == codebook.version
-            for code in (tag.code, tag.top_code)
-        }
+    machine = {
+        segment_id: codes_of(machine_tags(store, segment_id, machine_coder, codebook.version))
+        for segment_id in ([] if blind else ids)
+    }
     pieces: list[Piece] = []
     at = 0
     for segment in segments:
@@ -114,7 +125,7 @@ def document_view(
             Piece(
                 text[segment.start : segment.end],
                 segment.id,
-                tuple(sorted(machine.get(segment.id, ()))),
+                tuple(machine.get(segment.id, ())),
                 tuple(sorted(event.codes)) if event else None,
             )
         )

@@ -291,10 +291,13 @@ def build_app(project: Project, options: Options | None = None) -> Starlette:
     async def agreement_page(request: Request) -> Response:
         if coder_of(request) is None:
             return _back("/login")
-        report = await site.call(lambda d: d.agreement())
-        listed = await site.call(lambda d: d.disagreements()) if report.decided else []
-        tracks = await site.call(lambda d: d.tracks())
-        return _page(request, "agreement.html", report=report, disagreements=listed, tracks=tracks)
+
+        def work(desk: Desk) -> dict[str, Any]:
+            report = desk.agreement()
+            listed = desk.disagreements() if report.decided else []
+            return {"report": report, "disagreements": listed, "tracks": desk.tracks()}
+
+        return _page(request, "agreement.html", **await site.call(work))
 
     def adjudicator_of(request: Request) -> str | None:
         coder = coder_of(request)
@@ -315,8 +318,7 @@ def build_app(project: Project, options: Options | None = None) -> Starlette:
     async def adjudicate_list(request: Request) -> Response:
         if adjudicator_of(request) is None:
             return not_adjudicator(request)
-        listed = await site.call(lambda d: d.disagreements())
-        tracks = await site.call(lambda d: d.tracks())
+        listed, tracks = await site.call(lambda d: (d.disagreements(), d.tracks()))
         return _page(request, "adjudicate.html", disagreements=listed, current=None, tracks=tracks)
 
     async def adjudicate_one(request: Request) -> Response:
