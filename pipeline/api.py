@@ -780,7 +780,8 @@ class Project:
         """Correlate the yearly indices with the numeric columns of a covariates CSV.
 
         Returns:
-            the table, and the text columns left out.
+            the table, and notes on what of the file was left out (text columns, years whose
+            figures are requests or estimates).
         """
         from pipeline.indices.views import correlations_for
 

@@ -242,9 +242,9 @@ def correlate(
     from pipeline.api import CORRELATION_CAUTION
 
     settings = _settings(period, boot, seed, min_docs, baseline)
-    table, skipped = project_of(ctx).correlate(Path(covariates), settings)
-    if skipped:
-        click.echo(f"left out text columns: {', '.join(skipped)}", err=True)
+    table, notes = project_of(ctx).correlate(Path(covariates), settings)
+    for note in notes:
+        click.echo(note, err=True)
     if as_csv:
         table.to_csv(sys.stdout, index=False, float_format="%.4f")
     else:

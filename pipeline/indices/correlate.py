@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,13 +31,36 @@ class Covariates:
 
     table: pd.DataFrame  # index: year (int); one float column per series
     skipped: list[str]
+    excluded: dict[int, str] = field(default_factory=dict)  # year -> its status, left out
+
+    def notes(self) -> list[str]:
+        """What was left out of the file, in words, for the user."""
+        notes = []
+        if self.skipped:
+            notes.append(f"left out text columns: {', '.join(self.skipped)}")
+        if self.excluded:
+            listed = ", ".join(f"{year} ({status})" for year, status in self.excluded.items())
+            notes.append(
+                f"left out years whose figures are not actuals (status column): {listed}; "
+                "a request or an estimate is not what was spent"
+            )
+        return notes
+
+
+NOT_ACTUAL = re.compile(
+    r"\b(req|request|requested|estimate|estimated|est|proposed|projected|planned)\b"
+)
+"""Words of a ``status`` cell that mark a figure as not an actual one (CRS: "FY2020 (req.)")."""
 
 
 def read_covariates(text: str, source: str = "covariates.csv") -> Covariates:
     """Parse a CSV of a ``year`` column and numeric series, reporting every bad cell.
 
     Columns with no number at all (notes, URLs) are left out and listed; a column with numbers
-    and some cells that are not numbers is an error naming each such cell.
+    and some cells that are not numbers is an error naming each such cell. When the file has a
+    ``status`` column, the years whose status says the figures are not actuals (a request, an
+    estimate) are left out of every series and listed: the CRS aid tables give the
+    administration's request for years not yet appropriated, and a request is not aid given.
 
     Raises:
         DshiftError: no year column, a bad or duplicate year, or non-numeric cells.
@@ -107,7 +130,16 @@ def read_covariates(text: str, source: str = "covariates.csv") -> Covariates:
             code="bad-file",
         )
     table = pd.DataFrame(series, index=pd.Index(years, name="year"))
-    return Covariates(table.sort_index(), skipped)
+    excluded: dict[int, str] = {}
+    status_column = next((c for c in columns if c.strip().lower() == "status"), None)
+    if status_column is not None:
+        for year, row in zip(years, rows):
+            status = " ".join((row.get(status_column) or "").split())
+            if NOT_ACTUAL.search(status.lower().replace(".", " ")):
+                excluded[year] = status
+        table.loc[list(excluded)] = np.nan
+        skipped = [column for column in skipped if column != status_column]
+    return Covariates(table.sort_index(), skipped, dict(sorted(excluded.items())))
 
 
 def correlate(
@@ -151,12 +183,20 @@ def correlate(
                     "last_year": int(pairs.index.max()) if len(pairs) else None,
                 }
                 key = zlib.crc32(f"{seed}|{index_name}|{cov_name}|{lag}".encode())
-                for name, fn in (("pearson", _pearson), ("spearman", _spearman)):
-                    if len(pairs) < min_years or np.std(x) == 0 or np.std(y) == 0:
+                if len(pairs) < min_years or np.std(x) == 0 or np.std(y) == 0:
+                    for name in ("pearson", "spearman"):
                         row.update({name: np.nan, f"{name}_low": np.nan, f"{name}_high": np.nan})
-                        continue
-                    draws = _bootstrap(x, y, fn, n_boot, np.random.default_rng(key))
-                    row[name] = fn(x, y)
+                    out.append(row)
+                    continue
+                # One set of resampled years serves both coefficients, drawn in one call: the
+                # same stream of numbers as drawing them one resample at a time.
+                pick = np.random.default_rng(key).integers(0, len(x), (n_boot, len(x)))
+                xs, ys = x[pick], y[pick]
+                for name, draws, value in (
+                    ("pearson", _row_pearson(xs, ys), _pearson(x, y)),
+                    ("spearman", _row_spearman(xs, ys), _spearman(x, y)),
+                ):
+                    row[name] = value
                     row[f"{name}_low"] = float(np.nanquantile(draws, alpha))
                     row[f"{name}_high"] = float(np.nanquantile(draws, 1 - alpha))
                 out.append(row)
@@ -171,18 +211,20 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(stats.spearmanr(x, y)[0])
 
 
-def _bootstrap(
-    x: np.ndarray,
-    y: np.ndarray,
-    fn: Callable[[np.ndarray, np.ndarray], float],
-    n_boot: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    n = len(x)
-    draws = np.full(n_boot, np.nan)
-    for b in range(n_boot):
-        pick = rng.integers(0, n, n)
-        xs, ys = x[pick], y[pick]
-        if np.std(xs) > 0 and np.std(ys) > 0:
-            draws[b] = fn(xs, ys)
-    return draws
+def _row_pearson(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Pearson's r of each row pair; NaN where a row does not vary."""
+    xc = xs - xs.mean(axis=1, keepdims=True)
+    yc = ys - ys.mean(axis=1, keepdims=True)
+    sx = np.sqrt((xc * xc).sum(axis=1))
+    sy = np.sqrt((yc * yc).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (xc * yc).sum(axis=1) / (sx * sy)
+    # A resample of one repeated year has no spread: its coefficient is undefined, not 0.
+    flat = (np.ptp(xs, axis=1) == 0) | (np.ptp(ys, axis=1) == 0)
+    r[flat] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
+def _row_spearman(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Spearman's rho of each row pair: Pearson's r of the average ranks, as scipy computes it."""
+    return _row_pearson(stats.rankdata(xs, axis=1), stats.rankdata(ys, axis=1))

@@ -90,10 +90,15 @@ def format_explain(store: Store, codebook: Codebook, period: str, code: str, top
 def correlations_for(
     store: Store, codebook: Codebook, settings: IndexSettings, covariates: Path
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Correlate the yearly index series with the columns of a covariates CSV."""
+    """Correlate the yearly index series with the columns of a covariates CSV.
+
+    Returns:
+        The correlations, and notes on what of the file was left out (text columns, years
+        whose figures are requests or estimates).
+    """
     found = read_covariates(covariates.read_text("utf-8"), str(covariates))
     tables = compute_tables(store, codebook, settings)
-    return correlate(yearly_series(tables), found.table, seed=settings.seed), found.skipped
+    return correlate(yearly_series(tables), found.table, seed=settings.seed), found.notes()
 
 
 def yearly_series(tables: IndexTables) -> pd.DataFrame:
