@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pipeline.codebook.load import CodebookError, parse_codebook
 from pipeline.codebook.model import Codebook
 from pipeline.codebook.report import describe_pattern
-from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core import DEFAULT_SEGMENTER
 from pipeline.errors import DshiftError
 from pipeline.store import Store
 

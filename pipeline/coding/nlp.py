@@ -21,10 +21,9 @@ from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from pipeline.core import DEFAULT_SEGMENTER as DEFAULT_SEGMENTER
 from pipeline.core.arrays import found_in
 from pipeline.errors import DshiftError
-
-DEFAULT_SEGMENTER = "sentences.v1"
 
 
 @functools.cache

@@ -18,6 +18,10 @@ importing numpy or scikit-learn.
 # interval and model already produced with dshift (it is the default of every --seed option).
 DEFAULT_SEED = 20011
 
+# The segmentation every stage reads by default. Here, not in coding/nlp.py, so that stages
+# which only read segments need not import spaCy.
+DEFAULT_SEGMENTER = "sentences.v1"
+
 # Krippendorff's lowest alpha for tentative conclusions, and the reviewed segments it needs
 # before a code is judged against it (the reliability gate).
 GATE_ALPHA = 0.667

@@ -17,11 +17,11 @@ import pandas as pd
 
 from pipeline import __version__
 from pipeline.codebook.model import Codebook
-from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core import DEFAULT_SEGMENTER
 from pipeline.core.records import DerivedResult
 from pipeline.exports.settings import ExportSettings
 from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
-from pipeline.learning.views import topic_tables
+from pipeline.learning.topic_tables import topic_tables
 from pipeline.stage import Context
 from pipeline.store import Store
 from pipeline.store.sqlite import utc_now

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pipeline.core import DEFAULT_SEED
 from pipeline.errors import DshiftError
@@ -204,10 +203,14 @@ def correlate(
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    from scipy import stats  # a second of import: only when something is correlated
+
     return float(stats.pearsonr(x, y)[0])
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    from scipy import stats
+
     return float(stats.spearmanr(x, y)[0])
 
 
@@ -227,4 +230,6 @@ def _row_pearson(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 def _row_spearman(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Spearman's rho of each row pair: Pearson's r of the average ranks, as scipy computes it."""
+    from scipy import stats
+
     return _row_pearson(stats.rankdata(xs, axis=1), stats.rankdata(ys, axis=1))

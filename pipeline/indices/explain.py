@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.coding.nlp import lemma_table
 from pipeline.indices.frame import CODE_PREFIX
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -52,6 +51,8 @@ def top_segments(
 
 def lemma_counts(texts: Iterable[str]) -> Counter[str]:
     """Count lower-case lemmas of content words (spaCy's lookup table), no stop words."""
+    from pipeline.coding.nlp import lemma_table  # spaCy: only when words are counted
+
     table = lemma_table()
     counts: Counter[str] = Counter()
     for text in texts:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipeline.codebook.model import Codebook
 from pipeline.codebook.versions import read_decisions
-from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core import DEFAULT_SEGMENTER
 from pipeline.core.codes import machine_codes
 from pipeline.core.decisions import FinalDecision, final_decisions
 from pipeline.errors import DshiftError
@@ -217,17 +217,38 @@ def compute_tables(
     gated = set(tables.reliability.get("below_gate", []))
     tables.tidy["reliability_flag"] = tables.tidy["code"].isin(gated)
     if gated:
-        tables.notes.append(
-            "machine coding below the reliability gate for: "
-            + ", ".join(sorted(gated))
-            + " (see 'dshift agreement')"
-        )
+        tables.notes.append(gate_note(gated, list(codebook.codes), tables.reliability))
     if tables.baseline_documents == 0:
         tables.notes.append(
             f"no dated documents in the baseline {settings.baseline[0]}-{settings.baseline[1]}: "
             "shifts against it are empty (choose another with --baseline)"
         )
     return tables
+
+
+def gate_note(gated: set[str], codes: list[str], reliability: dict[str, Any]) -> str:
+    """Say, track by track, how many codes are below the reliability gate, and where to look.
+
+    A list of every code reads as noise after each command; a count per track says what to
+    worry about, and ``dshift agreement`` gives each code's alpha.
+    """
+    tracks: dict[str, list[str]] = {}
+    for code in codes:
+        tracks.setdefault(code.split(".")[0], []).append(code)
+    parts = []
+    for track, members in tracks.items():
+        below = [code for code in members if code in gated]
+        if below:
+            own = " (the track itself too)" if track in gated else ""
+            parts.append(f"{track} {len(below)} of {len(members)} codes{own}")
+    threshold = reliability.get("threshold")
+    bound = f" (alpha below {threshold:g})" if isinstance(threshold, (int, float)) else ""
+    return (
+        f"machine coding is below the reliability gate{bound} for {len(gated)} code(s): "
+        + "; ".join(parts)
+        + ". Their rows carry reliability_flag; 'dshift agreement' lists each code's alpha, "
+        "and reviewing more of their segments ('dshift review export') raises the evidence"
+    )
 
 
 def reliability(

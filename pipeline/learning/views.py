@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.codebook.model import Codebook
-from pipeline.coding.nlp import DEFAULT_SEGMENTER
-from pipeline.core import DEFAULT_SEED
+from pipeline.core import DEFAULT_SEED, DEFAULT_SEGMENTER
 from pipeline.core.records import DerivedResult
 from pipeline.errors import DshiftError
+from pipeline.learning.topic_tables import TOPICS
 from pipeline.learning.topics import (
     TopicModel,
     corpus_key,
@@ -26,9 +26,6 @@ from pipeline.learning.topics import (
     with_phrases,
 )
 from pipeline.store import Store
-
-TOPICS = "topics"
-"""The name topic tables are stored under (:meth:`pipeline.store.protocols.Derived.derived`)."""
 
 
 def _segments(store: Store) -> tuple[list[str], list[str], list[int], list[str]]:
@@ -126,16 +123,6 @@ def _parquet(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return buffer.getvalue()
-
-
-def topic_tables(store: Store) -> tuple[dict[str, pd.DataFrame], DerivedResult | None]:
-    """The tables of the last ``dshift topics`` run, read from the store, with their record
-    (empty and None when topics were never fitted)."""
-    found = store.derived(TOPICS)
-    if found is None:
-        return {}, None
-    tables = {name: pd.read_parquet(io.BytesIO(content)) for name, content in found.tables.items()}
-    return tables, found
 
 
 def _cached_topics(

@@ -13,10 +13,10 @@ from pipeline.codebook.model import Codebook
 from pipeline.exports.stage import topics_provenance
 from pipeline.indices.compute import period_of
 from pipeline.indices.correlate import CAUTION, correlate, read_covariates
-from pipeline.indices.explain import top_segments
 from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
 from pipeline.indices.views import yearly_series
-from pipeline.learning.views import topic_tables
+from pipeline.learning.topic_tables import topic_tables
+from pipeline.report.evidence import chart_periods, shift_evidence
 from pipeline.report.html import ReportInputs, write_report
 from pipeline.stage import Context
 from pipeline.store import Store
@@ -57,19 +57,7 @@ def build_report(
     if tables is None:
         tables = compute_tables(store, codebook, settings)
     labels = period_of(tables.frame, settings.period).astype("string")
-    evidence: dict[str, list[tuple[str, str, str, str]]] = {}
-    code_shifts = tables.shifts[tables.shifts["series"].astype(str).str.contains(r"\|overall")]
-    for row in code_shifts.head(12).itertuples():
-        code = str(row.series).split("|")[0]
-        if code not in codebook.codes:
-            continue
-        picks = top_segments(tables.frame, labels, str(row.period), code, 3)
-        texts = store.segment_text_map([p.segment_id for p in picks])
-        evidence[f"{row.series} {row.direction} in {row.period}"] = [
-            (p.segment_id, texts[p.segment_id][1], texts[p.segment_id][2], texts[p.segment_id][0])
-            for p in picks
-            if p.segment_id in texts
-        ]
+    evidence = shift_evidence(store, codebook, tables.shifts, tables.frame, labels)
     problems = pd.DataFrame(
         [
             {
@@ -83,10 +71,11 @@ def build_report(
             for p in store.open_problems()
         ]
     )
-    correlations = None
+    correlations, notes = None, []
     if covariates is not None and settings.period == "year":
         found = read_covariates(covariates.read_text("utf-8"), str(covariates))
         correlations = correlate(yearly_series(tables), found.table, seed=settings.seed)
+        notes = found.notes()
     fitted, record = topic_tables(store)
     topics: pd.DataFrame | None = fitted.get("topic_prevalence")
     topic_terms: dict[str, str] = {}
@@ -102,7 +91,7 @@ def build_report(
         "codebook_version": codebook.version,
         "pipeline_version": __version__,
         "created": utc_now(),
-        "below_gate": tables.reliability.get("below_gate", []),
+        "gate_note": next((n for n in tables.notes if "reliability gate" in n), ""),
     }
     return write_report(
         folder,
@@ -114,9 +103,11 @@ def build_report(
             shifts=tables.shifts,
             change_points=tables.change_points,
             problems=problems,
+            periods=chart_periods(tables.coverage, settings.period),
             evidence=evidence,
             correlations=correlations,
             correlations_caution=CAUTION,
+            correlation_notes=notes,
             topics=topics,
             topic_terms=topic_terms,
             topics_note=stale or "",

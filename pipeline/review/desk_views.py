@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.codebook.model import Codebook
-from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core import DEFAULT_SEGMENTER
 from pipeline.core.decisions import current
 from pipeline.core.records import TagRow
 from pipeline.errors import DshiftError

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.codebook.model import Codebook
-from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core import DEFAULT_SEGMENTER
 from pipeline.review.sheet_model import (
     ACCEPT,
     AS_MARKED,

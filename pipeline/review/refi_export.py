@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.codebook.model import Codebook
 from pipeline.codebook.versions import read_decisions
-from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core import DEFAULT_SEGMENTER
 from pipeline.core.decisions import judgements
 from pipeline.refi.match import DOCUMENT_VARIABLE, Manifest, source_description
 from pipeline.refi.write import (

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from pipeline.codebook.model import Codebook
-from pipeline.coding.nlp import DEFAULT_SEGMENTER
+from pipeline.core import DEFAULT_SEGMENTER
 from pipeline.core.records import MachineTag
 from pipeline.errors import DshiftError
 from pipeline.review.select import Candidate
