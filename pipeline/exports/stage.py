@@ -113,7 +113,8 @@ def run(ctx: Context, settings: ExportSettings, tables: IndexTables | None = Non
     """
     from pipeline.exports.writers import write_tables
     from pipeline.indices.composite import FORMULAS
-    from pipeline.indices.dictionary import data_dictionary
+    from pipeline.indices.dictionary import data_dictionary, value_sets
+    from pipeline.indices.periods import with_time_columns
 
     store, codebook = ctx.store, ctx.codebook
     formats = settings.chosen()
@@ -126,17 +127,20 @@ def run(ctx: Context, settings: ExportSettings, tables: IndexTables | None = Non
         exported = tables.export_tables()
         topics, found = topic_tables(store)
         exported.update(topics)
+        exported = {name: with_time_columns(table) for name, table in exported.items()}
         derived, note = topics_provenance(store, codebook, found)
         if note:
             tables.notes.append(note)
         written = manifest(store, codebook, settings.index, recorded.id, tables, formats)
         written["derived"] = {"topics": derived} if derived else {}
+        categories = value_sets(exported, list(codebook.codes))
         write_tables(
             folder,
             exported,
             formats=formats,
             manifest=written,
-            dictionary=data_dictionary(exported, FORMULAS),
+            dictionary=data_dictionary(exported, FORMULAS, categories),
+            categories=categories,
         )
     return ExportSummary(recorded.id, folder, tables)
 
