@@ -66,7 +66,29 @@ COLUMNS = {
     "rank": "rank of the term in its topic",
     "term": "a lemma or a two-word phrase (joined by '_')",
     "weight": "the term's weight in its topic, or the segment's share of the topic",
+    "doc_id": "document id in the corpus store (document_id elsewhere in the export)",
+    "file_name": "file name of the document when first seen",
+    "file_names": "every file name the document was seen under (';'-separated, sorted)",
+    "issuer": "who issued the document, where known",
+    "language": "language of the document, where known",
+    "kind": "file format the text was read from (pdf, docx, html, txt)",
+    "n_pages": "pages in the document",
+    "n_chars": "characters (code points) in the canonical text",
+    "extractor": "the text extractor and its version",
+    "seq": "position of the segment in its document (0 first)",
+    "n_words": "words in the segment",
 }
+TABLE_COLUMNS = {
+    ("corpus_documents", "text"): "the document's canonical text (NFC, \\n line ends), into "
+    "which the segments' start and end point",
+    ("corpus_segments", "text"): "the segment's text: the document's text from start to end",
+    ("corpus_segments", "start"): "first code point of the segment in the document's text "
+    "(0-based: text[start:end] in Python, substr(text, start + 1, end) in R)",
+    ("corpus_segments", "end"): "code point after the segment's end in the document's text",
+    ("corpus_segments", "decided_by"): "machine (the active machine coder's tags) or human "
+    "(a coder's or adjudicator's decision)",
+}
+"""Descriptions that hold for one table's column only."""
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "breakdown": ("overall", "source_type", "partner"),
     "source_type": SOURCE_TYPES,
@@ -95,6 +117,11 @@ PERIOD_YEAR = (
 """What ``year`` means in a table that has a ``period`` column."""
 
 _PATTERNS = [
+    (
+        re.compile(r"^codes_(.+)$"),
+        "final codes of track {0}: the most specific ones, ';'-separated (a human decision, "
+        "else the active machine coder); empty when none",
+    ),
     (
         re.compile(r"^topic_(\d+)$"),
         "mean share of topic {0} in the period's documents (each document counts once)",
@@ -152,6 +179,14 @@ def values_text(values: Sequence[str]) -> str:
     return "; ".join(f"{number}={value}" for number, value in enumerate(values, start=1))
 
 
+def _description(table: str, frame: pd.DataFrame, column: str, formulas: dict[str, str]) -> str:
+    if (table, column) in TABLE_COLUMNS:
+        return TABLE_COLUMNS[(table, column)]
+    if column == "year" and "period" in frame.columns:
+        return PERIOD_YEAR
+    return describe(column, formulas)
+
+
 def data_dictionary(
     tables: dict[str, pd.DataFrame],
     formulas: dict[str, str],
@@ -171,9 +206,7 @@ def data_dictionary(
                     "column": column,
                     "type": str(frame[column].dtype),
                     "values": values_text(values) if values else "",
-                    "description": PERIOD_YEAR
-                    if column == "year" and "period" in frame.columns
-                    else describe(str(column), formulas),
+                    "description": _description(table, frame, str(column), formulas),
                 }
             )
     for topic, note in NOTES.items():
