@@ -151,3 +151,12 @@ def test_every_format_has_the_time_columns(exported: Path) -> None:
     sheet = read_excel_sheet(exported / "tables.xlsx", "indices_tidy")
     assert pd.api.types.is_datetime64_dtype(sheet["period_start"])
     assert sheet["year"].tolist()[:3] == [2013, 2013, 2014]
+
+
+def test_workbook_columns_are_wide_enough_for_dates_and_names(exported: Path) -> None:
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(exported / "tables.xlsx")["indices_tidy"]
+    widths = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in sheet[1]}
+    assert widths["period_start"] >= 12, "a date, not ###"
+    assert widths["corrected_low"] >= len("corrected_low")

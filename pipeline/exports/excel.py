@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.exports.plain import dates_as_dates, json_default, plain_rows
@@ -114,6 +115,8 @@ def _readme_sheet(
 ) -> None:
     sheet = book.create_sheet("README")
     sheet.freeze_panes = "A2"
+    names = [len(str(name)) for name in [*tables, *sheets.values(), *manifest, "manifest field"]]
+    _set_widths(sheet, [min(max(names, default=10) + 2, WIDTH_MAX), 20, 8, 8])
     sheet.append(_bold_row(sheet, ["table", "sheet", "rows", "columns"]))
     for name, frame in tables.items():
         sheet.append([_cell(sheet, name), _cell(sheet, sheets[name]), *frame.shape])
@@ -139,9 +142,39 @@ def _readme_sheet(
 def _table_sheet(book: Workbook, title: str, frame: pd.DataFrame) -> None:
     sheet = book.create_sheet(title)
     sheet.freeze_panes = "A2"
+    _set_widths(sheet, _column_widths(frame))
     sheet.append(_bold_row(sheet, [str(column) for column in frame.columns]))
     for row in plain_rows(dates_as_dates(frame), lambda value: _cell(sheet, value)):
         sheet.append(list(row))
+
+
+WIDTH_MIN, WIDTH_MAX, WIDTH_SAMPLE = 8, 60, 200
+"""Column widths in characters, and how many rows are measured to choose them."""
+
+
+def _column_widths(frame: pd.DataFrame) -> list[float]:
+    """A width per column that shows its header and the values of its first rows (dates in
+    full rather than as ``###``), within :data:`WIDTH_MIN` and :data:`WIDTH_MAX`."""
+    widths = []
+    head = frame.head(WIDTH_SAMPLE)
+    for position, column in enumerate(frame.columns):
+        values = head.iloc[:, position]
+        if pd.api.types.is_datetime64_dtype(values.dtype):
+            longest = 11  # yyyy-mm-dd
+        elif pd.api.types.is_float_dtype(values.dtype):
+            longest = 12
+        else:
+            longest = (
+                int(values.dropna().astype(str).str.len().max()) if values.notna().any() else 0
+            )
+        widths.append(float(min(max(len(str(column)) + 2, longest + 1, WIDTH_MIN), WIDTH_MAX)))
+    return widths
+
+
+def _set_widths(sheet: Any, widths: list[float]) -> None:
+    # Write-only sheets take column widths only before their first row is appended.
+    for number, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
 
 
 def _bold_row(sheet: Any, values: list[Any]) -> list[WriteOnlyCell]:
