@@ -157,7 +157,7 @@ def export(
     machine and each coder.
 
     \b
-    Examples:
+    Example:
         dshift export --format xlsx --format dta --refi
         dshift export --corpus --format json
     """
