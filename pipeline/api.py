@@ -739,9 +739,11 @@ class Project:
         formats: Sequence[str] = (),
         refi: bool = False,
         arguments: dict[str, Any] | None = None,
+        corpus: bool = False,
     ) -> tuple[ExportSummary, list[Path]]:
         """Write the tables with a manifest into ``outputs/exports/<run-id>/``; with ``refi``
-        also a REFI-QDA project and codebook there.
+        also a REFI-QDA project and codebook there; with ``corpus`` also the corpus tables
+        (every document's text, every segment's offsets and final codes).
 
         Returns:
             the export's summary and the REFI-QDA files written (empty without ``refi``).
@@ -749,7 +751,7 @@ class Project:
         from pipeline.exports.stage import run as export_stage
 
         index = settings or IndexSettings()
-        export_settings = ExportSettings(index, tuple(formats), arguments)
+        export_settings = ExportSettings(index, tuple(formats), arguments, corpus=corpus)
         with self._stage("export") as ctx:
             summary = export_stage(ctx, export_settings)
             written: list[Path] = []

@@ -178,9 +178,11 @@ def test_stata_round_trip(exported: Path) -> None:
     back = read_back(exported / "mixed.dta")
     assert list(back.columns) == ["year", "score", "is_final", "partner", "note", "code_alignment"]
     labels = read_stata_labels(exported / "mixed.dta")
-    assert labels["code_alignment"] == "code.alignment"
-    assert labels["year"] == "year"
-    restored = back.rename(columns={name: label for name, label in labels.items()})
+    assert labels["code_alignment"] == "code.alignment", "no description: the column's name"
+    assert labels["year"] == "calendar year", "the dictionary's description"
+    mapping = read_back(exported / "stata_names.csv")
+    mapping = mapping[mapping["table"] == "mixed"]
+    restored = back.rename(columns=dict(zip(mapping["stata_name"], mapping["column"])))
     expected = mixed_table()
     expected["is_final"] = expected["is_final"].astype("int8")
     pd.testing.assert_frame_equal(restored, expected, check_dtype=False)
@@ -197,9 +199,10 @@ def test_stata_names_file(exported: Path) -> None:
 def test_excel_round_trip(exported: Path) -> None:
     back = read_excel_sheet(exported / "tables.xlsx", "mixed")
     expected = mixed_table()
-    expected["partner"] = ["Türkiye", "'=SUM(A1)", "'+1", "'-x", "'@cmd"]
-    expected["note"] = [LONG_TEXT, "plain", "'  =1+1", math.nan, "ok"]
+    expected["note"] = [LONG_TEXT, "plain", "  =1+1", math.nan, "ok"]  # "" reads as missing
     pd.testing.assert_frame_equal(back, expected, check_dtype=False)
+    parquet = read_back(exported / "mixed.parquet")
+    assert back["partner"].tolist() == parquet["partner"].tolist(), "the same text as Parquet"
 
 
 def test_excel_layout(exported: Path) -> None:
@@ -211,14 +214,14 @@ def test_excel_layout(exported: Path) -> None:
     assert not sheet["A2"].font.bold
     formulas = [cell for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
     assert formulas == [], "no cell may be a formula"
-    assert sheet["D3"].value == "'=SUM(A1)"
+    assert sheet["D3"].value == "=SUM(A1)" and sheet["D3"].data_type == "s"
     readme = {row[0]: row[1] for row in book["README"].iter_rows(values_only=True) if row}
     assert readme["created"] == MANIFEST["created"]
     assert readme["mixed"] == "mixed"
     assert json.loads(readme["codebook"]) == MANIFEST["codebook"]
     dictionary_sheet = list(book["dictionary"].iter_rows(values_only=True))
     assert dictionary_sheet[0] == writers.DICTIONARY_COLUMNS
-    assert dictionary_sheet[3][3] == "'=partner name as written"
+    assert dictionary_sheet[3][3] == "=partner name as written"
 
 
 def test_manifest_and_dictionary_files(exported: Path) -> None:

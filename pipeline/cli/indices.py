@@ -128,6 +128,13 @@ def print_export(summary: ExportSummary) -> None:
     help="Also write a REFI-QDA project (project.qdpx) and codebook (codebook.qdc) "
     "for NVivo, ATLAS.ti, MAXQDA or QualCoder.",
 )
+@click.option(
+    "--corpus",
+    is_flag=True,
+    help="Also write corpus_documents (doc_id, file name, metadata, text) and corpus_segments "
+    "(offsets, text, final codes per track), which quanteda::corpus() and pandas read as they "
+    "are.",
+)
 @click.pass_context
 @friendly_errors
 def export(
@@ -139,16 +146,20 @@ def export(
     baseline: str,
     formats: tuple[str, ...],
     refi: bool,
+    corpus: bool,
 ) -> None:
     """Write the index tables, coded segments and document matrix with a manifest.
 
     Into outputs/exports/<run-id>/: CSV and Parquet always, Excel, Stata and JSON on request,
-    with manifest.json and a data dictionary; with --refi also a REFI-QDA project holding the
-    texts, the codebook, document variables and the codings of the machine and each coder.
+    with manifest.json and a data dictionary; with --corpus also the whole corpus (every
+    document's text, every segment's offsets and final codes); with --refi also a REFI-QDA
+    project holding the texts, the codebook, document variables and the codings of the
+    machine and each coder.
 
     \b
     Example:
         dshift export --format xlsx --format dta --refi
+        dshift export --corpus --format json
     """
     settings = _settings(period, boot, seed, min_docs, baseline)
     chosen = sorted({*ALWAYS_EXPORTED, *formats})
@@ -156,7 +167,8 @@ def export(
         settings,
         formats=chosen,
         refi=refi,
-        arguments={"formats": chosen, "settings": str(settings)},
+        arguments={"formats": chosen, "settings": str(settings), "corpus": corpus},
+        corpus=corpus,
     )
     print_export(summary)
     for path in written:

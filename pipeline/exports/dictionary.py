@@ -19,12 +19,26 @@ def check_dictionary(dictionary: pd.DataFrame) -> None:
         )
 
 
+NOTE_TABLE = "(note)"
+"""Rows of this table are notes on the whole export (``column`` names the topic)."""
+
+
 def dictionary_markdown(dictionary: pd.DataFrame) -> str:
-    """Return the data dictionary as Markdown: one section and one table per exported table."""
+    """Return the data dictionary as Markdown: its notes first, then one section and one table
+    per exported table."""
+    fields_shown = [*DICTIONARY_COLUMNS[1:], *(["values"] if "values" in dictionary else [])]
+    header = "| " + " | ".join(fields_shown) + " |"
+    rule = "|" + "---|" * len(fields_shown)
     lines = ["# Data dictionary", ""]
-    for table, rows in dictionary.groupby("table", sort=False):
-        lines += [f"## {table}", "", "| column | type | description |", "|---|---|---|"]
-        fields = rows[["column", "type", "description"]]
+    notes = dictionary[dictionary["table"] == NOTE_TABLE]
+    if not notes.empty:
+        lines += ["## Notes", ""]
+        for topic, text in zip(notes["column"], notes["description"]):
+            lines.append(f"- **{_markdown_cell(topic)}**: {_markdown_cell(text)}")
+        lines.append("")
+    for table, rows in dictionary[dictionary["table"] != NOTE_TABLE].groupby("table", sort=False):
+        lines += [f"## {table}", "", header, rule]
+        fields = rows[fields_shown]
         for row in fields.itertuples(index=False, name=None):
             lines.append("| " + " | ".join(_markdown_cell(value) for value in row) + " |")
         lines.append("")

@@ -1,6 +1,7 @@
 """The Excel export: one reproducible workbook of every table, with a README and the dictionary.
 
-Sheet names are made valid and unique, text is neutralised and cut to what a cell holds, and the
+Sheet names are made valid and unique; text goes into typed string cells, exactly as it is (no
+quote in front: a string cell is never read as a formula) and cut only to what a cell holds; the
 workbook's dates and zip entries are fixed so that the same input gives the same bytes.
 """
 
@@ -20,12 +21,12 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from pipeline.core.cells import neutralise, neutralise_frame
-from pipeline.exports.plain import json_default, plain_rows
+from pipeline.exports.plain import dates_as_dates, json_default, plain_rows
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
@@ -69,7 +70,8 @@ def workbook_bytes(
 ) -> bytes:
     """Return one Excel workbook: a README sheet, one sheet per table, then the dictionary.
 
-    Each sheet has a bold, frozen header row. Text is neutralised; missing values, NaN and
+    Each sheet has a bold, frozen header row. Text cells are typed strings holding the text as
+    it is, so ``=HYPERLINK(...)`` shows as text and runs nothing; missing values, NaN and
     infinities are empty cells; characters Excel cannot store (control characters) become
     U+FFFD, and text longer than Excel's 32,767 characters per cell is cut (the CSV and Parquet
     files keep it whole). The workbook's created and modified dates are ``timestamp`` and its zip
@@ -113,21 +115,24 @@ def _readme_sheet(
 ) -> None:
     sheet = book.create_sheet("README")
     sheet.freeze_panes = "A2"
+    names = [len(str(name)) for name in [*tables, *sheets.values(), *manifest, "manifest field"]]
+    _set_widths(sheet, [min(max(names, default=10) + 2, WIDTH_MAX), 20, 8, 8])
     sheet.append(_bold_row(sheet, ["table", "sheet", "rows", "columns"]))
     for name, frame in tables.items():
-        sheet.append([_excel_value(name), _excel_value(sheets[name]), *frame.shape])
+        sheet.append([_cell(sheet, name), _cell(sheet, sheets[name]), *frame.shape])
     sheet.append([])
     sheet.append(_bold_row(sheet, ["manifest field", "value"]))
     for key in sorted(manifest):
         value = manifest[key]
         if not (value is None or isinstance(value, (str, int, float, bool))):
             value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=json_default)
-        sheet.append([_excel_value(key), _excel_value(value)])
+        sheet.append([_cell(sheet, key), _cell(sheet, value)])
     sheet.append([])
     sheet.append(_bold_row(sheet, ["note"]))
     for note in (
-        "Text that starts with = + - @, a tab or a carriage return has a ' in front, so that "
-        "no cell runs as a formula. The Parquet, JSON and Stata files hold the text unchanged.",
+        "Text cells hold the text exactly as the Parquet, JSON and Stata files do: they are "
+        "typed as text, so one that starts with = + - @ runs no formula. Only the CSV files put "
+        "a ' in front of such text (a CSV file has no types).",
         f"Text longer than {EXCEL_MAX_CELL} characters is cut; the CSV and Parquet files hold "
         "it whole.",
     ):
@@ -137,18 +142,65 @@ def _readme_sheet(
 def _table_sheet(book: Workbook, title: str, frame: pd.DataFrame) -> None:
     sheet = book.create_sheet(title)
     sheet.freeze_panes = "A2"
+    _set_widths(sheet, _column_widths(frame))
     sheet.append(_bold_row(sheet, [str(column) for column in frame.columns]))
-    for row in plain_rows(neutralise_frame(frame), _excel_value):
+    for row in plain_rows(dates_as_dates(frame), lambda value: _cell(sheet, value)):
         sheet.append(list(row))
+
+
+WIDTH_MIN, WIDTH_MAX, WIDTH_SAMPLE = 8, 60, 200
+"""Column widths in characters, and how many rows are measured to choose them."""
+
+
+def _column_widths(frame: pd.DataFrame) -> list[float]:
+    """A width per column that shows its header and the values of its first rows (dates in
+    full rather than as ``###``), within :data:`WIDTH_MIN` and :data:`WIDTH_MAX`."""
+    widths = []
+    head = frame.head(WIDTH_SAMPLE)
+    for position, column in enumerate(frame.columns):
+        values = head.iloc[:, position]
+        if pd.api.types.is_datetime64_dtype(values.dtype):
+            longest = 11  # yyyy-mm-dd
+        elif pd.api.types.is_float_dtype(values.dtype):
+            longest = 12
+        else:
+            longest = (
+                int(values.dropna().astype(str).str.len().max()) if values.notna().any() else 0
+            )
+        widths.append(float(min(max(len(str(column)) + 2, longest + 1, WIDTH_MIN), WIDTH_MAX)))
+    return widths
+
+
+def _set_widths(sheet: Any, widths: list[float]) -> None:
+    # Write-only sheets take column widths only before their first row is appended.
+    for number, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
 
 
 def _bold_row(sheet: Any, values: list[Any]) -> list[WriteOnlyCell]:
     cells = []
     for value in values:
-        cell = WriteOnlyCell(sheet, value=_excel_value(neutralise(value)))
+        cell = _text_cell(sheet, _excel_value(value))
         cell.font = Font(bold=True)
         cells.append(cell)
     return cells
+
+
+def _cell(sheet: Any, value: Any) -> Any:
+    """The value to append for ``value``: text that openpyxl would take for a formula or an
+    error (``=...``, ``#N/A``) as a typed string cell, anything else as a plain value."""
+    value = _excel_value(value)
+    if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+        return _text_cell(sheet, value)
+    return value
+
+
+def _text_cell(sheet: Any, value: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        # Set after the value: openpyxl types text starting with "=" as a formula on assignment.
+        cell.data_type = "s"
+    return cell
 
 
 def _excel_value(value: Any) -> Any:

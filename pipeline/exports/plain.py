@@ -61,10 +61,29 @@ def json_bytes(frame: pd.DataFrame) -> bytes:
     columns = list(frame.columns)
     lines = [
         json.dumps(dict(zip(columns, row)), ensure_ascii=False, allow_nan=False)
-        for row in plain_rows(frame, _json_value)
+        for row in plain_rows(dates_as_dates(frame), _json_value)
     ]
     text = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
     return text.encode("utf-8")
+
+
+def dates_as_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with each date-time column whose values all fall at midnight (a column
+    of dates, such as ``period_start``) as :class:`datetime.date` values, so that JSON writes
+    ``2013-04-01`` and a workbook a date cell, as the CSV file does; missing values are None."""
+    result = frame
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if not pd.api.types.is_datetime64_dtype(column.dtype):
+            continue
+        stamps = column.dropna()
+        if not (stamps == stamps.dt.normalize()).all():
+            continue
+        if result is frame:
+            result = frame.copy()
+        days = [None if pd.isna(value) else value.date() for value in column.tolist()]
+        result.isetitem(position, pd.Series(days, index=column.index, dtype=object))
+    return result
 
 
 def plain_rows(frame: pd.DataFrame, convert: Callable[[Any], Any]) -> Iterator[tuple[Any, ...]]:

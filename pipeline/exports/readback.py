@@ -15,8 +15,9 @@ def read_back(path: Path) -> pd.DataFrame:
     """Read a table written by :func:`.writers.write_tables` from its CSV, Parquet, JSON or Stata
     file.
 
-    The frame is what the file holds: CSV text stays neutralised and Stata columns keep their
-    Stata names (the original names are the variable labels; see :func:`read_stata_labels`).
+    The frame is what the file holds: CSV text stays neutralised; Stata columns keep their
+    Stata names (``stata_names.csv`` maps them to the column names) and closed-set columns come
+    back as categoricals of their value labels.
 
     Raises:
         ValueError: The file's extension is none of ``.csv``, ``.parquet``, ``.json``, ``.dta``.
@@ -38,9 +39,19 @@ def read_back(path: Path) -> pd.DataFrame:
 
 
 def read_stata_labels(path: Path) -> dict[str, str]:
-    """Return Stata variable name to variable label (the original column name) of a .dta file."""
+    """Return Stata variable name to variable label (the column's description in the data
+    dictionary, else its name) of a .dta file."""
     with pd.io.stata.StataReader(path) as reader:
         return dict(reader.variable_labels())
+
+
+def read_stata_value_labels(path: Path) -> dict[str, dict[int, str]]:
+    """Return Stata variable name to its value labels (code to text) of a .dta file."""
+    with pd.io.stata.StataReader(path) as reader:
+        return {
+            name: {int(code): str(text) for code, text in labels.items()}
+            for name, labels in reader.value_labels().items()
+        }
 
 
 def read_excel_sheet(path: Path, sheet: str) -> pd.DataFrame:

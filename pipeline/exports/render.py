@@ -7,7 +7,7 @@ written, so a table that cannot be converted stops the export with nothing chang
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timezone
 from typing import Any
 
@@ -43,6 +43,7 @@ def render_export(
     formats: Iterable[str],
     manifest: Mapping[str, Any],
     dictionary: pd.DataFrame,
+    categories: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> dict[str, bytes]:
     """Return the content of every file :func:`.writers.write_tables` writes, keyed by file name.
 
@@ -62,7 +63,14 @@ def render_export(
             files[f"{name}.json"] = json_bytes(frame)
         if "dta" in wanted:
             names = stata_names(frame.columns)
-            files[f"{name}.dta"] = stata_bytes(frame, timestamp=stamp, label=name, names=names)
+            files[f"{name}.dta"] = stata_bytes(
+                frame,
+                timestamp=stamp,
+                label=name,
+                names=names,
+                labels=descriptions(dictionary, name),
+                categories=(categories or {}).get(name),
+            )
             stata_rows += [(name, column, stata) for column, stata in names.items()]
     if "dta" in wanted:
         mapping = pd.DataFrame(stata_rows, columns=["table", "column", "stata_name"])
@@ -75,6 +83,17 @@ def render_export(
     files["data_dictionary.md"] = dictionary_markdown(dictionary).encode("utf-8")
     files[MANIFEST_NAME] = manifest_bytes(manifest)
     return files
+
+
+def descriptions(dictionary: pd.DataFrame, table: str) -> dict[str, str]:
+    """Return column name to description of one table's rows of the data dictionary (empty and
+    missing descriptions left out)."""
+    rows = dictionary[dictionary["table"] == table]
+    return {
+        str(column): str(text)
+        for column, text in zip(rows["column"], rows["description"])
+        if isinstance(text, str) and text.strip()
+    }
 
 
 def parse_formats(formats: Iterable[str]) -> set[str]:

@@ -12,11 +12,13 @@ from pipeline.registry import ALWAYS_EXPORTED, exporters
 
 @dataclass(frozen=True)
 class ExportSettings:
-    """What to export: the index parameters and the formats (CSV and Parquet always)."""
+    """What to export: the index parameters, the formats (CSV and Parquet always), and whether
+    to add the corpus tables (every document's text, every segment's offsets and codes)."""
 
     index: IndexSettings
     formats: tuple[str, ...] = ALWAYS_EXPORTED
     arguments: dict[str, Any] | None = None
+    corpus: bool = False
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.formats) - set(exporters.names()))

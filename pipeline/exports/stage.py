@@ -111,13 +111,19 @@ def run(ctx: Context, settings: ExportSettings, tables: IndexTables | None = Non
     ``tables`` computed under ``settings.index`` in the same command (``run_all`` shares them
     with the report) are written as they are instead of being computed again.
     """
+    from pipeline.exports.corpus import corpus_tables
     from pipeline.exports.writers import write_tables
     from pipeline.indices.composite import FORMULAS
-    from pipeline.indices.dictionary import data_dictionary
+    from pipeline.indices.dictionary import data_dictionary, value_sets
+    from pipeline.indices.periods import with_time_columns
 
     store, codebook = ctx.store, ctx.codebook
     formats = settings.chosen()
-    arguments = settings.arguments or {"formats": formats, "settings": str(settings.index)}
+    arguments = settings.arguments or {
+        "formats": formats,
+        "settings": str(settings.index),
+        "corpus": settings.corpus,
+    }
     with store.recorded_run("export", arguments) as recorded:
         recorded.counts = {"formats": ",".join(formats)}
         if tables is None:
@@ -126,17 +132,32 @@ def run(ctx: Context, settings: ExportSettings, tables: IndexTables | None = Non
         exported = tables.export_tables()
         topics, found = topic_tables(store)
         exported.update(topics)
+        exported = {name: with_time_columns(table) for name, table in exported.items()}
+        if settings.corpus:
+            exported.update(
+                corpus_tables(
+                    store.corpus_documents(),
+                    store.corpus_segments(DEFAULT_SEGMENTER),
+                    tables.frame,
+                    codebook,
+                )
+            )
         derived, note = topics_provenance(store, codebook, found)
         if note:
             tables.notes.append(note)
         written = manifest(store, codebook, settings.index, recorded.id, tables, formats)
+        written["parameters"]["corpus"] = settings.corpus
+        if settings.corpus:
+            written["counts"]["corpus_segments"] = len(exported["corpus_segments"])
         written["derived"] = {"topics": derived} if derived else {}
+        categories = value_sets(exported, list(codebook.codes))
         write_tables(
             folder,
             exported,
             formats=formats,
             manifest=written,
-            dictionary=data_dictionary(exported, FORMULAS),
+            dictionary=data_dictionary(exported, FORMULAS, categories),
+            categories=categories,
         )
     return ExportSummary(recorded.id, folder, tables)
 

@@ -1,7 +1,10 @@
 """The Stata export: valid, unique variable names for any column names, and dta 118 files.
 
-Stata names are ASCII, at most 32 characters and not reserved words; each variable keeps its
-original column name as its label, so nothing is lost by the renaming.
+Stata names are ASCII, at most 32 characters and not reserved words. Each variable is labelled
+with its description from the data dictionary (a renamed one with its original column name in
+front, so nothing is lost by the renaming); dates are Stata dates (``%td``); a column of a small
+closed set of values (a source type, a track) is stored as numbers with value labels, so that
+``tabulate`` and ``tsset`` work without ``encode`` or ``destring``.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -94,37 +97,66 @@ def _ascii_char(char: str) -> str:
 
 
 def stata_bytes(
-    frame: pd.DataFrame, *, timestamp: datetime, label: str, names: Mapping[str, str]
+    frame: pd.DataFrame,
+    *,
+    timestamp: datetime,
+    label: str,
+    names: Mapping[str, str],
+    labels: Mapping[str, str] | None = None,
+    categories: Mapping[str, Sequence[str]] | None = None,
 ) -> bytes:
     """Return ``frame`` as a Stata 14+ file (dta version 118, UTF-8).
 
     Columns are renamed with ``names`` (see :func:`stata_names`) and each variable is labelled
-    with its original column name (cut to Stata's 80 characters). Booleans become ``int8`` (1 and
-    0); missing text becomes ``""``, as Stata has no missing string; text longer than 2045 bytes
-    is stored as strL. Stata has no 64-bit integers: pandas stores them as ``long`` when they fit,
-    else as ``double``.
+    with ``labels[column]`` (its description; the column name when it has none), cut to
+    Stata's 80 characters at a word (:func:`stata_label`). Booleans become ``int8`` (1 and 0);
+    dates (date-times at midnight) become ``%td`` dates, other date-times ``%tc``; missing text
+    becomes ``""``, as Stata has no missing string; text longer than 2045 bytes is stored as
+    strL. A column named in ``categories`` is stored as the numbers 1, 2, ... of its values in
+    that order (values not listed follow, sorted), with those values as its value labels;
+    empty and missing text is Stata's missing value. Stata has no 64-bit integers: pandas
+    stores them as ``long`` when they fit, else as ``double``.
 
     Args:
         frame: The table.
         timestamp: Written as the file's time stamp, so that the bytes are reproducible.
         label: The dataset label (cut to 80 characters), normally the table name.
         names: Original column name to Stata variable name, for every column.
+        labels: Column name to variable label text; columns missing here are labelled with
+            their name.
+        categories: Column name to its closed set of values, in the order to number them.
 
     Raises:
         ValueError: A column holds values Stata cannot store (such as infinities or
             time spans); the message names the column.
     """
+    labels, categories = labels or {}, categories or {}
     data = pd.DataFrame(
         {names[column]: _stata_column(frame[column]) for column in frame.columns},
         index=pd.RangeIndex(len(frame)),
     )
+    value_labels = {}
+    for column, values in categories.items():
+        if column in frame.columns and data[names[column]].dtype == object:
+            codes, value_labels[names[column]] = _value_codes(data[names[column]], values)
+            data[names[column]] = codes
     long_text = [
-        names[column]
-        for column in frame.columns
-        if data[names[column]].dtype == object
-        and data[names[column]].map(lambda text: len(text.encode("utf-8"))).max() > STATA_MAX_STR
+        name
+        for name in data.columns
+        if data[name].dtype == object
+        and data[name].map(lambda text: len(text.encode("utf-8"))).max() > STATA_MAX_STR
     ]
-    labels = {names[column]: column[:STATA_MAX_LABEL] for column in frame.columns}
+    dates = {
+        name: "td" if _all_midnight(data[name]) else "tc"
+        for name in data.columns
+        if pd.api.types.is_datetime64_dtype(data[name].dtype)
+    }
+    variable_labels = {
+        names[column]: stata_label(
+            _label_text(column, names[column], labels.get(column, "")), STATA_MAX_LABEL
+        )
+        for column in frame.columns
+    }
     buffer = io.BytesIO()
     try:
         data.to_stata(
@@ -133,8 +165,10 @@ def stata_bytes(
             version=STATA_VERSION,
             time_stamp=timestamp,
             data_label=label[:STATA_MAX_LABEL],
-            variable_labels=labels,
+            variable_labels=variable_labels,
             convert_strl=long_text,
+            convert_dates=dates,
+            value_labels=value_labels,
         )
     except (ValueError, NotImplementedError, TypeError) as error:
         raise ValueError(
@@ -142,6 +176,47 @@ def stata_bytes(
             "or leave 'dta' out of the export formats"
         ) from error
     return buffer.getvalue()
+
+
+def stata_label(text: str, limit: int = STATA_MAX_LABEL) -> str:
+    """Return ``text`` on one line, cut to ``limit`` characters at a word with ``…`` at the end.
+
+    Examples:
+        >>> stata_label("lower end of the 95% bootstrap interval", 20)
+        'lower end of the…'
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    # Cut at the last space when it keeps most of the room; a single long word is cut mid-word.
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:(-") + "…"
+
+
+def _label_text(column: str, name: str, description: str) -> str:
+    description = " ".join(str(description).split())
+    if not description:
+        return column
+    # A renamed variable says its original column name first, as the other formats spell it.
+    return description if name == column else f"{column}: {description}"
+
+
+def _value_codes(text: pd.Series, values: Sequence[str]) -> tuple[pd.Series, dict[int, str]]:
+    """Number the values of a text column: ``values`` first, in order, then others sorted."""
+    order = list(dict.fromkeys(str(value) for value in values if str(value)))
+    extra = sorted(set(text) - set(order) - {""})
+    numbers = {value: number for number, value in enumerate([*order, *extra], start=1)}
+    dtype = "Int8" if len(numbers) <= 100 else "Int16" if len(numbers) <= 32_740 else "Int32"
+    codes = pd.Series(pd.array(text.map(numbers).tolist(), dtype=dtype), index=text.index)
+    return codes, {number: value for value, number in numbers.items()}
+
+
+def _all_midnight(column: pd.Series) -> bool:
+    stamps = column.dropna()
+    return bool((stamps == stamps.dt.normalize()).all())
 
 
 def _stata_column(column: pd.Series) -> pd.Series:

@@ -13,11 +13,12 @@ the workbook) come from the manifest's ``inputs_as_of`` (when the inputs last ch
 set of library versions: Parquet files name the pyarrow and pandas versions that wrote them, and
 the workbook's zip compression comes from zlib.
 
-Formula injection: text cells are neutralised (:func:`pipeline.core.cells.neutralise`) in the
-CSV files and the workbook, the two outputs people open in a spreadsheet program, which would run
-``=HYPERLINK(...)`` as a formula. Parquet, JSON and Stata files are typed data that no program
-executes, so they keep the text exactly as it is, and an analysis reading them sees the true
-values.
+Formula injection: text in the CSV files is neutralised (:func:`pipeline.core.cells.neutralise`:
+a ``'`` in front of text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return),
+because a spreadsheet program opening a CSV file guesses each cell's type and would run
+``=HYPERLINK(...)`` as a formula. Every other format holds the text exactly as it is: the
+workbook's text cells are typed strings (which no spreadsheet program evaluates), and Parquet,
+JSON and Stata files are typed data, so an analysis reading any of them sees the true values.
 
 This module holds the entry point and the writing to disk; the rendering lives in
 :mod:`.render`, the formats in :mod:`.plain`, :mod:`.stata` and :mod:`.excel`, the data dictionary
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,12 @@ from pipeline.exports.plain import (
     manifest_bytes,
     parquet_bytes,
 )
-from pipeline.exports.readback import read_back, read_excel_sheet, read_stata_labels
+from pipeline.exports.readback import (
+    read_back,
+    read_excel_sheet,
+    read_stata_labels,
+    read_stata_value_labels,
+)
 from pipeline.exports.render import (
     ALWAYS_WRITTEN,
     DEFAULT_TIMESTAMP,
@@ -107,6 +113,7 @@ __all__ = [
     "read_back",
     "read_excel_sheet",
     "read_stata_labels",
+    "read_stata_value_labels",
     "render_export",
     "sheet_names",
     "stata_bytes",
@@ -124,6 +131,7 @@ def write_tables(
     formats: Iterable[str],
     manifest: dict[str, Any],
     dictionary: pd.DataFrame,
+    categories: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> list[Path]:
     """Write every table in every requested format, plus the manifest and the data dictionary.
 
@@ -140,7 +148,10 @@ def write_tables(
             workbook should show them. Column names must be unique strings.
         formats: Any of :data:`FORMATS`; CSV and Parquet are written even if not listed.
         manifest: Facts about the run (version, codebook, ``created`` ISO date-time, ...).
-        dictionary: One row per exported column, with at least :data:`DICTIONARY_COLUMNS`.
+        dictionary: One row per exported column, with at least :data:`DICTIONARY_COLUMNS`;
+            its descriptions are the Stata variable labels.
+        categories: Per table, columns of a closed set of values and those values in order:
+            Stata stores them as numbered codes with value labels (other formats as text).
 
     Returns:
         The paths written, sorted.
@@ -150,7 +161,9 @@ def write_tables(
             manifest date, or a table that a requested format cannot hold. Nothing is written
             then.
     """
-    files = render_export(tables, formats=formats, manifest=manifest, dictionary=dictionary)
+    files = render_export(
+        tables, formats=formats, manifest=manifest, dictionary=dictionary, categories=categories
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     # The manifest goes last, so that a folder whose manifest is new holds a complete export.
     order = sorted(files, key=lambda name: (name == MANIFEST_NAME, name))

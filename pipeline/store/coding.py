@@ -376,6 +376,17 @@ class CodingQueries:
             out.extend(dict(zip(names, row)) for row in cursor)
         return out
 
+    def corpus_segments(self, segmenter: str) -> list[dict[str, Any]]:
+        """Return every segment of the current documents by ``segmenter``, with its text."""
+        cursor = self.db.execute(
+            'SELECT s.id AS segment_id, s.document_id, s.seq, s.start, s."end", s.n_words, '
+            f"{_SEGMENT_TEXT} AS text FROM segments s JOIN documents d ON d.id = s.document_id "
+            "WHERE d.superseded_by IS NULL AND s.segmenter = ? ORDER BY s.document_id, s.seq",
+            (segmenter,),
+        )
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
     def segment_text_map(self, segment_ids: list[str]) -> dict[str, SegmentContext]:
         """Return the text and source of a few segments, by segment id."""
         out: dict[str, SegmentContext] = {}

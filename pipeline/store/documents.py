@@ -156,6 +156,22 @@ class DocumentQueries:
         )
         return [_document(r) for r in rows]
 
+    def corpus_documents(self) -> list[dict[str, Any]]:
+        """Return every current document with its canonical text and file names, by id."""
+        names: dict[int, list[str]] = {}
+        for doc_id, name in self.db.execute(
+            "SELECT DISTINCT document_id, name FROM document_files ORDER BY document_id, name"
+        ):
+            names.setdefault(doc_id, []).append(name)
+        cursor = self.db.execute(
+            "SELECT id, sha256, kind, name, n_chars, n_pages, source_type, issuer, date, year, "
+            "title, language, extractor, text FROM documents WHERE superseded_by IS NULL "
+            "ORDER BY id"
+        )
+        columns = [c[0] for c in cursor.description]
+        rows = [dict(zip(columns, row)) for row in cursor]
+        return [dict(row, file_names=names.get(row["id"], [])) for row in rows]
+
     def file_names(self, doc_id: int) -> list[str]:
         """Return the file names a document was seen under, sorted."""
         rows = self.db.execute(

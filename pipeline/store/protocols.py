@@ -168,6 +168,14 @@ class Documents(Protocol):
         """Return a document's canonical text (which never changes once stored)."""
         ...
 
+    def corpus_documents(self) -> list[dict[str, Any]]:
+        """Return every current document with its canonical text and file names, by id.
+
+        Keys: id, sha256, kind, name, n_chars, n_pages, source_type, issuer, date, year, title,
+        language, extractor, text, and file_names (every name it was seen under, sorted).
+        """
+        ...
+
     def pages(self, doc_id: int) -> list[PageSpan]:
         """Return the spans of a document's pages in its text, first page first."""
         ...
@@ -390,6 +398,15 @@ class Coding(Protocol):
 
     def segment_text_map(self, segment_ids: list[str]) -> dict[str, SegmentContext]:
         """Return the text and source of the given segments (any document), by segment id."""
+        ...
+
+    def corpus_segments(self, segmenter: str) -> list[dict[str, Any]]:
+        """Return every segment of the current documents made by ``segmenter``, in document
+        and position order.
+
+        Keys: segment_id, document_id, seq, start, end (code-point offsets into the canonical
+        text, end excluded), n_words, text (that slice of the canonical text).
+        """
         ...
 
 

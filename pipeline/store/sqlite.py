@@ -219,6 +219,7 @@ class Store:
     document_text = _Part("documents", DocumentQueries.document_text)
     pages = _Part("documents", DocumentQueries.pages)
     file_names = _Part("documents", DocumentQueries.file_names)
+    corpus_documents = _Part("documents", DocumentQueries.corpus_documents)
     add_metadata = _Part("documents", DocumentQueries.add_metadata)
     metadata = _Part("documents", DocumentQueries.metadata)
     set_resolved = _Part("documents", DocumentQueries.set_resolved)
@@ -261,6 +262,7 @@ class Store:
     coded_segment_rows = _Part("coding", CodingQueries.coded_segment_rows)
     segment_export_rows = _Part("coding", CodingQueries.segment_export_rows)
     segment_text_map = _Part("coding", CodingQueries.segment_text_map)
+    corpus_segments = _Part("coding", CodingQueries.corpus_segments)
 
     # -- review (protocols.Review) ------------------------------------------------------------
     add_decisions = _Part("review", ReviewQueries.add_decisions)
