@@ -73,7 +73,7 @@ def test_topic_tables_live_in_the_store_with_their_provenance(
 
     from pipeline.core.records import NewDecision
     from pipeline.exports.stage import topics_provenance
-    from pipeline.learning.views import topic_tables
+    from pipeline.learning.topic_tables import topic_tables
 
     book = load_codebook(ROOT / "codebook" / "codebook.yaml")
     folder = tmp_path / "outputs" / "topics"
