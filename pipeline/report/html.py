@@ -117,7 +117,7 @@ def _coverage(data: ReportInputs, figs: Path) -> list[str]:
     )
     pivot["all"] = pivot.sum(axis=1)
     pivot.index = pivot.index.astype(str)
-    table = pivot.reset_index().rename(columns={"period": "period"})
+    table = pivot.reset_index()
     parts.append(
         "<details><summary>Documents per period and source type (table)</summary>"
         + plain_table(table, ("period",))
