@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipeline.codebook.model import Codebook
 from pipeline.indices.explain import top_segments
-from pipeline.report.sections import ShiftEvidence, shift_key
+from pipeline.report.sections import ShiftEvidence, shift_key, shift_name
 from pipeline.store import Store
 
 SHOWN_SHIFTS = 12
@@ -57,7 +57,7 @@ def shift_evidence(
             continue
         picks = top_segments(frame, labels, period, code, SEGMENTS_PER_SHIFT)
         texts = store.segment_text_map([p.segment_id for p in picks])
-        name = str(row.series).replace(" / overall / all", "")
+        name = shift_name(row.series)
         label = (
             f"{name}: {row.previous_value:.3f} in {row.previous_period} → "
             f"{row.value:.3f} in {row.period} ({'up' if up else 'down'})"

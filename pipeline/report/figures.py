@@ -158,7 +158,9 @@ def _count_strip(axis: plt.Axes, counts: pd.DataFrame, colours: dict[str, str]) 
     bottom = np.zeros(len(counts))
     for i, column in enumerate(counts.columns):
         values = counts[column].fillna(0).to_numpy(float)
-        colour = colours.get(column, "#9a9a9a" if len(counts.columns) == 1 else _PALETTE[i])
+        colour = colours.get(
+            column, "#9a9a9a" if len(counts.columns) == 1 else _PALETTE[i % len(_PALETTE)]
+        )
         axis.bar(x, values, width=width, bottom=bottom, color=colour, alpha=0.55, linewidth=0)
         bottom += values
     for xi, total in zip(x, bottom):

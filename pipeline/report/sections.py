@@ -22,6 +22,11 @@ class ShiftEvidence:
     segments: list[tuple[str, str, str, str]]  # segment id, document name, year, text
 
 
+def shift_name(series: object) -> str:
+    """A shift's series as a reader says it: ``hedging``, not ``hedging / overall / all``."""
+    return str(series).replace(" / overall / all", "")
+
+
 def shift_key(series: str, period: str) -> str:
     """The key of a shift in :attr:`ReportInputs.evidence`."""
     return f"{series}|{period}"
@@ -41,7 +46,7 @@ def shifts_section(
     else:
         table = pd.DataFrame(
             {
-                "series": [str(s).replace(" / overall / all", "") for s in shifts["series"]],
+                "series": [shift_name(s) for s in shifts["series"]],
                 "from": [
                     f"{v:.3f} in {p}"
                     for v, p in zip(shifts["previous_value"], shifts["previous_period"])

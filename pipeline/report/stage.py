@@ -13,7 +13,7 @@ from pipeline.codebook.model import Codebook
 from pipeline.exports.stage import topics_provenance
 from pipeline.indices.compute import period_of
 from pipeline.indices.correlate import CAUTION, correlate, read_covariates
-from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables
+from pipeline.indices.stage import IndexSettings, IndexTables, compute_tables, gate_note
 from pipeline.indices.views import yearly_series
 from pipeline.learning.topic_tables import topic_tables
 from pipeline.report.evidence import chart_periods, shift_evidence
@@ -85,13 +85,16 @@ def build_report(
             for t, part in fitted["topics"].groupby("topic")
         }
     _, stale = topics_provenance(store, codebook, record)
+    gated = tables.reliability.get("below_gate", [])
     runs = store.recent_runs(1)
     manifest = {
         "run_id": runs[0].id if runs else "",
         "codebook_version": codebook.version,
         "pipeline_version": __version__,
         "created": utc_now(),
-        "gate_note": next((n for n in tables.notes if "reliability gate" in n), ""),
+        "gate_note": gate_note(set(gated), list(codebook.codes), tables.reliability)
+        if gated
+        else "",
     }
     return write_report(
         folder,
